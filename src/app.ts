@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Config } from './config';
+import { systemClock, type Clock } from './core/clock';
+import type { Log } from './core/log';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
+import { migrate, openOrm, type Orm } from './db/orm';
+import { createSchema } from './graphql/schema';
+import type { AppDeps } from './graphql/context';
+import { AccessService } from './modules/access';
+import { allEntities } from './modules';
+import { loadOrCreateSecret } from './modules/settings';
+import { CursorCodec } from './modules/shared/cursor';
+import { startServer } from './server/http';
+
+export interface Drawdown {
+  url: string;
+  port: number;
+  databaseUrl: string;
+  orm: Orm;
+  /** Graceful: stop accepting, finish in-flight requests, close sockets, pool, embedded database. */
+  stop(): Promise<void>;
+}
+
+const KEY_FILE = 'admin-api-key';
+
+/**
+ * Admin keys come from DRAWDOWN_API_KEYS; without it, one is generated on first start, kept in the data
+ * directory (mode 600) and printed once.
+ */
+export function resolveAdminKeys(
+  config: Config,
+  announce: (key: string) => void,
+): { keys: string[]; generated: string | null } {
+  if (config.apiKeys.length > 0) return { keys: [...config.apiKeys], generated: null };
+  const file = path.join(config.dataDir, KEY_FILE);
+  if (fs.existsSync(file)) {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    return { keys: [key], generated: key };
+  }
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const key = `dd_admin_${randomBytes(24).toString('base64url')}`;
+  fs.writeFileSync(file, key + '\n', { mode: 0o600 });
+  announce(key);
+  return { keys: [key], generated: key };
+}
+
+export async function startDrawdown(
+  config: Config,
+  log: Log,
+  opts: { clock?: Clock; announceKey?: (key: string) => void } = {},
+): Promise<Drawdown> {
+  const clock = opts.clock ?? systemClock;
+  let embedded: EmbeddedDatabase | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir, 'pg'),
+      persistent: true,
+      log: (line) => log('debug', 'postgres', { line: line.trim() }),
+    });
+    databaseUrl = embedded.url;
+    log('info', 'embedded PostgreSQL started', { dataDir: path.join(config.dataDir, 'pg') });
+  }
+  const orm = await openOrm(databaseUrl, allEntities);
+  try {
+    if (config.migrate) {
+      const applied = await migrate(orm);
+      if (applied.length > 0) log('info', 'migrations applied', { applied });
+    }
+    const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
+    const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
+    const deps: AppDeps = {
+      config,
+      clock,
+      access: new AccessService(keys, secret, clock),
+      cursors: new CursorCodec(secret),
+      fork: () => orm.em.fork(),
+    };
+    const schema = await createSchema();
+    const server = await startServer(
+      deps,
+      schema,
+      {
+        port: config.port,
+        host: config.host,
+        sandboxKey: config.production ? null : generated,
+        ready: async () => {
+          await orm.em.getConnection().execute('select 1');
+          return true;
+        },
+      },
+      log,
+    );
+    let stopping: Promise<void> | null = null;
+    return {
+      url: server.url,
+      port: server.port,
+      databaseUrl,
+      orm,
+      stop() {
+        stopping ??= (async () => {
+          await server.close();
+          await orm.close(true);
+          if (embedded) await embedded.stop();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await orm.close(true).catch(() => undefined);
+    if (embedded) await embedded.stop().catch(() => undefined);
+    throw e;
+  }
+}

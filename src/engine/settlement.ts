@@ -1,0 +1,119 @@
+import { DomainError } from '../core/errors';
+import { ZERO, cumulativeStep, max, min, type Dec } from '../money';
+import { allocateDebit, type GrantSnapshot } from './drawdown';
+
+export type SettlementMode = 'CREDIT_ONLY' | 'CREDIT_THEN_INVOICE';
+
+export interface ChargeSnapshot {
+  id: string;
+  /** Full-precision total of the charge so far (rated, not rounded). */
+  amount: Dec;
+  /** Already booked by earlier settlements, at the currency scale. */
+  booked: Dec;
+  featureKey: string | null;
+}
+
+export interface SettleChargeInput {
+  asOf: Date;
+  charge: ChargeSnapshot;
+  grants: readonly GrantSnapshot[];
+  mode: SettlementMode;
+  /** Currency scale (decimals kept on the ledger). */
+  scale: number;
+  /** Current settled ledger balance (may be negative after CREDIT_ONLY debt). */
+  balance: Dec;
+}
+
+export interface SettlementAllocation {
+  /** `null`: the part no grant covered, booked as debt (CREDIT_ONLY only). */
+  grantId: string | null;
+  amount: Dec;
+}
+
+export interface SettleChargeResult {
+  /** Amount to book now: `round(amount) - booked` (cumulative rounding), never negative. */
+  step: Dec;
+  /** In draw-down order; a trailing `null` grant carries the uncovered debt under CREDIT_ONLY. */
+  allocations: SettlementAllocation[];
+  /** Taken from the credit ledger (the CONSUMED movement is `-creditedAmount`). CREDIT_ONLY: the whole step. */
+  creditedAmount: Dec;
+  /** Part of `creditedAmount` no grant covered; drives the balance negative (CREDIT_ONLY only). */
+  debt: Dec;
+  /** Remainder for the usage invoice, in the ledger currency (CREDIT_THEN_INVOICE only). */
+  invoicedAmount: Dec;
+  /** `booked + step`: the charge's booked total after this settlement. */
+  bookedAfter: Dec;
+}
+
+/**
+ * Settles the part of one charge not yet booked (SPEC §8).
+ * CREDIT_ONLY: grants pay what they can, the rest is debt (balance may go negative).
+ * CREDIT_THEN_INVOICE: grants pay at most what they cover and at most the positive balance,
+ * so the balance never goes below zero; the rest is invoiced.
+ */
+export function settleCharge(input: SettleChargeInput): SettleChargeResult {
+  const { charge, scale } = input;
+  if (charge.amount.lt(0)) throw DomainError.badInput(`charge ${charge.id} amount must not be negative`);
+  const raw = cumulativeStep(charge.amount, charge.booked, scale);
+  // A total that went down (it should not) books nothing rather than a negative consumption.
+  const step = raw.gt(0) ? raw : ZERO;
+  const bookedAfter = charge.booked.plus(step);
+  if (step.isZero()) {
+    return {
+      step,
+      allocations: [],
+      creditedAmount: ZERO,
+      debt: ZERO,
+      invoicedAmount: ZERO,
+      bookedAfter,
+    };
+  }
+
+  if (input.mode === 'CREDIT_ONLY') {
+    const { allocations, uncovered } = allocateDebit({
+      amount: step,
+      grants: input.grants,
+      asOf: input.asOf,
+      featureKey: charge.featureKey,
+    });
+    const all: SettlementAllocation[] = [...allocations];
+    if (uncovered.gt(0)) all.push({ grantId: null, amount: uncovered });
+    return {
+      step,
+      allocations: all,
+      creditedAmount: step,
+      debt: uncovered,
+      invoicedAmount: ZERO,
+      bookedAfter,
+    };
+  }
+
+  // Debt from earlier CREDIT_ONLY usage lowers the balance below the grants' remaining:
+  // cap the credit at the positive balance so this settlement never takes it below zero.
+  const creditable = min(step, max(input.balance, ZERO));
+  const { allocations, covered } = allocateDebit({
+    amount: creditable,
+    grants: input.grants,
+    asOf: input.asOf,
+    featureKey: charge.featureKey,
+  });
+  return {
+    step,
+    allocations,
+    creditedAmount: covered,
+    debt: ZERO,
+    invoicedAmount: step.minus(covered),
+    bookedAfter,
+  };
+}
+
+/**
+ * Folds one open charge into the pending balance (SPEC §7): the charge will still take its
+ * unbooked amount (`cumulativeStep(amount, booked, scale)`); a CREDIT_THEN_INVOICE charge takes
+ * it at most down to zero, since the rest is invoiced.
+ */
+export function pendingAfter(balance: Dec, unbooked: Dec, mode: SettlementMode): Dec {
+  const after = balance.minus(max(unbooked, ZERO));
+  if (mode === 'CREDIT_ONLY') return after;
+  return balance.lt(0) ? balance : max(after, ZERO);
+}

@@ -1,0 +1,88 @@
+import DataLoader from 'dataloader';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../core/clock';
+import type { Config } from '../config';
+import { type AccessService, type Principal } from '../modules/access';
+import { CatalogService } from '../modules/catalog';
+import { CustomersService } from '../modules/customers';
+import type { CursorCodec } from '../modules/shared/cursor';
+import { SubscriptionsService } from '../modules/subscriptions';
+
+/** What lives for the whole process and is shared by every request. */
+export interface AppDeps {
+  config: Config;
+  clock: Clock;
+  access: AccessService;
+  cursors: CursorCodec;
+  /** A fresh EntityManager fork for one request or one subscription event. */
+  fork(): EntityManager;
+}
+
+/** One set of services bound to one EntityManager fork. */
+export class Services {
+  constructor(
+    readonly em: EntityManager,
+    private readonly deps: AppDeps,
+  ) {}
+  private cache = new Map<string, unknown>();
+  private get<T>(name: string, make: () => T): T {
+    if (!this.cache.has(name)) this.cache.set(name, make());
+    return this.cache.get(name) as T;
+  }
+  get catalog(): CatalogService {
+    return this.get('catalog', () => new CatalogService(this.em, this.deps.cursors));
+  }
+  get customers(): CustomersService {
+    return this.get('customers', () => new CustomersService(this.em, this.deps.cursors));
+  }
+  get subscriptions(): SubscriptionsService {
+    return this.get('subscriptions', () => new SubscriptionsService(this.em, this.deps.clock));
+  }
+  get access(): AccessService {
+    return this.deps.access;
+  }
+}
+
+function mapLoader<V>(
+  load: (ids: readonly string[]) => Promise<Map<string, V>>,
+): DataLoader<string, V | null> {
+  return new DataLoader<string, V | null>(async (ids) => {
+    const found = await load(ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+function listLoader<V>(load: (ids: readonly string[]) => Promise<Map<string, V[]>>): DataLoader<string, V[]> {
+  return new DataLoader<string, V[]>(async (ids) => {
+    const found = await load(ids);
+    return ids.map((id) => found.get(id) ?? []);
+  });
+}
+
+/** Per-request loaders so a page of N objects resolves its relations in a fixed number of queries. */
+export function createLoaders(s: Services) {
+  return {
+    currency: mapLoader((ids) => s.catalog.currenciesByIds(ids)),
+    currencyByCode: mapLoader((codes) => s.catalog.currenciesByCodes(codes)),
+    feature: mapLoader((ids) => s.catalog.featuresByIds(ids)),
+    plan: mapLoader((ids) => s.catalog.plansByIds(ids)),
+    rateCards: listLoader((ids) => s.catalog.rateCardsByPlanIds(ids)),
+    customer: mapLoader((ids) => s.customers.byIds(ids)),
+    subjectKeys: listLoader((ids) => s.customers.subjectKeysByCustomerIds(ids)),
+    subscriptionsByCustomer: listLoader((ids) => s.subscriptions.byCustomerIds(ids)),
+  };
+}
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export interface Context {
+  principal: Principal;
+  services: Services;
+  loaders: Loaders;
+  /** One "now" per request, so every field of one response agrees on time. */
+  now: Date;
+}
+
+export function createContext(deps: AppDeps, principal: Principal): Context {
+  const services = new Services(deps.fork(), deps);
+  return { principal, services, loaders: createLoaders(services), now: deps.clock.now() };
+}

@@ -1,0 +1,46 @@
+import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { IdPrefix, prefixOf } from '../../core/ids';
+import type { Context } from '../context';
+import { toCurrency, toFeature, toPlan, toRateCard } from '../types/catalog';
+import { Node } from '../types/common';
+import { toCustomer, toSubscription } from '../types/customers';
+
+/** Global object lookup; the id prefix names the type. Objects a customer token may not read are null. */
+@Resolver()
+export class NodeResolver {
+  @Query(() => Node, { nullable: true })
+  async node(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Node | null> {
+    const s = ctx.services;
+    const mine = (customerId: string) =>
+      ctx.principal.kind === 'admin' || ctx.principal.customerId === customerId;
+    switch (prefixOf(id)) {
+      case IdPrefix.Currency: {
+        const e = await s.catalog.currencyById(id);
+        return e && toCurrency(e);
+      }
+      case IdPrefix.Feature: {
+        const e = await s.catalog.featureById(id);
+        return e && toFeature(e);
+      }
+      case IdPrefix.Plan: {
+        const e = await s.catalog.planById(id);
+        return e && toPlan(e);
+      }
+      case IdPrefix.RateCard: {
+        const e = await s.catalog.rateCardById(id);
+        const plan = e && (await s.catalog.planById(e.planId));
+        return e && plan ? toRateCard(e, plan) : null;
+      }
+      case IdPrefix.Customer: {
+        const e = await s.customers.byId(id);
+        return e && mine(e.id) ? toCustomer(e) : null;
+      }
+      case IdPrefix.Subscription: {
+        const e = await s.subscriptions.byId(id);
+        return e && mine(e.customerId) ? toSubscription(e) : null;
+      }
+      default:
+        return null;
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import { CurrencyResolver, FeatureResolver, PlanResolver, RateCardResolver } from './resolvers/catalog';
+import { CustomerResolver, SubscriptionResolver } from './resolvers/customers';
+import { NodeResolver } from './resolvers/node';
+import { DateTimeScalar } from './scalars';
+
+export const resolvers = [
+  NodeResolver,
+  CurrencyResolver,
+  FeatureResolver,
+  PlanResolver,
+  RateCardResolver,
+  CustomerResolver,
+  SubscriptionResolver,
+] as const;
+
+let cached: GraphQLSchema | undefined;
+
+/** The executable schema, built once per process from the resolver classes. */
+export async function createSchema(): Promise<GraphQLSchema> {
+  cached ??= await buildSchema({
+    resolvers,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+    emitSchemaFile: false,
+  });
+  return cached;
+}

@@ -1,0 +1,3 @@
+export * from './entities';
+export { CustomersService } from './service';
+export type { CreateCustomerInput, UpdateCustomerInput } from './service';

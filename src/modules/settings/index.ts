@@ -1,0 +1,1 @@
+export { loadOrCreateSecret } from './service';

@@ -1,0 +1,137 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../core/clock';
+import { parseIsoDuration, periodContaining } from '../../core/duration';
+import { DomainError, ErrorCode } from '../../core/errors';
+import { IdPrefix, isIdOf, newId } from '../../core/ids';
+import { PlanEntity, type SettlementMode } from '../catalog';
+import { CustomerEntity } from '../customers';
+import { SubscriptionEntity } from './entities';
+
+export type SubscriptionStatus = 'SCHEDULED' | 'ACTIVE' | 'CANCELED' | 'ENDED';
+
+export interface CreateSubscriptionInput {
+  customerId: string;
+  planId: string;
+  activeFrom?: Date | null;
+  settlementMode?: SettlementMode | null;
+}
+
+/**
+ * SCHEDULED before activeFrom; ACTIVE until activeTo (a cancellation for a later date keeps it ACTIVE
+ * until then). Past activeTo: CANCELED when the cancellation took effect at once (activeTo at or before
+ * the moment it was requested), ENDED when it ran to a scheduled end date.
+ */
+export function subscriptionStatus(s: SubscriptionEntity, now: Date): SubscriptionStatus {
+  if (s.activeTo !== null && now >= s.activeTo) {
+    return s.canceledAt !== null && s.activeTo <= s.canceledAt ? 'CANCELED' : 'ENDED';
+  }
+  if (now < s.activeFrom) return 'SCHEDULED';
+  return 'ACTIVE';
+}
+
+export function isActiveAt(s: SubscriptionEntity, at: Date): boolean {
+  return s.activeFrom <= at && (s.activeTo === null || at < s.activeTo);
+}
+
+/** The billing period containing `at` (the current one when `at` is now), clipped to activeTo. */
+export function billingPeriod(
+  s: SubscriptionEntity,
+  plan: PlanEntity,
+  at: Date,
+): { start: Date; end: Date } | null {
+  if (at < s.activeFrom || (s.activeTo !== null && at >= s.activeTo)) return null;
+  return periodContaining(s.activeFrom, parseIsoDuration(plan.billingCadence), at);
+}
+
+export class SubscriptionsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: CreateSubscriptionInput): Promise<SubscriptionEntity> {
+    return this.em.transactional(async (em) => {
+      // the customer row lock serializes subscription changes of one customer
+      const customer = isIdOf(IdPrefix.Customer, input.customerId)
+        ? await em.findOne(CustomerEntity, { id: input.customerId }, { lockMode: 4 })
+        : null;
+      if (!customer) throw DomainError.notFound('Customer', input.customerId);
+      const plan = isIdOf(IdPrefix.Plan, input.planId)
+        ? await em.findOne(PlanEntity, { id: input.planId })
+        : null;
+      if (!plan) throw DomainError.notFound('Plan', input.planId);
+      if (plan.status !== 'PUBLISHED') {
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `Plan ${plan.key} v${plan.version} is ${plan.status}; only a published plan takes subscriptions`,
+        );
+      }
+      const activeFrom = input.activeFrom ?? this.clock.now();
+      const overlapping = await em.find(SubscriptionEntity, {
+        customerId: customer.id,
+        planKey: plan.key,
+        $or: [{ activeTo: null }, { activeTo: { $gt: activeFrom } }],
+      });
+      if (overlapping.length > 0) {
+        throw new DomainError(
+          ErrorCode.CONFLICT,
+          `Customer ${customer.key} already has a subscription to plan ${plan.key} at that time`,
+          { subscriptionId: overlapping[0]!.id },
+        );
+      }
+      const sub = em.create(SubscriptionEntity, {
+        id: newId(IdPrefix.Subscription),
+        customerId: customer.id,
+        planId: plan.id,
+        planKey: plan.key,
+        activeFrom,
+        activeTo: null,
+        canceledAt: null,
+        settlementMode: input.settlementMode ?? null,
+        createdAt: this.clock.now(),
+      });
+      em.persist(sub);
+      return sub;
+    });
+  }
+
+  /** Ends the subscription at `at` (default now). Usage after that instant is no longer rated to it. */
+  async cancel(id: string, at?: Date | null): Promise<SubscriptionEntity> {
+    return this.em.transactional(async (em) => {
+      const sub = isIdOf(IdPrefix.Subscription, id)
+        ? await em.findOne(SubscriptionEntity, { id }, { lockMode: 4 })
+        : null;
+      if (!sub) throw DomainError.notFound('Subscription', id);
+      if (sub.canceledAt !== null) {
+        throw new DomainError(ErrorCode.INVALID_STATE, `Subscription ${id} is already canceled`);
+      }
+      const now = this.clock.now();
+      const end = at ?? now;
+      // canceling a scheduled subscription ends it before it starts
+      sub.activeTo = end < sub.activeFrom ? sub.activeFrom : end;
+      sub.canceledAt = now;
+      return sub;
+    });
+  }
+
+  async byId(id: string): Promise<SubscriptionEntity | null> {
+    if (!isIdOf(IdPrefix.Subscription, id)) return null;
+    return this.em.findOne(SubscriptionEntity, { id });
+  }
+
+  async byIds(ids: readonly string[]): Promise<Map<string, SubscriptionEntity>> {
+    const rows = await this.em.find(SubscriptionEntity, { id: { $in: [...ids] } });
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async byCustomerIds(ids: readonly string[]): Promise<Map<string, SubscriptionEntity[]>> {
+    const rows = await this.em.find(
+      SubscriptionEntity,
+      { customerId: { $in: [...ids] } },
+      { orderBy: { activeFrom: 'asc', id: 'asc' } },
+    );
+    const out = new Map<string, SubscriptionEntity[]>(ids.map((id) => [id, []]));
+    for (const r of rows) out.get(r.customerId)?.push(r);
+    return out;
+  }
+}

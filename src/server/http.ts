@@ -1,0 +1,157 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { WebSocketServer } from 'ws';
+import { DomainError } from '../core/errors';
+import type { Log } from '../core/log';
+import { createContext, type AppDeps, type Context } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import { costLimitRule, depthLimitRule } from '../graphql/limits';
+import { attachGraphqlWs } from './ws';
+
+export interface ServerOptions {
+  port: number;
+  host: string;
+  /** Shown pre-filled in the development landing page. */
+  sandboxKey?: string | null;
+  /** Answers whether the database is reachable, for /readyz. */
+  ready(): Promise<boolean>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  /** Stop accepting, finish in-flight requests, close sockets with 1001. */
+  close(): Promise<void>;
+}
+
+export function validationRules(deps: AppDeps): ValidationRule[] {
+  const rules = [depthLimitRule(deps.config.limits.maxDepth), costLimitRule(deps.config.limits.maxCost)];
+  if (deps.config.production) rules.push(NoSchemaIntrospectionCustomRule);
+  return rules;
+}
+
+/** Authenticates a bearer value; an unauthenticated HTTP request answers 401. */
+export function authenticate(deps: AppDeps, authorization: string | undefined | null) {
+  try {
+    return deps.access.authenticate(authorization);
+  } catch (e) {
+    if (e instanceof DomainError) {
+      throw new GraphQLError(e.message, { extensions: { code: e.code, http: { status: 401 } } });
+    }
+    throw e;
+  }
+}
+
+export async function startServer(
+  deps: AppDeps,
+  schema: GraphQLSchema,
+  opts: ServerOptions,
+  log: Log,
+): Promise<RunningServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const ws = new WebSocketServer({
+    server: httpServer,
+    path: '/graphql',
+    maxPayload: deps.config.limits.wsMessageBytes,
+  });
+  const wsHandle = attachGraphqlWs(ws, schema, deps, validationRules(deps), log);
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: !deps.config.production,
+    validationRules: validationRules(deps),
+    formatError: formatError(log),
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false, // main.ts owns shutdown order
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      deps.config.production
+        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+        : ApolloServerPluginLandingPageLocalDefault({
+            footer: false,
+            includeCookies: false,
+            ...(opts.sandboxKey ? { headers: { Authorization: `Bearer ${opts.sandboxKey}` } } : {}),
+          }),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.status(200).json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ok = await opts.ready().catch(() => false);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unavailable' });
+  });
+  app.use('/graphql', (req, res, next) => {
+    // dashboards call from browsers: allow cross-origin requests carrying a bearer token (no cookies)
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, apollo-require-preflight');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: deps.config.limits.bodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createContext(deps, authenticate(deps, req.headers.authorization)),
+    }),
+  );
+  app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    const e = err as { type?: string; status?: number };
+    if (e?.type === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ errors: [{ message: 'Request body too large', extensions: { code: 'BAD_USER_INPUT' } }] });
+      return;
+    }
+    if (e?.status && e.status >= 400 && e.status < 500) {
+      res
+        .status(e.status)
+        .json({ errors: [{ message: 'Malformed request', extensions: { code: 'BAD_REQUEST' } }] });
+      return;
+    }
+    next(err);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${shownHost}:${port}/graphql`,
+    port,
+    close() {
+      closing ??= (async () => {
+        await wsHandle.close();
+        await apollo.stop(); // drains HTTP: stops accepting, waits for in-flight requests
+      })();
+      return closing;
+    },
+  };
+}

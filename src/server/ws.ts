@@ -1,0 +1,114 @@
+import {
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { WebSocketServer } from 'ws';
+import { DomainError } from '../core/errors';
+import type { Log } from '../core/log';
+import type { Principal } from '../modules/access';
+import { createContext, type AppDeps } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+
+type Extra = {
+  principal?: Principal;
+  expiryTimer?: NodeJS.Timeout;
+} & Record<PropertyKey, unknown>;
+
+/**
+ * graphql-ws on the shared `/graphql` path. Auth happens once in `connection_init`; each operation is
+ * parsed and validated here with the same depth and cost rules as HTTP (graphql-ws does not apply
+ * Apollo's), and gets its own context. A customer token's socket is closed with 4403 when it expires.
+ */
+export function attachGraphqlWs(
+  wss: WebSocketServer,
+  schema: GraphQLSchema,
+  deps: AppDeps,
+  extraRules: ValidationRule[],
+  log: Log,
+) {
+  const rules = [...specifiedRules, ...extraRules];
+  const format = formatError((level, msg, extra) => log(level, msg, extra));
+  const toGraphQLErrors = (errors: readonly GraphQLError[]) =>
+    errors.map((e) => {
+      const f = format(e.toJSON(), e);
+      return new GraphQLError(f.message, { extensions: f.extensions });
+    });
+
+  const disposable = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      schema,
+      connectionInitWaitTimeout: 10_000,
+      onConnect: (ctx) => {
+        const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        try {
+          const principal = deps.access.authenticate(typeof raw === 'string' ? raw : null);
+          const extra = ctx.extra as Extra;
+          extra.principal = principal;
+          if (principal.kind === 'customer') {
+            const ms = principal.expiresAt.getTime() - deps.clock.now().getTime();
+            extra.expiryTimer = setTimeout(
+              () => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'),
+              Math.max(0, ms),
+            );
+            extra.expiryTimer.unref();
+          }
+          return true;
+        } catch (e) {
+          if (e instanceof DomainError) return false; // closes with 4403 Forbidden
+          throw e;
+        }
+      },
+      onClose: (ctx) => {
+        const extra = ctx.extra as Extra;
+        if (extra.expiryTimer) clearTimeout(extra.expiryTimer);
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const principal = (ctx.extra as Extra).principal!;
+        let document;
+        try {
+          document = parse(payload.query, { maxTokens: 20_000 });
+        } catch (e) {
+          return toGraphQLErrors([e as GraphQLError]);
+        }
+        const errors = validate(schema, document, rules);
+        if (errors.length > 0) return toGraphQLErrors(errors);
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: createContext(deps, principal),
+        };
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        return toGraphQLErrors(errors);
+      },
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!('errors' in result) || !result.errors) return result;
+        return {
+          ...result,
+          errors: result.errors.map((e) => {
+            const err = e as GraphQLError;
+            return format(err.toJSON(), err);
+          }),
+        };
+      },
+    },
+    wss,
+    30_000, // keep-alive ping interval
+  );
+
+  return {
+    async close() {
+      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

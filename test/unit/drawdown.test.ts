@@ -1,0 +1,436 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+import { DomainError } from '../../src/core/errors';
+import {
+  allocateDebit,
+  compareDrawdown,
+  dueExpiries,
+  planRestore,
+  repayDebt,
+  unbookedExpiredCredit,
+  usableGrants,
+  type GrantSnapshot,
+} from '../../src/engine';
+import { Dec, ZERO, sum } from '../../src/money';
+import { at, dec } from './arbitraries';
+
+function grant(
+  id: string,
+  over: Partial<Omit<GrantSnapshot, 'remaining'>> & { remaining: string },
+): GrantSnapshot {
+  const { remaining, ...rest } = over;
+  return {
+    id,
+    priority: 10,
+    expiresAt: null,
+    effectiveAt: at(0),
+    perUnitCost: ZERO,
+    createdAt: at(0),
+    featureKeys: null,
+    available: true,
+    ...rest,
+    remaining: new Dec(remaining),
+  };
+}
+
+const show = (xs: { grantId: string | null; amount: Dec }[]) =>
+  xs.map((x) => [x.grantId, x.amount.toFixed()]);
+
+describe('draw-down order (SPEC §5)', () => {
+  it('worked example: A (p1, T10, 50), B (p1, T20, 80), C (p2, never, 100); debit 90 → A 50, B 40, C 0', () => {
+    const grants = [
+      grant('C', { priority: 2, expiresAt: null, remaining: '100' }),
+      grant('B', { priority: 1, expiresAt: at(20), remaining: '80' }),
+      grant('A', { priority: 1, expiresAt: at(10), remaining: '50' }),
+    ];
+    const r = allocateDebit({ amount: new Dec(90), grants, asOf: at(1) });
+    expect(show(r.allocations)).toEqual([
+      ['A', '50'],
+      ['B', '40'],
+    ]);
+    expect(r.covered.toFixed()).toBe('90');
+    expect(r.uncovered.toFixed()).toBe('0');
+  });
+
+  it.each<[string, Partial<GrantSnapshot>, Partial<GrantSnapshot>]>([
+    ['lower priority first', { priority: 1 }, { priority: 2 }],
+    ['earlier expiry first', { expiresAt: at(5) }, { expiresAt: at(6) }],
+    ['expiring before never-expiring', { expiresAt: at(500) }, { expiresAt: null }],
+    ['cheaper perUnitCost first', { perUnitCost: ZERO }, { perUnitCost: new Dec('0.01') }],
+    ['earlier effectiveAt first', { effectiveAt: at(0) }, { effectiveAt: at(1) }],
+    ['earlier createdAt first', { createdAt: at(0) }, { createdAt: at(1) }],
+  ])('%s', (_name, first, second) => {
+    const a = grant('z-first', { ...first, remaining: '1' });
+    const b = grant('a-second', { ...second, remaining: '1' });
+    expect(compareDrawdown(a, b)).toBeLessThan(0);
+    expect(compareDrawdown(b, a)).toBeGreaterThan(0);
+  });
+
+  it('id is the final tiebreak (code-unit order)', () => {
+    const ids = ['b', 'B', 'a', 'a1', 'A'];
+    const sorted = ids.map((id) => grant(id, { remaining: '1' })).sort(compareDrawdown);
+    expect(sorted.map((g) => g.id)).toEqual(['A', 'B', 'a', 'a1', 'b']);
+  });
+
+  it('priority beats expiry and cost', () => {
+    const a = grant('a', {
+      priority: 1,
+      expiresAt: null,
+      perUnitCost: new Dec(5),
+      remaining: '1',
+    });
+    const b = grant('b', {
+      priority: 2,
+      expiresAt: at(1),
+      perUnitCost: ZERO,
+      remaining: '1',
+    });
+    expect(compareDrawdown(a, b)).toBeLessThan(0);
+  });
+});
+
+describe('usableGrants', () => {
+  const asOf = at(100);
+  it.each<[string, Partial<Omit<GrantSnapshot, 'remaining'>> & { remaining?: string }, boolean]>([
+    ['available and live', {}, true],
+    ['not available (pending/voided)', { available: false }, false],
+    ['no remaining', { remaining: '0' }, false],
+    ['effective in the future', { effectiveAt: at(101) }, false],
+    ['effective exactly now', { effectiveAt: at(100) }, true],
+    ['expires exactly now (exclusive)', { expiresAt: at(100) }, false],
+    ['expired', { expiresAt: at(99) }, false],
+    ['expires later', { expiresAt: at(101) }, true],
+    ['empty featureKeys pays anything', { featureKeys: [] }, true],
+  ])('%s → %s', (_name, over, usable) => {
+    const g = grant('g', { remaining: '5', ...over });
+    expect(usableGrants([g], { asOf, featureKey: 'tokens' }).length).toBe(usable ? 1 : 0);
+  });
+
+  it('feature-restricted grants pay only their features, never a charge with no feature', () => {
+    const g = grant('g', { featureKeys: ['tokens', 'emails'], remaining: '5' });
+    expect(usableGrants([g], { asOf, featureKey: 'tokens' })).toHaveLength(1);
+    expect(usableGrants([g], { asOf, featureKey: 'minutes' })).toHaveLength(0);
+    expect(usableGrants([g], { asOf, featureKey: null })).toHaveLength(0);
+    expect(usableGrants([g], { asOf })).toHaveLength(0);
+  });
+});
+
+describe('allocateDebit', () => {
+  it('reports what no grant covers', () => {
+    const r = allocateDebit({
+      amount: new Dec('12.5'),
+      grants: [grant('a', { remaining: '10' })],
+      asOf: at(1),
+    });
+    expect(show(r.allocations)).toEqual([['a', '10']]);
+    expect(r.uncovered.toFixed()).toBe('2.5');
+  });
+
+  it('zero debit allocates nothing; negative debit is rejected', () => {
+    expect(
+      allocateDebit({
+        amount: ZERO,
+        grants: [grant('a', { remaining: '1' })],
+        asOf: at(1),
+      }).allocations,
+    ).toEqual([]);
+    expect(() => allocateDebit({ amount: new Dec(-1), grants: [], asOf: at(1) })).toThrow(DomainError);
+  });
+
+  it('rejects duplicate grant ids', () => {
+    const grants = [grant('a', { remaining: '1' }), grant('a', { remaining: '2' })];
+    expect(() => allocateDebit({ amount: new Dec(1), grants, asOf: at(1) })).toThrow(DomainError);
+  });
+});
+
+// Arbitrary grant sets: distinct ids, small ranges so ties on every key are common.
+const grantArb = (id: string): fc.Arbitrary<GrantSnapshot> =>
+  fc
+    .record({
+      priority: fc.integer({ min: 1, max: 3 }),
+      expiresAt: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
+      effectiveAt: fc.integer({ min: -3, max: 1 }),
+      perUnitCost: dec({ scale: 2, min: 0n, max: 3n }),
+      createdAt: fc.integer({ min: 0, max: 2 }),
+      remaining: dec({ scale: 2, min: 0n, max: 10_000n }),
+      featureKeys: fc.option(fc.subarray(['f1', 'f2']), { nil: null }),
+      available: fc.boolean(),
+    })
+    .map((r) => ({
+      id,
+      priority: r.priority,
+      expiresAt: r.expiresAt === null ? null : at(r.expiresAt),
+      effectiveAt: at(r.effectiveAt),
+      perUnitCost: r.perUnitCost,
+      createdAt: at(r.createdAt),
+      remaining: r.remaining,
+      featureKeys: r.featureKeys,
+      available: r.available,
+    }));
+
+const grantsArb: fc.Arbitrary<GrantSnapshot[]> = fc
+  .uniqueArray(fc.string({ minLength: 1, maxLength: 3 }), { maxLength: 8 })
+  .chain((ids) => (ids.length === 0 ? fc.constant([]) : fc.tuple(...ids.map(grantArb))));
+
+const debitArb = dec({ scale: 2, min: 0n, max: 60_000n });
+const featureArb = fc.constantFrom<string | null>(null, 'f1', 'f2');
+
+describe('allocateDebit properties', () => {
+  it('allocations sum to the covered amount and never exceed a grant remaining (no grant below zero)', () => {
+    fc.assert(
+      fc.property(grantsArb, debitArb, featureArb, (grants, amount, featureKey) => {
+        const r = allocateDebit({ amount, grants, asOf: at(0), featureKey });
+        expect(sum(r.allocations.map((a) => a.amount)).eq(r.covered)).toBe(true);
+        const byId = new Map(grants.map((g) => [g.id, g]));
+        const seen = new Set<string>();
+        for (const a of r.allocations) {
+          const g = byId.get(a.grantId);
+          expect(g).toBeDefined();
+          expect(a.amount.gt(0)).toBe(true);
+          expect(g!.remaining.minus(a.amount).gte(0)).toBe(true);
+          expect(seen.has(a.grantId)).toBe(false);
+          seen.add(a.grantId);
+        }
+      }),
+    );
+  });
+
+  it('sum of allocations + uncovered = debit', () => {
+    fc.assert(
+      fc.property(grantsArb, debitArb, featureArb, (grants, amount, featureKey) => {
+        const r = allocateDebit({ amount, grants, asOf: at(0), featureKey });
+        expect(r.covered.plus(r.uncovered).eq(amount)).toBe(true);
+        expect(r.uncovered.gte(0)).toBe(true);
+      }),
+    );
+  });
+
+  it('shuffled grants give the same allocations (order independence)', () => {
+    fc.assert(
+      fc.property(
+        grantsArb.chain((gs) => fc.tuple(fc.constant(gs), fc.shuffledSubarray(gs, { minLength: gs.length }))),
+        debitArb,
+        featureArb,
+        ([grants, shuffled], amount, featureKey) => {
+          const a = allocateDebit({ amount, grants, asOf: at(0), featureKey });
+          const b = allocateDebit({
+            amount,
+            grants: shuffled,
+            asOf: at(0),
+            featureKey,
+          });
+          expect(show(b.allocations)).toEqual(show(a.allocations));
+        },
+      ),
+    );
+  });
+
+  it('only usable grants pay, in draw-down order, and a grant is used only when every earlier one is exhausted', () => {
+    fc.assert(
+      fc.property(grantsArb, debitArb, featureArb, (grants, amount, featureKey) => {
+        const asOf = at(0);
+        const usable = usableGrants(grants, { asOf, featureKey });
+        const r = allocateDebit({ amount, grants, asOf, featureKey });
+        expect(r.allocations.map((a) => a.grantId)).toEqual(
+          usable.slice(0, r.allocations.length).map((g) => g.id),
+        );
+        r.allocations.slice(0, -1).forEach((a, i) => expect(a.amount.eq(usable[i]!.remaining)).toBe(true));
+        if (r.uncovered.gt(0)) expect(r.allocations.length).toBe(usable.length);
+      }),
+    );
+  });
+});
+
+describe('planRestore (SPEC §6 correctMovement)', () => {
+  const consumed = [
+    { grantId: 'A', amount: new Dec(50) },
+    { grantId: 'B', amount: new Dec(40) },
+    { grantId: null, amount: new Dec(10) },
+  ];
+
+  it('gives back in reverse take order; debt portions are not restored', () => {
+    const r = planRestore({
+      consumed,
+      amount: new Dec(60),
+      restorable: () => true,
+    });
+    expect(show(r.notRestored)).toEqual([[null, '10']]);
+    expect(show(r.restores)).toEqual([
+      ['B', '40'],
+      ['A', '10'],
+    ]);
+  });
+
+  it('reports portions whose grant expired or was voided', () => {
+    const r = planRestore({
+      consumed,
+      amount: new Dec(100),
+      restorable: (id) => id !== 'B',
+    });
+    expect(show(r.restores)).toEqual([['A', '50']]);
+    expect(show(r.notRestored)).toEqual([
+      [null, '10'],
+      ['B', '40'],
+    ]);
+  });
+
+  it('a later correction continues from where earlier ones stopped', () => {
+    const r = planRestore({
+      consumed,
+      amount: new Dec(30),
+      alreadyCorrected: new Dec(30),
+      restorable: () => true,
+    });
+    expect(show(r.restores)).toEqual([
+      ['B', '20'],
+      ['A', '10'],
+    ]);
+  });
+
+  it('cannot correct by more than was consumed', () => {
+    expect(() =>
+      planRestore({
+        consumed,
+        amount: new Dec('100.01'),
+        restorable: () => true,
+      }),
+    ).toThrow(DomainError);
+    expect(() =>
+      planRestore({
+        consumed,
+        amount: new Dec(71),
+        alreadyCorrected: new Dec(30),
+        restorable: () => true,
+      }),
+    ).toThrow(DomainError);
+  });
+
+  const consumedArb = fc.array(
+    fc.record({
+      grantId: fc.option(fc.constantFrom('A', 'B', 'C', 'D'), { nil: null }),
+      amount: dec({ scale: 2, min: 1n, max: 5_000n }),
+    }),
+    { maxLength: 6 },
+  );
+
+  it('restore never exceeds consumed and happens in reverse order', () => {
+    fc.assert(
+      fc.property(
+        consumedArb,
+        fc.integer({ min: 0, max: 1000 }),
+        fc.func(fc.boolean()),
+        (portions, permille, restorableFn) => {
+          const total = sum(portions.map((p) => p.amount));
+          const amount = total.times(permille).dividedBy(1000).toDecimalPlaces(2, Dec.ROUND_DOWN);
+          const restorable = (id: string) => restorableFn(id);
+          const r = planRestore({ consumed: portions, amount, restorable });
+          const given = [...r.restores, ...r.notRestored];
+          expect(sum(given.map((g) => g.amount)).eq(amount)).toBe(true);
+
+          // Walking the consumption backwards, each portion is fully given back before an earlier one is touched.
+          let left = amount;
+          const expected: [string | null, string, boolean][] = [];
+          for (const p of [...portions].reverse()) {
+            if (left.isZero()) break;
+            const give = Dec.min(left, p.amount);
+            left = left.minus(give);
+            expected.push([p.grantId, give.toFixed(), p.grantId !== null && restorable(p.grantId)]);
+          }
+          expect(show(r.restores)).toEqual(expected.filter((e) => e[2]).map((e) => [e[0], e[1]]));
+          expect(show(r.notRestored)).toEqual(expected.filter((e) => !e[2]).map((e) => [e[0], e[1]]));
+
+          // Per grant, what is restored never exceeds what the consumption took from it.
+          for (const id of ['A', 'B', 'C', 'D']) {
+            const took = sum(portions.filter((p) => p.grantId === id).map((p) => p.amount));
+            const back = sum(r.restores.filter((x) => x.grantId === id).map((x) => x.amount));
+            expect(back.lte(took)).toBe(true);
+          }
+        },
+      ),
+    );
+  });
+
+  it('correcting in several parts restores the same as correcting once', () => {
+    fc.assert(
+      fc.property(
+        consumedArb,
+        fc.array(fc.integer({ min: 1, max: 100 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (portions, weights) => {
+          const total = sum(portions.map((p) => p.amount));
+          const restorable = (id: string) => id !== 'D';
+          const once = planRestore({
+            consumed: portions,
+            amount: total,
+            restorable,
+          });
+          const totalWeight = weights.reduce((a, b) => a + b, 0);
+          let already = ZERO;
+          const parts: Record<string, Dec> = {};
+          weights.forEach((w, i) => {
+            const part =
+              i === weights.length - 1
+                ? total.minus(already)
+                : total.times(w).dividedBy(totalWeight).toDecimalPlaces(2, Dec.ROUND_DOWN);
+            const r = planRestore({
+              consumed: portions,
+              amount: part,
+              alreadyCorrected: already,
+              restorable,
+            });
+            for (const x of r.restores) parts[x.grantId] = (parts[x.grantId] ?? ZERO).plus(x.amount);
+            already = already.plus(part);
+          });
+          const onceByGrant: Record<string, Dec> = {};
+          for (const x of once.restores)
+            onceByGrant[x.grantId] = (onceByGrant[x.grantId] ?? ZERO).plus(x.amount);
+          expect(Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.toFixed()]))).toEqual(
+            Object.fromEntries(Object.entries(onceByGrant).map(([k, v]) => [k, v.toFixed()])),
+          );
+        },
+      ),
+    );
+  });
+});
+
+describe('repayDebt (SPEC §6 negative balance)', () => {
+  it.each([
+    ['30', '100', '30', '70', '0'],
+    ['100', '30', '30', '0', '70'],
+    ['0', '10', '0', '10', '0'],
+  ])('debt %s, new credit %s → repaid %s, keeps %s, debt left %s', (debt, available, repaid, kept, left) => {
+    const r = repayDebt({
+      debt: new Dec(debt),
+      available: new Dec(available),
+    });
+    expect([r.repaid.toFixed(), r.remainingAfter.toFixed(), r.debtAfter.toFixed()]).toEqual([
+      repaid,
+      kept,
+      left,
+    ]);
+  });
+});
+
+describe('dueExpiries', () => {
+  it('books the unused remainder of available grants at their expiresAt, earliest first', () => {
+    const grants = [
+      grant('late', { expiresAt: at(20), remaining: '5' }),
+      grant('early', { expiresAt: at(10), remaining: '7' }),
+      grant('future', { expiresAt: at(31), remaining: '1' }),
+      grant('never', { expiresAt: null, remaining: '1' }),
+      grant('empty', { expiresAt: at(5), remaining: '0' }),
+      grant('voided', { expiresAt: at(5), remaining: '3', available: false }),
+      grant('exact', { expiresAt: at(30), remaining: '2' }),
+    ];
+    const due = dueExpiries(grants, at(30));
+    expect(due.map((d) => [d.grantId, d.amount.toFixed(), d.bookedAt.toISOString()])).toEqual([
+      ['early', '7', at(10).toISOString()],
+      ['late', '5', at(20).toISOString()],
+      ['exact', '2', at(30).toISOString()],
+    ]);
+    expect(unbookedExpiredCredit(grants, at(30)).toFixed()).toBe('14');
+  });
+});
