@@ -14,6 +14,7 @@ export interface Config {
   readonly limits: {
     readonly maxDepth: number;
     readonly maxCost: number;
+    readonly maxFields: number;
     readonly maxPageSize: number;
     readonly bodyBytes: number;
     readonly wsMessageBytes: number;
@@ -66,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: Object.freeze({
       maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),
       maxCost: int(env, 'DRAWDOWN_MAX_COST', 5_000),
+      maxFields: int(env, 'DRAWDOWN_MAX_FIELDS', 500),
       maxPageSize: 100,
       bodyBytes: int(env, 'DRAWDOWN_MAX_BODY_BYTES', 1_048_576),
       wsMessageBytes: int(env, 'DRAWDOWN_MAX_WS_MESSAGE_BYTES', 262_144),

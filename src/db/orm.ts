@@ -26,6 +26,7 @@ export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20) {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
   });
 }

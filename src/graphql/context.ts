@@ -83,6 +83,8 @@ export interface Context {
 }
 
 export function createContext(deps: AppDeps, principal: Principal): Context {
-  const services = new Services(deps.fork(), deps);
-  return { principal, services, loaders: createLoaders(services), now: deps.clock.now() };
+  // one instant per request: services and field resolvers agree on what "now" is
+  const now = deps.clock.now();
+  const services = new Services(deps.fork(), { ...deps, clock: { now: () => now } });
+  return { principal, services, loaders: createLoaders(services), now };
 }

@@ -1,5 +1,7 @@
 import {
+  BREAK,
   GraphQLError,
+  visit,
   Kind,
   type ASTVisitor,
   type FragmentDefinitionNode,
@@ -64,8 +66,21 @@ export function depthLimitRule(maxDepth: number): ValidationRule {
  * under it by that page size (default 20), so wide and deep list nesting are both bounded. Counting stops
  * as soon as the limit is passed so a hostile document cannot make validation itself expensive.
  */
-export function costLimitRule(maxCost: number): ValidationRule {
+export function costLimitRule(maxCost: number, maxFields: number): ValidationRule {
   return (ctx: ValidationContext): ASTVisitor => ({
+    Document(doc) {
+      // aliases make a short document wide: bound the field selections written in it, whatever they cost
+      let fields = 0;
+      visit(doc, {
+        Field() {
+          fields++;
+          if (fields > maxFields) return BREAK;
+          return undefined;
+        },
+      });
+      if (fields > maxFields)
+        ctx.reportError(limitError(`Query cost exceeds the limit: more than ${maxFields} field selections`));
+    },
     OperationDefinition(node) {
       const fragments = fragmentsOf(ctx);
       const cost = (set: SelectionSetNode, seen: Set<string>): number => {

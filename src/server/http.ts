@@ -39,7 +39,10 @@ export interface RunningServer {
 }
 
 export function validationRules(deps: AppDeps): ValidationRule[] {
-  const rules = [depthLimitRule(deps.config.limits.maxDepth), costLimitRule(deps.config.limits.maxCost)];
+  const rules = [
+    depthLimitRule(deps.config.limits.maxDepth),
+    costLimitRule(deps.config.limits.maxCost, deps.config.limits.maxFields),
+  ];
   if (deps.config.production) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;
 }

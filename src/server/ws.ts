@@ -77,7 +77,19 @@ export function attachGraphqlWs(
           return toGraphQLErrors([e as GraphQLError]);
         }
         const errors = validate(schema, document, rules);
-        if (errors.length > 0) return toGraphQLErrors(errors);
+        if (errors.length > 0) {
+          // as over HTTP: a document that fails validation is GRAPHQL_VALIDATION_FAILED unless a rule set a code
+          return toGraphQLErrors(
+            errors.map((e) =>
+              e.extensions?.code
+                ? e
+                : new GraphQLError(e.message, {
+                    nodes: e.nodes,
+                    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+                  }),
+            ),
+          );
+        }
         return {
           schema,
           document,

@@ -58,8 +58,10 @@ export class CustomerResolver {
         : key != null
           ? await ctx.services.customers.byKey(key)
           : null;
-    if (!c || (ctx.principal.kind === 'customer' && ctx.principal.customerId !== c.id)) return null;
-    return toCustomer(c);
+    if (ctx.principal.kind === 'customer' && (!c || c.id !== ctx.principal.customerId)) {
+      throw DomainError.notFound('Customer', id ?? key ?? '');
+    }
+    return c ? toCustomer(c) : null;
   }
 
   @Mutation(() => CustomerType)

@@ -1,18 +1,24 @@
 import { Arg, Ctx, ID, Query, Resolver } from 'type-graphql';
+import { DomainError } from '../../core/errors';
 import { IdPrefix, prefixOf } from '../../core/ids';
 import type { Context } from '../context';
 import { toCurrency, toFeature, toPlan, toRateCard } from '../types/catalog';
 import { Node } from '../types/common';
 import { toCustomer, toSubscription } from '../types/customers';
 
-/** Global object lookup; the id prefix names the type. Objects a customer token may not read are null. */
+/** Global object lookup; the id prefix names the type. Another customer's objects answer NOT_FOUND. */
 @Resolver()
 export class NodeResolver {
   @Query(() => Node, { nullable: true })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Node | null> {
     const s = ctx.services;
-    const mine = (customerId: string) =>
-      ctx.principal.kind === 'admin' || ctx.principal.customerId === customerId;
+    // another customer's objects look like they do not exist
+    const mine = (customerId: string) => {
+      if (ctx.principal.kind === 'customer' && ctx.principal.customerId !== customerId) {
+        throw DomainError.notFound('Node', id);
+      }
+      return true;
+    };
     switch (prefixOf(id)) {
       case IdPrefix.Currency: {
         const e = await s.catalog.currencyById(id);

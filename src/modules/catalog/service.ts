@@ -284,7 +284,8 @@ export class CatalogService {
         publishedAt: null,
         archivedAt: null,
       });
-      em.persist(plan);
+      // rate cards reference the plan by a plain id column, so the plan row goes in first
+      await em.persistAndFlush(plan);
       cards.forEach((c, position) => {
         em.persist(
           em.create(RateCardEntity, {

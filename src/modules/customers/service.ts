@@ -76,8 +76,8 @@ export class CustomersService {
     checkName(problems, input.name);
     checkEmail(problems, input.email);
     checkMetadata(problems, input.metadata);
+    checkSubjects(problems, input.subjectKeys ?? []);
     const subjects = [...new Set([input.key, ...(input.subjectKeys ?? [])])];
-    checkSubjects(problems, subjects);
     problems.throwIfAny();
     try {
       return await this.em.transactional(async (em) => {
