@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121000001_foundation } from './Migration20261121000001_foundation';
+import { Migration20261121000002_ledger } from './Migration20261121000002_ledger';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121000001_foundation', class: Migration20261121000001_foundation },
+  { name: 'Migration20261121000002_ledger', class: Migration20261121000002_ledger },
 ];

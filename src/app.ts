@@ -13,6 +13,7 @@ import { allEntities } from './modules';
 import { loadOrCreateSecret } from './modules/settings';
 import { CursorCodec } from './modules/shared/cursor';
 import { startServer } from './server/http';
+import { migrateJobs, startJobs } from './jobs';
 
 export interface Drawdown {
   url: string;
@@ -68,6 +69,7 @@ export async function startDrawdown(
     if (config.migrate) {
       const applied = await migrate(orm);
       if (applied.length > 0) log('info', 'migrations applied', { applied });
+      await migrateJobs(databaseUrl, log);
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
@@ -78,6 +80,14 @@ export async function startDrawdown(
       cursors: new CursorCodec(secret),
       fork: () => orm.em.fork(),
     };
+    const jobs = await startJobs({
+      connectionString: databaseUrl,
+      fork: () => orm.em.fork(),
+      clock,
+      cursors: deps.cursors,
+      log,
+      sweepIntervalMs: config.settleIntervalMs,
+    });
     const schema = await createSchema();
     const server = await startServer(
       deps,
@@ -102,6 +112,7 @@ export async function startDrawdown(
       stop() {
         stopping ??= (async () => {
           await server.close();
+          await jobs.stop();
           await orm.close(true);
           if (embedded) await embedded.stop();
         })();

@@ -7,6 +7,8 @@ import { CatalogService } from '../modules/catalog';
 import { CustomersService } from '../modules/customers';
 import type { CursorCodec } from '../modules/shared/cursor';
 import { SubscriptionsService } from '../modules/subscriptions';
+import { InvoicesService } from '../modules/invoices';
+import { LedgerService } from '../modules/ledger';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppDeps {
@@ -37,6 +39,12 @@ export class Services {
   }
   get subscriptions(): SubscriptionsService {
     return this.get('subscriptions', () => new SubscriptionsService(this.em, this.deps.clock));
+  }
+  get invoices(): InvoicesService {
+    return this.get('invoices', () => new InvoicesService(this.em, this.deps.cursors));
+  }
+  get ledger(): LedgerService {
+    return this.get('ledger', () => new LedgerService(this.em, this.deps.clock, this.deps.cursors, this.invoices));
   }
   get access(): AccessService {
     return this.deps.access;
@@ -70,6 +78,10 @@ export function createLoaders(s: Services) {
     customer: mapLoader((ids) => s.customers.byIds(ids)),
     subjectKeys: listLoader((ids) => s.customers.subjectKeysByCustomerIds(ids)),
     subscriptionsByCustomer: listLoader((ids) => s.subscriptions.byCustomerIds(ids)),
+    grant: mapLoader((ids) => s.ledger.grantsByIds(ids)),
+    movement: mapLoader((ids) => s.ledger.movementsByIds(ids)),
+    allocations: listLoader((ids) => s.ledger.allocationsByMovementIds(ids)),
+    invoice: mapLoader((ids) => s.invoices.byIds(ids)),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -4,6 +4,15 @@ import { buildSchema } from 'type-graphql';
 import { CurrencyResolver, FeatureResolver, PlanResolver, RateCardResolver } from './resolvers/catalog';
 import { CustomerResolver, SubscriptionResolver } from './resolvers/customers';
 import { NodeResolver } from './resolvers/node';
+import {
+  CreditGrantResolver,
+  CreditMovementResolver,
+  CustomerLedgerResolver,
+  GrantAllocationResolver,
+  InvoiceResolver,
+  LedgerMutationResolver,
+  LedgerQueryResolver,
+} from './resolvers/ledger';
 import { DateTimeScalar } from './scalars';
 
 export const resolvers = [
@@ -14,6 +23,13 @@ export const resolvers = [
   RateCardResolver,
   CustomerResolver,
   SubscriptionResolver,
+  LedgerQueryResolver,
+  LedgerMutationResolver,
+  CustomerLedgerResolver,
+  CreditGrantResolver,
+  CreditMovementResolver,
+  GrantAllocationResolver,
+  InvoiceResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -3,6 +3,8 @@ import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import
 import { migrate, openOrm } from '../../src/db/orm';
 import { allEntities } from '../../src/modules';
 import { createTestDatabase } from './database';
+import { migrateJobs } from '../../src/jobs';
+import { createLog } from '../../src/core/log';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,6 +19,7 @@ export default async function setup(project: TestProject) {
   const orm = await openOrm(db.url, allEntities, 2);
   await migrate(orm);
   await orm.close(true);
+  await migrateJobs(db.url, createLog('error'));
   project.provide('databaseUrl', db.url);
   console.log(
     `test database ready in ${Date.now() - started} ms (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded'})`,

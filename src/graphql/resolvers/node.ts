@@ -5,6 +5,8 @@ import type { Context } from '../context';
 import { toCurrency, toFeature, toPlan, toRateCard } from '../types/catalog';
 import { Node } from '../types/common';
 import { toCustomer, toSubscription } from '../types/customers';
+import { toInvoice } from '../types/ledger';
+import { mapGrants, mapMovements } from './ledger';
 
 /** Global object lookup; the id prefix names the type. Another customer's objects answer NOT_FOUND. */
 @Resolver()
@@ -44,6 +46,19 @@ export class NodeResolver {
       case IdPrefix.Subscription: {
         const e = await s.subscriptions.byId(id);
         return e && mine(e.customerId) ? toSubscription(e) : null;
+      }
+      case IdPrefix.CreditGrant: {
+        const e = await s.ledger.grantsByIds([id]);
+        const g = e.get(id);
+        return g && mine(g.customerId) ? (await mapGrants(ctx, [g]))[0]! : null;
+      }
+      case IdPrefix.CreditMovement: {
+        const m = await s.ledger.movementById(id);
+        return m && mine(m.customerId) ? (await mapMovements(ctx, [m]))[0]! : null;
+      }
+      case IdPrefix.Invoice: {
+        const i = await s.invoices.byId(id);
+        return i && mine(i.customerId) ? toInvoice(i) : null;
       }
       default:
         return null;

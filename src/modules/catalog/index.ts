@@ -1,4 +1,4 @@
 export * from './entities';
 export { CatalogService, toEnginePrice } from './service';
 export type { CreateCurrencyInput, CreateFeatureInput, CreatePlanInput, PriceInput } from './service';
-export { isFiatCode } from './iso4217';
+export { fiatScale, isFiatCode } from './iso4217';

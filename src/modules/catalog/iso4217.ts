@@ -56,3 +56,8 @@ export const FIAT_MINOR_UNITS: Readonly<Record<string, number>> = Object.freeze(
 export function isFiatCode(code: string): boolean {
   return Object.prototype.hasOwnProperty.call(FIAT_MINOR_UNITS, code);
 }
+
+/** Minor units of a fiat code (2 when unknown). */
+export function fiatScale(code: string): number {
+  return FIAT_MINOR_UNITS[code] ?? 2;
+}

@@ -1,0 +1,218 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { assertCanRead } from '../../modules/access';
+import type { GrantEntity, MovementEntity } from '../../modules/ledger';
+import type { Page } from '../../modules/shared/page';
+import type { Context } from '../context';
+import { AdminOnly } from '../guards';
+import { CustomerType, toCustomer } from '../types/customers';
+import { toConnection } from '../types/common';
+import {
+  AdjustCreditsInput,
+  CreateCreditGrantInput,
+  CreditBalanceType,
+  CreditGrantConnection,
+  CreditGrantType,
+  CreditMovementConnection,
+  CreditMovementType,
+  GrantAllocationType,
+  GrantStatus,
+  InvoiceConnection,
+  InvoiceType,
+  MovementType,
+  PaymentStatus,
+  toAllocation,
+  toBalance,
+  toGrant,
+  toInvoice,
+  toMovement,
+} from '../types/ledger';
+import { ForwardPageArgs } from './catalog';
+
+@ArgsType()
+export class GrantListArgs extends ForwardPageArgs {
+  @Field(() => String, { nullable: true }) currency?: string | null;
+  @Field(() => [GrantStatus], { nullable: true }) status?: GrantStatus[] | null;
+}
+
+@ArgsType()
+export class MovementListArgs extends ForwardPageArgs {
+  @Field(() => String, { nullable: true }) currency?: string | null;
+  @Field(() => [MovementType], { nullable: true }) types?: MovementType[] | null;
+  @Field(() => Int, { nullable: true }) last?: number | null;
+  @Field(() => String, { nullable: true }) before?: string | null;
+}
+
+/** Maps entities to API objects, loading each distinct currency once per request. */
+export async function mapGrants(ctx: Context, grants: GrantEntity[]): Promise<CreditGrantType[]> {
+  const currencies = await ctx.loaders.currency.loadMany([...new Set(grants.map((g) => g.currencyId))]);
+  const byId = new Map(currencies.map((c) => (c && !(c instanceof Error) ? [c.id, c] : ['', null])));
+  return grants.map((g) => toGrant(g, byId.get(g.currencyId)!, ctx.now));
+}
+
+export async function mapMovements(ctx: Context, movements: MovementEntity[]): Promise<CreditMovementType[]> {
+  const currencies = await ctx.loaders.currency.loadMany([...new Set(movements.map((m) => m.currencyId))]);
+  const byId = new Map(currencies.map((c) => (c && !(c instanceof Error) ? [c.id, c] : ['', null])));
+  return movements.map((m) => toMovement(m, byId.get(m.currencyId)!));
+}
+
+async function pageOf<E, T>(ctx: Context, page: Page<E>, map: (ctx: Context, xs: E[]) => Promise<T[]>) {
+  const nodes = await map(ctx, page.nodes);
+  return toConnection({ ...page, nodes }, (n) => n);
+}
+
+@Resolver()
+export class LedgerQueryResolver {
+  @Query(() => [CreditBalanceType])
+  async creditBalances(
+    @Arg('customerId', () => ID) customerId: string,
+    @Arg('currency', () => String, { nullable: true }) currency: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<CreditBalanceType[]> {
+    assertCanRead(ctx.principal, customerId);
+    await ctx.services.customers.require(customerId);
+    return (await ctx.services.ledger.balances(customerId, currency)).map(toBalance);
+  }
+
+  @Query(() => CreditGrantConnection)
+  async creditGrants(@Arg('customerId', () => ID) customerId: string, @Args(() => GrantListArgs) args: GrantListArgs, @Ctx() ctx: Context) {
+    assertCanRead(ctx.principal, customerId);
+    await ctx.services.customers.require(customerId);
+    return pageOf(ctx, await ctx.services.ledger.listGrants(customerId, { currency: args.currency, status: args.status }, args), mapGrants);
+  }
+
+  @Query(() => CreditMovementConnection, { description: 'Newest first; first/after go to older movements, last/before to newer.' })
+  async creditTransactions(
+    @Arg('customerId', () => ID) customerId: string,
+    @Args(() => MovementListArgs) args: MovementListArgs,
+    @Ctx() ctx: Context,
+  ) {
+    assertCanRead(ctx.principal, customerId);
+    await ctx.services.customers.require(customerId);
+    return pageOf(ctx, await ctx.services.ledger.listMovements(customerId, { currency: args.currency, types: args.types }, args), mapMovements);
+  }
+
+  @Query(() => InvoiceConnection)
+  async invoices(@Arg('customerId', () => ID) customerId: string, @Args(() => ForwardPageArgs) args: ForwardPageArgs, @Ctx() ctx: Context) {
+    assertCanRead(ctx.principal, customerId);
+    await ctx.services.customers.require(customerId);
+    return toConnection(await ctx.services.invoices.list(customerId, args), toInvoice);
+  }
+}
+
+@Resolver()
+export class LedgerMutationResolver {
+  @Mutation(() => CreditGrantType)
+  @UseMiddleware(AdminOnly)
+  async createCreditGrant(@Arg('input', () => CreateCreditGrantInput) input: CreateCreditGrantInput, @Ctx() ctx: Context) {
+    return (await mapGrants(ctx, [await ctx.services.ledger.createGrant(input)]))[0]!;
+  }
+
+  @Mutation(() => InvoiceType)
+  @UseMiddleware(AdminOnly)
+  async updateInvoicePaymentStatus(
+    @Arg('invoiceId', () => ID) invoiceId: string,
+    @Arg('status', () => PaymentStatus) status: PaymentStatus,
+    @Ctx() ctx: Context,
+  ) {
+    return toInvoice(await ctx.services.ledger.updateInvoicePaymentStatus(invoiceId, status));
+  }
+
+  @Mutation(() => CreditGrantType)
+  @UseMiddleware(AdminOnly)
+  async updateExternalSettlement(
+    @Arg('grantId', () => ID) grantId: string,
+    @Arg('status', () => PaymentStatus) status: PaymentStatus,
+    @Ctx() ctx: Context,
+  ) {
+    return (await mapGrants(ctx, [await ctx.services.ledger.updateExternalSettlement(grantId, status)]))[0]!;
+  }
+
+  @Mutation(() => CreditGrantType, { description: 'Voids PENDING or ACTIVE grants; voiding a voided grant returns it unchanged.' })
+  @UseMiddleware(AdminOnly)
+  async voidCreditGrant(
+    @Arg('grantId', () => ID) grantId: string,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null,
+    @Ctx() ctx: Context,
+  ) {
+    return (await mapGrants(ctx, [await ctx.services.ledger.voidGrant(grantId, reason)]))[0]!;
+  }
+
+  @Mutation(() => CreditMovementType)
+  @UseMiddleware(AdminOnly)
+  async adjustCredits(@Arg('input', () => AdjustCreditsInput) input: AdjustCreditsInput, @Ctx() ctx: Context) {
+    return (await mapMovements(ctx, [await ctx.services.ledger.adjustCredits(input)]))[0]!;
+  }
+}
+
+@Resolver(() => CustomerType)
+export class CustomerLedgerResolver {
+  @FieldResolver(() => [CreditBalanceType])
+  async creditBalances(@Root() c: CustomerType, @Arg('currency', () => String, { nullable: true }) currency: string | null, @Ctx() ctx: Context) {
+    return (await ctx.services.ledger.balances(c.id, currency)).map(toBalance);
+  }
+
+  @FieldResolver(() => CreditGrantConnection)
+  async creditGrants(@Root() c: CustomerType, @Args(() => GrantListArgs) args: GrantListArgs, @Ctx() ctx: Context) {
+    return pageOf(ctx, await ctx.services.ledger.listGrants(c.id, { currency: args.currency, status: args.status }, args), mapGrants);
+  }
+
+  @FieldResolver(() => CreditMovementConnection)
+  async creditTransactions(@Root() c: CustomerType, @Args(() => MovementListArgs) args: MovementListArgs, @Ctx() ctx: Context) {
+    return pageOf(ctx, await ctx.services.ledger.listMovements(c.id, { currency: args.currency, types: args.types }, args), mapMovements);
+  }
+}
+
+@Resolver(() => CreditGrantType)
+export class CreditGrantResolver {
+  @FieldResolver(() => CustomerType)
+  async customer(@Root() g: CreditGrantType, @Ctx() ctx: Context) {
+    return toCustomer((await ctx.loaders.customer.load(g.customerId))!);
+  }
+
+  @FieldResolver(() => InvoiceType, { nullable: true })
+  async invoice(@Root() g: CreditGrantType, @Ctx() ctx: Context) {
+    if (!g.invoiceId) return null;
+    const i = await ctx.loaders.invoice.load(g.invoiceId);
+    return i ? toInvoice(i) : null;
+  }
+}
+
+@Resolver(() => CreditMovementType)
+export class CreditMovementResolver {
+  @FieldResolver(() => CreditGrantType, { nullable: true })
+  async grant(@Root() m: CreditMovementType, @Ctx() ctx: Context) {
+    if (!m.grantId) return null;
+    const g = await ctx.loaders.grant.load(m.grantId);
+    return g ? (await mapGrants(ctx, [g]))[0]! : null;
+  }
+
+  @FieldResolver(() => [GrantAllocationType])
+  async allocations(@Root() m: CreditMovementType, @Ctx() ctx: Context) {
+    return (await ctx.loaders.allocations.load(m.id)).map((a) => toAllocation(a, m.scale));
+  }
+
+  @FieldResolver(() => CreditMovementType, { nullable: true, description: 'The CONSUMED movement a CORRECTED one gives back.' })
+  async corrects(@Root() m: CreditMovementType, @Ctx() ctx: Context) {
+    if (!m.correctsId) return null;
+    const c = await ctx.loaders.movement.load(m.correctsId);
+    return c ? (await mapMovements(ctx, [c]))[0]! : null;
+  }
+}
+
+@Resolver(() => GrantAllocationType)
+export class GrantAllocationResolver {
+  @FieldResolver(() => CreditGrantType, { nullable: true })
+  async grant(@Root() a: GrantAllocationType, @Ctx() ctx: Context) {
+    if (!a.grantId) return null;
+    const g = await ctx.loaders.grant.load(a.grantId);
+    return g ? (await mapGrants(ctx, [g]))[0]! : null;
+  }
+}
+
+@Resolver(() => InvoiceType)
+export class InvoiceResolver {
+  @FieldResolver(() => CustomerType)
+  async customer(@Root() i: InvoiceType, @Ctx() ctx: Context) {
+    return toCustomer((await ctx.loaders.customer.load(i.customerId))!);
+  }
+}

@@ -1,0 +1,249 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { CurrencyEntity } from '../../modules/catalog';
+import type { InvoiceEntity } from '../../modules/invoices';
+import { grantStatusAt, type AllocationEntity, type GrantEntity, type MovementEntity } from '../../modules/ledger';
+import { Dec, formatDecimal } from '../../money';
+import { DecimalScalar } from '../scalars';
+import { Node, connectionType } from './common';
+import { CurrencyType, toCurrency } from './catalog';
+
+export enum FundingMethod {
+  PROMOTIONAL = 'PROMOTIONAL',
+  INVOICE = 'INVOICE',
+  EXTERNAL = 'EXTERNAL',
+}
+export enum GrantStatus {
+  PENDING = 'PENDING',
+  ACTIVE = 'ACTIVE',
+  DEPLETED = 'DEPLETED',
+  EXPIRED = 'EXPIRED',
+  VOIDED = 'VOIDED',
+}
+export enum PaymentStatus {
+  PENDING = 'PENDING',
+  AUTHORIZED = 'AUTHORIZED',
+  SETTLED = 'SETTLED',
+  FAILED = 'FAILED',
+}
+export enum MovementType {
+  FUNDED = 'FUNDED',
+  CONSUMED = 'CONSUMED',
+  EXPIRED = 'EXPIRED',
+  VOIDED = 'VOIDED',
+  ADJUSTED = 'ADJUSTED',
+  CORRECTED = 'CORRECTED',
+}
+export enum InvoiceStatus {
+  DRAFT = 'DRAFT',
+  ISSUED = 'ISSUED',
+  PAID = 'PAID',
+  VOID = 'VOID',
+}
+registerEnumType(FundingMethod, { name: 'FundingMethod' });
+registerEnumType(GrantStatus, { name: 'GrantStatus' });
+registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
+registerEnumType(MovementType, { name: 'MovementType' });
+registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
+
+const fmt = (v: string, scale: number) => formatDecimal(new Dec(v), scale);
+
+@ObjectType('CreditBalance', {
+  description:
+    'Settled: the sum of booked movements. Pending: settled minus what open charges will still take; the conservative figure for deciding whether a customer may keep consuming. Upcoming: granted credit that is not available yet (future effective date, or awaiting payment).',
+})
+export class CreditBalanceType {
+  @Field(() => CurrencyType) currency!: CurrencyType;
+  @Field(() => DecimalScalar) settled!: string;
+  @Field(() => DecimalScalar) pending!: string;
+  @Field(() => DecimalScalar) upcoming!: string;
+  @Field() asOf!: Date;
+}
+
+export function toBalance(b: { currency: CurrencyEntity; settled: string; pending: string; upcoming: string; asOf: Date }): CreditBalanceType {
+  return { currency: toCurrency(b.currency), settled: b.settled, pending: b.pending, upcoming: b.upcoming, asOf: b.asOf };
+}
+
+@ObjectType('PurchaseTerms')
+export class PurchaseTermsType {
+  @Field() currency!: string;
+  @Field(() => DecimalScalar) perUnitCost!: string;
+  @Field(() => DecimalScalar) totalAmount!: string;
+}
+
+@ObjectType('CreditGrant', { implements: Node })
+export class CreditGrantType extends Node {
+  customerId!: string;
+  currencyId!: string;
+  invoiceId!: string | null;
+  @Field(() => CurrencyType) currency!: CurrencyType;
+  @Field(() => String, { nullable: true }) name!: string | null;
+  @Field(() => DecimalScalar) amount!: string;
+  @Field(() => DecimalScalar, { description: 'Unused credit; 0 once expired or voided.' }) remaining!: string;
+  @Field(() => FundingMethod) fundingMethod!: FundingMethod;
+  @Field(() => GrantStatus) status!: GrantStatus;
+  @Field(() => Int) priority!: number;
+  @Field() effectiveAt!: Date;
+  @Field(() => Date, { nullable: true }) expiresAt!: Date | null;
+  @Field(() => PurchaseTermsType, { nullable: true }) purchase!: PurchaseTermsType | null;
+  @Field(() => PaymentStatus, { nullable: true }) paymentStatus!: PaymentStatus | null;
+  @Field(() => [String], { nullable: true }) featureKeys!: string[] | null;
+  @Field({ description: 'true for a grant made by adjustCredits.' }) adjustment!: boolean;
+  @Field(() => Date, { nullable: true, description: 'When the credit became available on the ledger.' })
+  fundedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) voidedAt!: Date | null;
+  @Field() createdAt!: Date;
+}
+
+export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): CreditGrantType {
+  const view = grantStatusAt(g, asOf);
+  return Object.assign(new CreditGrantType(), {
+    id: g.id,
+    customerId: g.customerId,
+    currencyId: g.currencyId,
+    invoiceId: g.invoiceId,
+    currency: toCurrency(currency),
+    name: g.name,
+    amount: fmt(g.amount, currency.scale),
+    remaining: formatDecimal(view.remaining, currency.scale),
+    fundingMethod: g.fundingMethod as FundingMethod,
+    status: view.status as GrantStatus,
+    priority: g.priority,
+    effectiveAt: g.effectiveAt,
+    expiresAt: g.expiresAt,
+    purchase:
+      g.purchaseCurrency !== null
+        ? { currency: g.purchaseCurrency, perUnitCost: new Dec(g.perUnitCost).toFixed(), totalAmount: g.purchaseTotal ?? '0' }
+        : null,
+    paymentStatus: g.paymentStatus as PaymentStatus | null,
+    featureKeys: g.featureKeys,
+    adjustment: g.source === 'ADJUSTMENT',
+    fundedAt: g.fundedAt,
+    voidedAt: g.voidedAt,
+    createdAt: g.createdAt,
+  });
+}
+
+@ObjectType('GrantAllocation', {
+  description: 'One slice of a movement: the grant it drew from or restored to. A null grant is usage that no credit covered (CREDIT_ONLY).',
+})
+export class GrantAllocationType {
+  grantId!: string | null;
+  @Field(() => DecimalScalar, { description: 'Signed like its movement: negative when drawn, positive when given.' })
+  amount!: string;
+}
+
+@ObjectType('CreditMovement', { implements: Node })
+export class CreditMovementType extends Node {
+  customerId!: string;
+  currencyId!: string;
+  grantId!: string | null;
+  chargeId!: string | null;
+  correctsId!: string | null;
+  scale!: number;
+  @Field(() => Int) sequence!: number;
+  @Field(() => MovementType) type!: MovementType;
+  @Field(() => CurrencyType) currency!: CurrencyType;
+  @Field(() => DecimalScalar) amount!: string;
+  @Field(() => DecimalScalar) balanceBefore!: string;
+  @Field(() => DecimalScalar) balanceAfter!: string;
+  @Field() bookedAt!: Date;
+  @Field(() => String, { nullable: true }) description!: string | null;
+}
+
+export function toMovement(m: MovementEntity, currency: CurrencyEntity): CreditMovementType {
+  return Object.assign(new CreditMovementType(), {
+    id: m.id,
+    customerId: m.customerId,
+    currencyId: m.currencyId,
+    grantId: m.grantId,
+    chargeId: m.chargeId,
+    correctsId: m.correctsId,
+    scale: currency.scale,
+    sequence: m.sequence,
+    type: m.type as MovementType,
+    currency: toCurrency(currency),
+    amount: fmt(m.amount, currency.scale),
+    balanceBefore: fmt(m.balanceBefore, currency.scale),
+    balanceAfter: fmt(m.balanceAfter, currency.scale),
+    bookedAt: m.bookedAt,
+    description: m.description,
+  });
+}
+
+export function toAllocation(a: AllocationEntity, scale: number): GrantAllocationType {
+  return Object.assign(new GrantAllocationType(), { grantId: a.grantId, amount: fmt(a.amount, scale) });
+}
+
+@ObjectType('InvoiceLine')
+export class InvoiceLineType {
+  @Field() description!: string;
+  @Field(() => DecimalScalar) quantity!: string;
+  @Field(() => DecimalScalar) unitPrice!: string;
+  @Field(() => DecimalScalar) amount!: string;
+}
+
+@ObjectType('Invoice', { implements: Node })
+export class InvoiceType extends Node {
+  customerId!: string;
+  @Field() number!: string;
+  @Field({ description: 'Fiat currency code.' }) currency!: string;
+  @Field(() => InvoiceStatus) status!: InvoiceStatus;
+  @Field(() => PaymentStatus) paymentStatus!: PaymentStatus;
+  @Field(() => DecimalScalar) total!: string;
+  @Field(() => [InvoiceLineType]) lines!: InvoiceLineType[];
+  @Field(() => Date, { nullable: true }) issuedAt!: Date | null;
+  @Field({ description: 'CREDIT_PURCHASE or USAGE.' }) kind!: string;
+  @Field(() => Date, { nullable: true }) periodStart!: Date | null;
+  @Field(() => Date, { nullable: true }) periodEnd!: Date | null;
+}
+
+export function toInvoice(i: InvoiceEntity): InvoiceType {
+  return Object.assign(new InvoiceType(), {
+    id: i.id,
+    customerId: i.customerId,
+    number: i.number,
+    currency: i.currency,
+    status: i.status as InvoiceStatus,
+    paymentStatus: i.paymentStatus as PaymentStatus,
+    total: i.total,
+    lines: i.lines,
+    issuedAt: i.issuedAt,
+    kind: i.kind,
+    periodStart: i.periodStart,
+    periodEnd: i.periodEnd,
+  });
+}
+
+export const CreditGrantConnection = connectionType('CreditGrant', CreditGrantType);
+export const CreditMovementConnection = connectionType('CreditMovement', CreditMovementType);
+export const InvoiceConnection = connectionType('Invoice', InvoiceType);
+
+@InputType('PurchaseTermsInput')
+export class PurchaseTermsInput {
+  @Field({ description: 'Fiat currency of the credit-purchase invoice.' }) currency!: string;
+  @Field(() => DecimalScalar) perUnitCost!: string;
+}
+
+@InputType('CreateCreditGrantInput')
+export class CreateCreditGrantInput {
+  @Field(() => ID) customerId!: string;
+  @Field() currency!: string;
+  @Field(() => DecimalScalar) amount!: string;
+  @Field(() => FundingMethod) fundingMethod!: FundingMethod;
+  @Field(() => String, { nullable: true }) name?: string | null;
+  @Field(() => Int, { nullable: true, description: '1..1000, default 10; lower is drawn first.' }) priority?: number | null;
+  @Field(() => Date, { nullable: true }) effectiveAt?: Date | null;
+  @Field(() => Date, { nullable: true }) expiresAt?: Date | null;
+  @Field(() => PurchaseTermsInput, { nullable: true }) purchase?: PurchaseTermsInput | null;
+  @Field(() => [String], { nullable: true }) featureKeys?: string[] | null;
+  @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
+}
+
+@InputType('AdjustCreditsInput')
+export class AdjustCreditsInput {
+  @Field(() => ID) customerId!: string;
+  @Field() currency!: string;
+  @Field(() => DecimalScalar, { description: 'Positive adds a promotional grant; negative draws down.' }) amount!: string;
+  @Field() reason!: string;
+  @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
+}

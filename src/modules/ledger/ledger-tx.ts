@@ -1,0 +1,405 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError, ErrorCode } from '../../core/errors';
+import { IdPrefix, newId } from '../../core/ids';
+import { allocateDebit, type GrantSnapshot } from '../../engine';
+import { Dec, ZERO, formatDecimal, min } from '../../money';
+import type { FundingMethod, MovementType, PaymentStatus } from './entities';
+
+/** A grant as the ledger transaction sees it; `remaining` is what is on the ledger (0 until funded). */
+export interface GrantState {
+  id: string;
+  fundingMethod: FundingMethod;
+  source: 'GRANT' | 'ADJUSTMENT';
+  amount: Dec;
+  remaining: Dec;
+  priority: number;
+  effectiveAt: Date;
+  expiresAt: Date | null;
+  perUnitCost: Dec;
+  paymentStatus: PaymentStatus | null;
+  featureKeys: string[] | null;
+  fundedAt: Date | null;
+  voidedAt: Date | null;
+  expiredAt: Date | null;
+  voidReason: string | null;
+  createdAt: Date;
+  dirty: boolean;
+}
+
+export interface AllocationDraft {
+  grantId: string | null;
+  amount: Dec;
+}
+
+export interface BookedMovement {
+  id: string;
+  sequence: number;
+  type: MovementType;
+  amount: Dec;
+  balanceBefore: Dec;
+  balanceAfter: Dec;
+  bookedAt: Date;
+  grantId: string | null;
+  chargeId: string | null;
+  correctsId: string | null;
+  description: string | null;
+  allocations: AllocationDraft[];
+}
+
+interface LedgerRow {
+  id: string;
+  customer_id: string;
+  currency_id: string;
+  balance: string;
+  debt: string;
+  last_sequence: number;
+  scale: number;
+  code: string;
+}
+
+interface GrantRow {
+  id: string;
+  funding_method: FundingMethod;
+  source: 'GRANT' | 'ADJUSTMENT';
+  amount: string;
+  remaining: string;
+  priority: number;
+  effective_at: Date;
+  expires_at: Date | null;
+  per_unit_cost: string;
+  payment_status: PaymentStatus | null;
+  feature_keys: string[] | null;
+  funded_at: Date | null;
+  voided_at: Date | null;
+  expired_at: Date | null;
+  void_reason: string | null;
+  created_at: Date;
+}
+
+/** Whether the grant may become available at `asOf` (invoice-funded grants wait for SETTLED payment). */
+function fundable(g: GrantState, asOf: Date): boolean {
+  return (
+    g.fundedAt === null &&
+    g.voidedAt === null &&
+    g.effectiveAt <= asOf &&
+    (g.fundingMethod !== 'INVOICE' || g.paymentStatus === 'SETTLED')
+  );
+}
+
+/**
+ * One locked ledger inside one transaction. Takes the ledger row lock first, then the live grants in id
+ * order (the one global lock order), books movements in memory with gapless sequences and running
+ * balances, and writes them all at `flush()` with multi-row statements.
+ */
+export class LedgerTx {
+  readonly booked: BookedMovement[] = [];
+  private flushed = 0;
+  private balance: Dec;
+  private debt: Dec;
+  private lastSequence: number;
+
+  private constructor(
+    private readonly em: EntityManager,
+    readonly id: string,
+    readonly customerId: string,
+    readonly currencyId: string,
+    readonly currencyCode: string,
+    readonly scale: number,
+    row: LedgerRow,
+    readonly grants: Map<string, GrantState>,
+  ) {
+    this.balance = new Dec(row.balance);
+    this.debt = new Dec(row.debt);
+    this.lastSequence = row.last_sequence;
+  }
+
+  static async open(em: EntityManager, customerId: string, currencyId: string): Promise<LedgerTx> {
+    const select = () =>
+      em.execute<LedgerRow[]>(
+        `select l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
+                l.last_sequence, c.scale, c.code
+           from ledger l join currency c on c.id = l.currency_id
+          where l.customer_id = ? and l.currency_id = ?
+          for update of l`,
+        [customerId, currencyId],
+      );
+    let rows = await select();
+    if (rows.length === 0) {
+      await em.execute(
+        `insert into ledger (id, customer_id, currency_id) values (?, ?, ?) on conflict (customer_id, currency_id) do nothing`,
+        [newId(IdPrefix.Ledger), customerId, currencyId],
+      );
+      rows = await select();
+    }
+    const row = rows[0]!;
+    const grantRows = await em.execute<GrantRow[]>(
+      `select id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
+              effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
+              funded_at, voided_at, expired_at, void_reason, created_at
+         from credit_grant
+        where ledger_id = ? and voided_at is null and expired_at is null
+        order by id
+        for update`,
+      [row.id],
+    );
+    const grants = new Map<string, GrantState>();
+    for (const g of grantRows) {
+      grants.set(g.id, {
+        id: g.id,
+        fundingMethod: g.funding_method,
+        source: g.source,
+        amount: new Dec(g.amount),
+        remaining: g.funded_at ? new Dec(g.remaining) : ZERO,
+        priority: g.priority,
+        effectiveAt: new Date(g.effective_at),
+        expiresAt: g.expires_at ? new Date(g.expires_at) : null,
+        perUnitCost: new Dec(g.per_unit_cost),
+        paymentStatus: g.payment_status,
+        featureKeys: g.feature_keys,
+        fundedAt: g.funded_at ? new Date(g.funded_at) : null,
+        voidedAt: g.voided_at ? new Date(g.voided_at) : null,
+        expiredAt: g.expired_at ? new Date(g.expired_at) : null,
+        voidReason: g.void_reason,
+        createdAt: new Date(g.created_at),
+        dirty: false,
+      });
+    }
+    return new LedgerTx(em, row.id, row.customer_id, row.currency_id, row.code, row.scale, row, grants);
+  }
+
+  get settled(): Dec {
+    return this.balance;
+  }
+  get outstandingDebt(): Dec {
+    return this.debt;
+  }
+
+  format(d: Dec): string {
+    return formatDecimal(d, this.scale);
+  }
+
+  /** Adds a grant created in this transaction (already inserted, not yet funded). */
+  track(g: GrantState): void {
+    this.grants.set(g.id, g);
+  }
+
+  grant(id: string): GrantState {
+    const g = this.grants.get(id);
+    if (!g) throw DomainError.notFound('Credit grant', id);
+    return g;
+  }
+
+  /** Appends one movement; allocations move grant remainders (grant ids) or the debt (null). */
+  book(m: {
+    type: MovementType;
+    amount: Dec;
+    bookedAt: Date;
+    allocations: AllocationDraft[];
+    grantId?: string | null;
+    chargeId?: string | null;
+    correctsId?: string | null;
+    description?: string | null;
+  }): BookedMovement {
+    const sum = m.allocations.reduce((s, a) => s.plus(a.amount), ZERO);
+    if (!sum.eq(m.amount)) throw new Error(`allocations (${sum.toFixed()}) do not add up to the movement (${m.amount.toFixed()})`);
+    for (const a of m.allocations) {
+      if (a.grantId === null) {
+        this.debt = this.debt.minus(a.amount);
+      } else {
+        const g = this.grant(a.grantId);
+        g.remaining = g.remaining.plus(a.amount);
+        if (g.remaining.lt(0) || g.remaining.gt(g.amount)) throw new Error(`grant ${g.id} would leave its bounds`);
+        g.dirty = true;
+      }
+    }
+    if (this.debt.lt(0)) throw new Error('debt cannot go below zero');
+    const before = this.balance;
+    this.balance = before.plus(m.amount);
+    const booked: BookedMovement = {
+      id: newId(IdPrefix.CreditMovement),
+      sequence: ++this.lastSequence,
+      type: m.type,
+      amount: m.amount,
+      balanceBefore: before,
+      balanceAfter: this.balance,
+      bookedAt: m.bookedAt,
+      grantId: m.grantId ?? null,
+      chargeId: m.chargeId ?? null,
+      correctsId: m.correctsId ?? null,
+      description: m.description ?? null,
+      allocations: m.allocations.filter((a) => !a.amount.isZero()),
+    };
+    this.booked.push(booked);
+    return booked;
+  }
+
+  /** Credit becomes available: FUNDED (or ADJUSTED for an adjustment), repaying debt first (SPEC §6). */
+  fund(g: GrantState, at: Date, description?: string | null): BookedMovement {
+    const repaid = min(this.debt, g.amount);
+    const allocations: AllocationDraft[] = [];
+    if (g.amount.gt(repaid)) allocations.push({ grantId: g.id, amount: g.amount.minus(repaid) });
+    if (repaid.gt(0)) allocations.push({ grantId: null, amount: repaid });
+    g.fundedAt = at;
+    g.dirty = true;
+    return this.book({
+      type: g.source === 'ADJUSTMENT' ? 'ADJUSTED' : 'FUNDED',
+      amount: g.amount,
+      bookedAt: at,
+      grantId: g.id,
+      allocations,
+      description: description ?? null,
+    });
+  }
+
+  /** Takes the unused remainder away at expiry; bookedAt is the expiry instant (SPEC §5). */
+  expire(g: GrantState): BookedMovement | null {
+    g.expiredAt = g.expiresAt;
+    g.dirty = true;
+    if (g.remaining.isZero()) return null;
+    return this.book({
+      type: 'EXPIRED',
+      amount: g.remaining.neg(),
+      bookedAt: g.expiresAt!,
+      grantId: g.id,
+      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+    });
+  }
+
+  /** Voids a grant; a funded remainder leaves the ledger with a VOIDED movement. */
+  void(g: GrantState, at: Date, reason: string | null): BookedMovement | null {
+    g.voidedAt = at;
+    g.voidReason = reason;
+    g.dirty = true;
+    if (g.fundedAt === null || g.remaining.isZero()) return null;
+    return this.book({
+      type: 'VOIDED',
+      amount: g.remaining.neg(),
+      bookedAt: at,
+      grantId: g.id,
+      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+      description: reason,
+    });
+  }
+
+  /**
+   * Books what is due by `asOf` in time order: grants whose effective date (and payment) came become
+   * FUNDED at their effective instant; grants past expiresAt are EXPIRED at that instant. Every writer
+   * calls this first, so no debit ever draws from credit past its expiry.
+   */
+  bookDue(asOf: Date): BookedMovement[] {
+    type Event = { at: Date; kind: 0 | 1; g: GrantState };
+    const events: Event[] = [];
+    for (const g of this.grants.values()) {
+      if (g.voidedAt || g.expiredAt) continue;
+      const fundNow = fundable(g, asOf);
+      if (fundNow) events.push({ at: g.effectiveAt, kind: 0, g });
+      if ((g.fundedAt || fundNow) && g.expiresAt && g.expiresAt <= asOf) events.push({ at: g.expiresAt, kind: 1, g });
+    }
+    events.sort((a, b) => a.at.getTime() - b.at.getTime() || a.kind - b.kind || (a.g.id < b.g.id ? -1 : 1));
+    const out: BookedMovement[] = [];
+    for (const e of events) {
+      const m = e.kind === 0 ? this.fund(e.g, e.at) : this.expire(e.g);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** The engine's view of the grants that could pay something now. */
+  snapshots(): GrantSnapshot[] {
+    return [...this.grants.values()].map((g) => ({
+      id: g.id,
+      priority: g.priority,
+      expiresAt: g.expiresAt,
+      effectiveAt: g.effectiveAt,
+      perUnitCost: g.perUnitCost,
+      createdAt: g.createdAt,
+      remaining: g.remaining,
+      featureKeys: g.featureKeys,
+      available: g.fundedAt !== null && g.voidedAt === null && g.expiredAt === null,
+    }));
+  }
+
+  /** An admin deduction: draws in draw-down order from any usable grant; never below what is available. */
+  deduct(amount: Dec, at: Date, description: string): BookedMovement {
+    const { allocations, uncovered } = allocateDebit({ amount, grants: this.snapshots(), asOf: at });
+    if (uncovered.gt(0)) {
+      const available = amount.minus(uncovered);
+      throw new DomainError(
+        ErrorCode.INSUFFICIENT_CREDITS,
+        `Only ${this.format(available)} ${this.currencyCode} is available; cannot deduct ${this.format(amount)}`,
+        { available: this.format(available) },
+      );
+    }
+    return this.book({
+      type: 'ADJUSTED',
+      amount: amount.neg(),
+      bookedAt: at,
+      description,
+      allocations: allocations.map((a) => ({ grantId: a.grantId, amount: a.amount.neg() })),
+    });
+  }
+
+  /** Writes the booked movements, their allocations, the grants and the ledger row. */
+  async flush(): Promise<void> {
+    const s = (d: Dec) => d.toFixed();
+    const fresh = this.booked.slice(this.flushed);
+    this.flushed = this.booked.length;
+    if (fresh.length > 0) {
+      const mv: unknown[] = [];
+      const al: unknown[] = [];
+      let alRows = 0;
+      for (const m of fresh) {
+        mv.push(
+          m.id, this.id, this.customerId, this.currencyId, m.sequence, m.type, s(m.amount), s(m.balanceBefore), s(m.balanceAfter),
+          m.bookedAt.toISOString(), m.grantId, m.chargeId, m.correctsId, m.description,
+        );
+        m.allocations.forEach((a, i) => {
+          al.push(m.id, i, a.grantId, s(a.amount));
+          alRows++;
+        });
+      }
+      await this.em.execute(
+        `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
+                               booked_at, grant_id, charge_id, corrects_id, description)
+         values ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?)').join(', ')}`,
+        mv,
+      );
+      if (alRows > 0) {
+        await this.em.execute(
+          `insert into allocation (movement_id, position, grant_id, amount)
+           values ${Array.from({ length: alRows }, () => '(?, ?, ?, ?::numeric)').join(', ')}`,
+          al,
+        );
+      }
+      await this.em.execute(`update ledger set balance = ?::numeric, debt = ?::numeric, last_sequence = ? where id = ?`, [
+        s(this.balance),
+        s(this.debt),
+        this.lastSequence,
+        this.id,
+      ]);
+    }
+    const dirty = [...this.grants.values()].filter((g) => g.dirty);
+    if (dirty.length > 0) {
+      const vals: unknown[] = [];
+      for (const g of dirty) {
+        // an unfunded grant shows its full amount as remaining; a voided unfunded one shows 0
+        const remaining = g.fundedAt ? g.remaining : g.voidedAt ? ZERO : g.amount;
+        vals.push(
+          g.id, s(remaining), g.fundedAt?.toISOString() ?? null, g.voidedAt?.toISOString() ?? null,
+          g.expiredAt?.toISOString() ?? null, g.voidReason, g.paymentStatus,
+        );
+      }
+      await this.em.execute(
+        `update credit_grant as g
+            set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
+                voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
+                void_reason = v.void_reason, payment_status = v.payment_status
+           from (values ${dirty.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')})
+                as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status)
+          where g.id = v.id`,
+        vals,
+      );
+      for (const g of dirty) g.dirty = false;
+    }
+  }
+}

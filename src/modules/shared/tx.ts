@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError, ErrorCode } from '../../core/errors';
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
+
+function pgCode(e: unknown): string | undefined {
+  const err = e as { code?: string; cause?: { code?: string }; previous?: { code?: string } };
+  return err?.code ?? err?.previous?.code ?? err?.cause?.code;
+}
+
+/**
+ * One transaction per use case, retried a bounded number of times on serialization failures and
+ * deadlocks (with jitter); domain errors and everything else surface at once.
+ */
+export async function inTransaction<T>(em: EntityManager, fn: (em: EntityManager) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await em.fork().transactional(fn);
+    } catch (e) {
+      if (e instanceof DomainError || attempt >= attempts || !RETRYABLE.has(pgCode(e) ?? '')) throw e;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10 * attempt));
+    }
+  }
+}
+
+function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+export function requestHash(input: unknown): string {
+  return createHash('sha256').update(JSON.stringify(stable(input))).digest('base64url');
+}
+
+export type IdempotencyOutcome = { kind: 'new' } | { kind: 'replay'; resultId: string };
+
+/**
+ * Claims an idempotency key inside the caller's transaction (after its ledger lock). A second request with
+ * the same key waits on the first's uncommitted row, then sees it: same input → replay the first result;
+ * other input → IDEMPOTENCY_CONFLICT. A rolled-back first request leaves no trace, so a retry runs anew.
+ */
+export async function claimIdempotencyKey(
+  em: EntityManager,
+  scope: string,
+  key: string,
+  input: unknown,
+): Promise<IdempotencyOutcome> {
+  if (key.length === 0 || key.length > 200) throw DomainError.badInput('idempotencyKey must be 1-200 characters');
+  const hash = requestHash(input);
+  const inserted = await em.execute<{ key: string }[]>(
+    `insert into idempotency_key (scope, key, request_hash) values (?, ?, ?) on conflict do nothing returning key`,
+    [scope, key, hash],
+  );
+  if (inserted.length > 0) return { kind: 'new' };
+  const rows = await em.execute<{ request_hash: string; result_id: string | null }[]>(
+    `select request_hash, result_id from idempotency_key where scope = ? and key = ?`,
+    [scope, key],
+  );
+  const row = rows[0]!;
+  if (row.request_hash !== hash || row.result_id === null) {
+    throw new DomainError(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      `idempotencyKey "${key}" was already used with a different input`,
+    );
+  }
+  return { kind: 'replay', resultId: row.result_id };
+}
+
+export async function recordIdempotentResult(em: EntityManager, scope: string, key: string, resultId: string): Promise<void> {
+  await em.execute(`update idempotency_key set result_id = ? where scope = ? and key = ?`, [resultId, scope, key]);
+}
