@@ -7,7 +7,7 @@ import { enqueueJob } from '../../db/jobs';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
 import { CurrencyEntity, FeatureEntity, isFiatCode, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
-import { InvoicesService, checkPaymentTransition, type InvoiceEntity, type PaymentStatus } from '../invoices';
+import { type InvoicesService, checkPaymentTransition, type InvoiceEntity, type PaymentStatus } from '../invoices';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { claimIdempotencyKey, inTransaction, recordIdempotentResult } from '../shared/tx';
