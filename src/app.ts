@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { systemClock, type Clock } from './core/clock';
 import type { Log } from './core/log';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
-import { migrate, openOrm, type Orm } from './db/orm';
+import { migrate, openOrm, type Orm, type QueryObserver } from './db/orm';
 import { createSchema } from './graphql/schema';
 import type { AppDeps } from './graphql/context';
 import { AccessService } from './modules/access';
@@ -50,7 +50,7 @@ export function resolveAdminKeys(
 export async function startDrawdown(
   config: Config,
   log: Log,
-  opts: { clock?: Clock; announceKey?: (key: string) => void } = {},
+  opts: { clock?: Clock; announceKey?: (key: string) => void; onQuery?: QueryObserver } = {},
 ): Promise<Drawdown> {
   const clock = opts.clock ?? systemClock;
   let embedded: EmbeddedDatabase | null = null;
@@ -64,7 +64,7 @@ export async function startDrawdown(
     databaseUrl = embedded.url;
     log('info', 'embedded PostgreSQL started', { dataDir: path.join(config.dataDir, 'pg') });
   }
-  const orm = await openOrm(databaseUrl, allEntities);
+  const orm = await openOrm(databaseUrl, allEntities, 20, opts.onQuery);
   try {
     if (config.migrate) {
       const applied = await migrate(orm);

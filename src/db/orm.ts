@@ -1,4 +1,4 @@
-import { MikroORM } from '@mikro-orm/core';
+import { DefaultLogger, MikroORM, type LoggerOptions } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { type PostgreSqlDriver, defineConfig } from '@mikro-orm/postgresql';
 import { migrationsList } from '../../migrations';
@@ -9,8 +9,25 @@ export type Orm = MikroORM<PostgreSqlDriver>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Entities = EntityClass<any>[];
 
-export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20) {
+/** Sees every SQL statement the ORM sends (used to prove DataLoaders keep query counts fixed). */
+export type QueryObserver = (sql: string) => void;
+
+class ObservingLogger extends DefaultLogger {
+  constructor(
+    options: LoggerOptions,
+    private readonly observe: QueryObserver,
+  ) {
+    super(options);
+  }
+  override logQuery(context: Parameters<DefaultLogger['logQuery']>[0]): void {
+    this.observe(context.query);
+    super.logQuery(context);
+  }
+}
+
+export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20, onQuery?: QueryObserver) {
   return defineConfig({
+    ...(onQuery ? { loggerFactory: (options: LoggerOptions) => new ObservingLogger(options, onQuery) } : {}),
     clientUrl,
     entities,
     extensions: [Migrator],
@@ -31,8 +48,8 @@ export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20) {
   });
 }
 
-export async function openOrm(clientUrl: string, entities: Entities, poolMax?: number): Promise<Orm> {
-  return MikroORM.init<PostgreSqlDriver>(ormConfig(clientUrl, entities, poolMax));
+export async function openOrm(clientUrl: string, entities: Entities, poolMax?: number, onQuery?: QueryObserver): Promise<Orm> {
+  return MikroORM.init<PostgreSqlDriver>(ormConfig(clientUrl, entities, poolMax, onQuery));
 }
 
 export async function migrate(orm: Orm): Promise<string[]> {

@@ -34,7 +34,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, onQuery?: (sql: string) => void): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-app-'));
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),
@@ -46,7 +46,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await startDrawdown(config, createLog(config.logLevel));
+  const app = await startDrawdown(config, createLog(config.logLevel), { onQuery });
   const url = app.url;
   const raw = async <R>(
     query: string,

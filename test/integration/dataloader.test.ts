@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AdjustCreditsDocument,
+  CreateCreditGrantDocument,
+  CreateCurrencyDocument,
+  CreateCustomerDocument,
+  HistoryWithRelationsDocument,
+} from '../gql/graphql';
+import { startTestApp, uniq, uniqCode, type TestApp } from '../support/app';
+import { checkLedgerInvariants } from '../support/invariants';
+
+let t: TestApp;
+let counting = false;
+let queries = 0;
+beforeAll(async () => {
+  t = await startTestApp({}, () => {
+    if (counting) queries++;
+  });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+async function countQueries(fn: () => Promise<unknown>): Promise<number> {
+  queries = 0;
+  counting = true;
+  try {
+    await fn();
+  } finally {
+    counting = false;
+  }
+  return queries;
+}
+
+describe('DataLoaders', () => {
+  it('resolve a page of movements with grant, customer, invoice, currency and allocations in a fixed number of queries', async () => {
+    const currency = uniqCode('Q');
+    await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q' } });
+    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } })).createCustomer.id;
+    for (let i = 0; i < 50; i++) {
+      await t.ok(CreateCreditGrantDocument, { input: { customerId, currency, amount: '2', fundingMethod: 'PROMOTIONAL' } });
+    }
+    for (let i = 0; i < 50; i++) {
+      await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-1.50', reason: `use ${i}` } });
+    }
+    const page = async (first: number) => {
+      const res = await t.ok(HistoryWithRelationsDocument, { customerId, first });
+      expect(res.creditTransactions.edges).toHaveLength(first);
+    };
+    // both pages reach FUNDED movements (the newest 50 are deductions), so both resolve every relation
+    const small = await countQueries(() => page(51));
+    const large = await countQueries(() => page(100));
+    
+    const medium = await countQueries(() => page(75));
+    console.log(`queries for pages of 51, 75 and 100 movements: ${small}, ${medium}, ${large}`);
+    // one query per relation level (page, currency, grant, allocations, customer, invoice, ...), whatever the
+    // page size; without loaders a page of 100 would take several hundred
+    for (const n of [small, medium, large]) expect(n).toBeLessThanOrEqual(8);
+    await checkLedgerInvariants([customerId]);
+  });
+});
