@@ -10,10 +10,8 @@ export async function enqueueJob(
   payload: Record<string, unknown>,
   opts: { runAt?: Date; jobKey?: string } = {},
 ): Promise<void> {
-  await em.execute(`select graphile_worker.add_job(?, ?::json, run_at := ?::timestamptz, job_key := ?, max_attempts := 10)`, [
-    task,
-    JSON.stringify(payload),
-    (opts.runAt ?? new Date()).toISOString(),
-    opts.jobKey ?? null,
-  ]);
+  await em.execute(
+    `select graphile_worker.add_job(?, ?::json, run_at := ?::timestamptz, job_key := ?, max_attempts := 10)`,
+    [task, JSON.stringify(payload), (opts.runAt ?? new Date()).toISOString(), opts.jobKey ?? null],
+  );
 }

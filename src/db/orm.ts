@@ -48,7 +48,12 @@ export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20, o
   });
 }
 
-export async function openOrm(clientUrl: string, entities: Entities, poolMax?: number, onQuery?: QueryObserver): Promise<Orm> {
+export async function openOrm(
+  clientUrl: string,
+  entities: Entities,
+  poolMax?: number,
+  onQuery?: QueryObserver,
+): Promise<Orm> {
   return MikroORM.init<PostgreSqlDriver>(ormConfig(clientUrl, entities, poolMax, onQuery));
 }
 

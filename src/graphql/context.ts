@@ -44,7 +44,10 @@ export class Services {
     return this.get('invoices', () => new InvoicesService(this.em, this.deps.cursors));
   }
   get ledger(): LedgerService {
-    return this.get('ledger', () => new LedgerService(this.em, this.deps.clock, this.deps.cursors, this.invoices));
+    return this.get(
+      'ledger',
+      () => new LedgerService(this.em, this.deps.clock, this.deps.cursors, this.invoices),
+    );
   }
   get access(): AccessService {
     return this.deps.access;

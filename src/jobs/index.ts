@@ -48,11 +48,15 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   const sweep: Task = async (_payload, helpers) => {
     const service = ledger();
     for (const ledgerId of await service.ledgersWithDueWork()) await service.bookDue(ledgerId);
-    await helpers.addJob(SWEEP_TASK, {}, {
-      runAt: new Date(Date.now() + deps.sweepIntervalMs),
-      jobKey: SWEEP_TASK,
-      jobKeyMode: 'replace',
-    });
+    await helpers.addJob(
+      SWEEP_TASK,
+      {},
+      {
+        runAt: new Date(Date.now() + deps.sweepIntervalMs),
+        jobKey: SWEEP_TASK,
+        jobKeyMode: 'replace',
+      },
+    );
   };
   const runner: Runner = await run({
     connectionString: deps.connectionString,

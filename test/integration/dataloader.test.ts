@@ -36,12 +36,17 @@ describe('DataLoaders', () => {
   it('resolve a page of movements with grant, customer, invoice, currency and allocations in a fixed number of queries', async () => {
     const currency = uniqCode('Q');
     await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q' } });
-    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } })).createCustomer.id;
+    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } }))
+      .createCustomer.id;
     for (let i = 0; i < 50; i++) {
-      await t.ok(CreateCreditGrantDocument, { input: { customerId, currency, amount: '2', fundingMethod: 'PROMOTIONAL' } });
+      await t.ok(CreateCreditGrantDocument, {
+        input: { customerId, currency, amount: '2', fundingMethod: 'PROMOTIONAL' },
+      });
     }
     for (let i = 0; i < 50; i++) {
-      await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-1.50', reason: `use ${i}` } });
+      await t.ok(AdjustCreditsDocument, {
+        input: { customerId, currency, amount: '-1.50', reason: `use ${i}` },
+      });
     }
     const page = async (first: number) => {
       const res = await t.ok(HistoryWithRelationsDocument, { customerId, first });
@@ -50,7 +55,7 @@ describe('DataLoaders', () => {
     // both pages reach FUNDED movements (the newest 50 are deductions), so both resolve every relation
     const small = await countQueries(() => page(51));
     const large = await countQueries(() => page(100));
-    
+
     const medium = await countQueries(() => page(75));
     console.log(`queries for pages of 51, 75 and 100 movements: ${small}, ${medium}, ${large}`);
     // one query per relation level (page, currency, grant, allocations, customer, invoice, ...), whatever the

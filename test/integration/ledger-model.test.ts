@@ -76,7 +76,10 @@ describe('ledger model', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 14 }), async (cmds) => {
         runs++;
-        const customer = await new CustomersService(orm.em.fork(), cursors).create({ key: uniq('model'), name: 'Model' });
+        const customer = await new CustomersService(orm.em.fork(), cursors).create({
+          key: uniq('model'),
+          name: 'Model',
+        });
         const grants: ModelGrant[] = [];
         let order = 0;
         const live = (g: ModelGrant) => !g.gone && (g.expiresAt === null || g.expiresAt > nowMs);
@@ -102,19 +105,43 @@ describe('ledger model', () => {
                 priority: c.priority,
                 expiresAt: expiresAt === null ? null : new Date(expiresAt),
               });
-              grants.push({ id: g.id, priority: c.priority, expiresAt, order: order++, remaining: c.cents, gone: false });
+              grants.push({
+                id: g.id,
+                priority: c.priority,
+                expiresAt,
+                order: order++,
+                remaining: c.cents,
+                gone: false,
+              });
               nowMs += 1; // distinct creation instants keep the model's tiebreak simple
               break;
             }
             case 'adjust': {
-              const m = await svc.adjustCredits({ customerId: customer.id, currency, amount: money(c.cents), reason: 'add' });
-              grants.push({ id: m.grantId!, priority: 10, expiresAt: null, order: order++, remaining: c.cents, gone: false });
+              const m = await svc.adjustCredits({
+                customerId: customer.id,
+                currency,
+                amount: money(c.cents),
+                reason: 'add',
+              });
+              grants.push({
+                id: m.grantId!,
+                priority: 10,
+                expiresAt: null,
+                order: order++,
+                remaining: c.cents,
+                gone: false,
+              });
               nowMs += 1;
               break;
             }
             case 'deduct': {
               const available = drawOrder().reduce((s, g) => s + g.remaining, 0);
-              const attempt = svc.adjustCredits({ customerId: customer.id, currency, amount: `-${money(c.cents)}`, reason: 'use' });
+              const attempt = svc.adjustCredits({
+                customerId: customer.id,
+                currency,
+                amount: `-${money(c.cents)}`,
+                reason: 'use',
+              });
               if (c.cents > available) {
                 await expect(attempt).rejects.toMatchObject({ code: 'INSUFFICIENT_CREDITS' });
               } else {
@@ -148,7 +175,9 @@ describe('ledger model', () => {
             }
             case 'advance': {
               nowMs += c.minutes * 60_000;
-              await svc.bookDue((await svc.ledgerIdFor(customer.id, (await catalog.currencyByCode(currency)).id))!);
+              await svc.bookDue(
+                (await svc.ledgerIdFor(customer.id, (await catalog.currencyByCode(currency)).id))!,
+              );
               for (const g of grants) if (!live(g)) g.gone = true;
               break;
             }

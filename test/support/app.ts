@@ -34,7 +34,10 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(env: Record<string, string> = {}, onQuery?: (sql: string) => void): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  onQuery?: (sql: string) => void,
+): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-app-'));
   const config = loadConfig({
     DATABASE_URL: inject('databaseUrl'),

@@ -9,7 +9,9 @@ import { Dec } from '../../src/money';
  * each funded grant's remaining is what its allocations left; the debt is what null allocations took; and
  * the balance equals the funded grants' remaining minus the debt.
  */
-export async function checkLedgerInvariants(customerIds: string[]): Promise<{ ledgers: number; movements: number }> {
+export async function checkLedgerInvariants(
+  customerIds: string[],
+): Promise<{ ledgers: number; movements: number }> {
   const db = new Client({ connectionString: inject('databaseUrl') });
   await db.connect();
   try {
@@ -22,7 +24,14 @@ export async function checkLedgerInvariants(customerIds: string[]): Promise<{ le
     let movementCount = 0;
     for (const l of ledgers) {
       const moves = (
-        await db.query<{ id: string; sequence: number; amount: string; balance_before: string; balance_after: string; alloc: string | null }>(
+        await db.query<{
+          id: string;
+          sequence: number;
+          amount: string;
+          balance_before: string;
+          balance_after: string;
+          alloc: string | null;
+        }>(
           `select m.id, m.sequence, m.amount::text, m.balance_before::text, m.balance_after::text,
                   (select sum(a.amount)::text from allocation a where a.movement_id = m.id) as alloc
              from movement m where m.ledger_id = $1 order by m.sequence`,
@@ -35,17 +44,34 @@ export async function checkLedgerInvariants(customerIds: string[]): Promise<{ le
       moves.forEach((m, i) => {
         const where = `ledger ${l.id} movement #${m.sequence}`;
         expect(m.sequence, `${where}: gapless sequence`).toBe(i + 1);
-        expect(new Dec(m.balance_before).eq(prev), `${where}: balanceBefore is the previous balanceAfter`).toBe(true);
-        expect(new Dec(m.balance_after).eq(new Dec(m.balance_before).plus(m.amount)), `${where}: after = before + amount`).toBe(true);
+        expect(
+          new Dec(m.balance_before).eq(prev),
+          `${where}: balanceBefore is the previous balanceAfter`,
+        ).toBe(true);
+        expect(
+          new Dec(m.balance_after).eq(new Dec(m.balance_before).plus(m.amount)),
+          `${where}: after = before + amount`,
+        ).toBe(true);
         expect(new Dec(m.alloc ?? '0').eq(m.amount), `${where}: allocations add up to the amount`).toBe(true);
         prev = new Dec(m.balance_after);
         sum = sum.plus(m.amount);
       });
       expect(l.last_sequence, `ledger ${l.id}: last sequence`).toBe(moves.length);
-      expect(new Dec(l.balance).eq(sum), `ledger ${l.id}: balance ${l.balance} = sum of amounts ${sum.toFixed()}`).toBe(true);
+      expect(
+        new Dec(l.balance).eq(sum),
+        `ledger ${l.id}: balance ${l.balance} = sum of amounts ${sum.toFixed()}`,
+      ).toBe(true);
 
       const grants = (
-        await db.query<{ id: string; amount: string; remaining: string; funded: boolean; voided: boolean; alloc: string | null; n: number }>(
+        await db.query<{
+          id: string;
+          amount: string;
+          remaining: string;
+          funded: boolean;
+          voided: boolean;
+          alloc: string | null;
+          n: number;
+        }>(
           `select g.id, g.amount::text, g.remaining::text, g.funded_at is not null as funded, g.voided_at is not null as voided,
                   (select sum(a.amount)::text from allocation a where a.grant_id = g.id) as alloc,
                   (select count(*)::int from allocation a where a.grant_id = g.id) as n
@@ -58,7 +84,10 @@ export async function checkLedgerInvariants(customerIds: string[]): Promise<{ le
         const rem = new Dec(g.remaining);
         expect(rem.gte(0) && rem.lte(g.amount), `grant ${g.id}: 0 <= remaining <= amount`).toBe(true);
         if (g.funded) {
-          expect(rem.eq(g.alloc ?? '0'), `grant ${g.id}: remaining ${g.remaining} = its allocations ${g.alloc}`).toBe(true);
+          expect(
+            rem.eq(g.alloc ?? '0'),
+            `grant ${g.id}: remaining ${g.remaining} = its allocations ${g.alloc}`,
+          ).toBe(true);
           fundedRemaining = fundedRemaining.plus(rem);
         } else {
           expect(g.n, `grant ${g.id}: an unfunded grant has no allocations`).toBe(0);
@@ -72,7 +101,10 @@ export async function checkLedgerInvariants(customerIds: string[]): Promise<{ le
           [l.id],
         )
       ).rows[0]!.s;
-      expect(new Dec(l.debt).eq(new Dec(nullAlloc ?? '0').neg()), `ledger ${l.id}: debt = what uncovered allocations took`).toBe(true);
+      expect(
+        new Dec(l.debt).eq(new Dec(nullAlloc ?? '0').neg()),
+        `ledger ${l.id}: debt = what uncovered allocations took`,
+      ).toBe(true);
       expect(
         new Dec(l.balance).eq(fundedRemaining.minus(l.debt)),
         `ledger ${l.id}: balance ${l.balance} = funded remaining ${fundedRemaining.toFixed()} - debt ${l.debt}`,

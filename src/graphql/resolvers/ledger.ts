@@ -1,4 +1,18 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  ArgsType,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from 'type-graphql';
 import { assertCanRead } from '../../modules/access';
 import type { GrantEntity, MovementEntity } from '../../modules/ledger';
 import type { Page } from '../../modules/shared/page';
@@ -74,13 +88,27 @@ export class LedgerQueryResolver {
   }
 
   @Query(() => CreditGrantConnection)
-  async creditGrants(@Arg('customerId', () => ID) customerId: string, @Args(() => GrantListArgs) args: GrantListArgs, @Ctx() ctx: Context) {
+  async creditGrants(
+    @Arg('customerId', () => ID) customerId: string,
+    @Args(() => GrantListArgs) args: GrantListArgs,
+    @Ctx() ctx: Context,
+  ) {
     assertCanRead(ctx.principal, customerId);
     await ctx.services.customers.require(customerId);
-    return pageOf(ctx, await ctx.services.ledger.listGrants(customerId, { currency: args.currency, status: args.status }, args), mapGrants);
+    return pageOf(
+      ctx,
+      await ctx.services.ledger.listGrants(
+        customerId,
+        { currency: args.currency, status: args.status },
+        args,
+      ),
+      mapGrants,
+    );
   }
 
-  @Query(() => CreditMovementConnection, { description: 'Newest first; first/after go to older movements, last/before to newer.' })
+  @Query(() => CreditMovementConnection, {
+    description: 'Newest first; first/after go to older movements, last/before to newer.',
+  })
   async creditTransactions(
     @Arg('customerId', () => ID) customerId: string,
     @Args(() => MovementListArgs) args: MovementListArgs,
@@ -88,11 +116,23 @@ export class LedgerQueryResolver {
   ) {
     assertCanRead(ctx.principal, customerId);
     await ctx.services.customers.require(customerId);
-    return pageOf(ctx, await ctx.services.ledger.listMovements(customerId, { currency: args.currency, types: args.types }, args), mapMovements);
+    return pageOf(
+      ctx,
+      await ctx.services.ledger.listMovements(
+        customerId,
+        { currency: args.currency, types: args.types },
+        args,
+      ),
+      mapMovements,
+    );
   }
 
   @Query(() => InvoiceConnection)
-  async invoices(@Arg('customerId', () => ID) customerId: string, @Args(() => ForwardPageArgs) args: ForwardPageArgs, @Ctx() ctx: Context) {
+  async invoices(
+    @Arg('customerId', () => ID) customerId: string,
+    @Args(() => ForwardPageArgs) args: ForwardPageArgs,
+    @Ctx() ctx: Context,
+  ) {
     assertCanRead(ctx.principal, customerId);
     await ctx.services.customers.require(customerId);
     return toConnection(await ctx.services.invoices.list(customerId, args), toInvoice);
@@ -103,7 +143,10 @@ export class LedgerQueryResolver {
 export class LedgerMutationResolver {
   @Mutation(() => CreditGrantType)
   @UseMiddleware(AdminOnly)
-  async createCreditGrant(@Arg('input', () => CreateCreditGrantInput) input: CreateCreditGrantInput, @Ctx() ctx: Context) {
+  async createCreditGrant(
+    @Arg('input', () => CreateCreditGrantInput) input: CreateCreditGrantInput,
+    @Ctx() ctx: Context,
+  ) {
     return (await mapGrants(ctx, [await ctx.services.ledger.createGrant(input)]))[0]!;
   }
 
@@ -127,7 +170,9 @@ export class LedgerMutationResolver {
     return (await mapGrants(ctx, [await ctx.services.ledger.updateExternalSettlement(grantId, status)]))[0]!;
   }
 
-  @Mutation(() => CreditGrantType, { description: 'Voids PENDING or ACTIVE grants; voiding a voided grant returns it unchanged.' })
+  @Mutation(() => CreditGrantType, {
+    description: 'Voids PENDING or ACTIVE grants; voiding a voided grant returns it unchanged.',
+  })
   @UseMiddleware(AdminOnly)
   async voidCreditGrant(
     @Arg('grantId', () => ID) grantId: string,
@@ -139,7 +184,10 @@ export class LedgerMutationResolver {
 
   @Mutation(() => CreditMovementType)
   @UseMiddleware(AdminOnly)
-  async adjustCredits(@Arg('input', () => AdjustCreditsInput) input: AdjustCreditsInput, @Ctx() ctx: Context) {
+  async adjustCredits(
+    @Arg('input', () => AdjustCreditsInput) input: AdjustCreditsInput,
+    @Ctx() ctx: Context,
+  ) {
     return (await mapMovements(ctx, [await ctx.services.ledger.adjustCredits(input)]))[0]!;
   }
 }
@@ -147,18 +195,38 @@ export class LedgerMutationResolver {
 @Resolver(() => CustomerType)
 export class CustomerLedgerResolver {
   @FieldResolver(() => [CreditBalanceType])
-  async creditBalances(@Root() c: CustomerType, @Arg('currency', () => String, { nullable: true }) currency: string | null, @Ctx() ctx: Context) {
+  async creditBalances(
+    @Root() c: CustomerType,
+    @Arg('currency', () => String, { nullable: true }) currency: string | null,
+    @Ctx() ctx: Context,
+  ) {
     return (await ctx.services.ledger.balances(c.id, currency)).map(toBalance);
   }
 
   @FieldResolver(() => CreditGrantConnection)
-  async creditGrants(@Root() c: CustomerType, @Args(() => GrantListArgs) args: GrantListArgs, @Ctx() ctx: Context) {
-    return pageOf(ctx, await ctx.services.ledger.listGrants(c.id, { currency: args.currency, status: args.status }, args), mapGrants);
+  async creditGrants(
+    @Root() c: CustomerType,
+    @Args(() => GrantListArgs) args: GrantListArgs,
+    @Ctx() ctx: Context,
+  ) {
+    return pageOf(
+      ctx,
+      await ctx.services.ledger.listGrants(c.id, { currency: args.currency, status: args.status }, args),
+      mapGrants,
+    );
   }
 
   @FieldResolver(() => CreditMovementConnection)
-  async creditTransactions(@Root() c: CustomerType, @Args(() => MovementListArgs) args: MovementListArgs, @Ctx() ctx: Context) {
-    return pageOf(ctx, await ctx.services.ledger.listMovements(c.id, { currency: args.currency, types: args.types }, args), mapMovements);
+  async creditTransactions(
+    @Root() c: CustomerType,
+    @Args(() => MovementListArgs) args: MovementListArgs,
+    @Ctx() ctx: Context,
+  ) {
+    return pageOf(
+      ctx,
+      await ctx.services.ledger.listMovements(c.id, { currency: args.currency, types: args.types }, args),
+      mapMovements,
+    );
   }
 }
 
@@ -191,7 +259,10 @@ export class CreditMovementResolver {
     return (await ctx.loaders.allocations.load(m.id)).map((a) => toAllocation(a, m.scale));
   }
 
-  @FieldResolver(() => CreditMovementType, { nullable: true, description: 'The CONSUMED movement a CORRECTED one gives back.' })
+  @FieldResolver(() => CreditMovementType, {
+    nullable: true,
+    description: 'The CONSUMED movement a CORRECTED one gives back.',
+  })
   async corrects(@Root() m: CreditMovementType, @Ctx() ctx: Context) {
     if (!m.correctsId) return null;
     const c = await ctx.loaders.movement.load(m.correctsId);

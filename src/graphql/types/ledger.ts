@@ -1,7 +1,12 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { CurrencyEntity } from '../../modules/catalog';
 import type { InvoiceEntity } from '../../modules/invoices';
-import { grantStatusAt, type AllocationEntity, type GrantEntity, type MovementEntity } from '../../modules/ledger';
+import {
+  grantStatusAt,
+  type AllocationEntity,
+  type GrantEntity,
+  type MovementEntity,
+} from '../../modules/ledger';
 import { Dec, formatDecimal } from '../../money';
 import { DecimalScalar } from '../scalars';
 import { Node, connectionType } from './common';
@@ -59,8 +64,20 @@ export class CreditBalanceType {
   @Field() asOf!: Date;
 }
 
-export function toBalance(b: { currency: CurrencyEntity; settled: string; pending: string; upcoming: string; asOf: Date }): CreditBalanceType {
-  return { currency: toCurrency(b.currency), settled: b.settled, pending: b.pending, upcoming: b.upcoming, asOf: b.asOf };
+export function toBalance(b: {
+  currency: CurrencyEntity;
+  settled: string;
+  pending: string;
+  upcoming: string;
+  asOf: Date;
+}): CreditBalanceType {
+  return {
+    currency: toCurrency(b.currency),
+    settled: b.settled,
+    pending: b.pending,
+    upcoming: b.upcoming,
+    asOf: b.asOf,
+  };
 }
 
 @ObjectType('PurchaseTerms')
@@ -112,7 +129,11 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
     expiresAt: g.expiresAt,
     purchase:
       g.purchaseCurrency !== null
-        ? { currency: g.purchaseCurrency, perUnitCost: new Dec(g.perUnitCost).toFixed(), totalAmount: g.purchaseTotal ?? '0' }
+        ? {
+            currency: g.purchaseCurrency,
+            perUnitCost: new Dec(g.perUnitCost).toFixed(),
+            totalAmount: g.purchaseTotal ?? '0',
+          }
         : null,
     paymentStatus: g.paymentStatus as PaymentStatus | null,
     featureKeys: g.featureKeys,
@@ -124,11 +145,14 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
 }
 
 @ObjectType('GrantAllocation', {
-  description: 'One slice of a movement: the grant it drew from or restored to. A null grant is usage that no credit covered (CREDIT_ONLY).',
+  description:
+    'One slice of a movement: the grant it drew from or restored to. A null grant is usage that no credit covered (CREDIT_ONLY).',
 })
 export class GrantAllocationType {
   grantId!: string | null;
-  @Field(() => DecimalScalar, { description: 'Signed like its movement: negative when drawn, positive when given.' })
+  @Field(() => DecimalScalar, {
+    description: 'Signed like its movement: negative when drawn, positive when given.',
+  })
   amount!: string;
 }
 
@@ -231,7 +255,8 @@ export class CreateCreditGrantInput {
   @Field(() => DecimalScalar) amount!: string;
   @Field(() => FundingMethod) fundingMethod!: FundingMethod;
   @Field(() => String, { nullable: true }) name?: string | null;
-  @Field(() => Int, { nullable: true, description: '1..1000, default 10; lower is drawn first.' }) priority?: number | null;
+  @Field(() => Int, { nullable: true, description: '1..1000, default 10; lower is drawn first.' }) priority?:
+    number | null;
   @Field(() => Date, { nullable: true }) effectiveAt?: Date | null;
   @Field(() => Date, { nullable: true }) expiresAt?: Date | null;
   @Field(() => PurchaseTermsInput, { nullable: true }) purchase?: PurchaseTermsInput | null;
@@ -243,7 +268,8 @@ export class CreateCreditGrantInput {
 export class AdjustCreditsInput {
   @Field(() => ID) customerId!: string;
   @Field() currency!: string;
-  @Field(() => DecimalScalar, { description: 'Positive adds a promotional grant; negative draws down.' }) amount!: string;
+  @Field(() => DecimalScalar, { description: 'Positive adds a promotional grant; negative draws down.' })
+  amount!: string;
   @Field() reason!: string;
   @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
 }

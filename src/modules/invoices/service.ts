@@ -64,7 +64,9 @@ export class InvoicesService {
 
   /** Locks and returns the invoice for a payment update in the caller's transaction. */
   async lockForUpdate(em: EntityManager, id: string): Promise<InvoiceEntity> {
-    const invoice = isIdOf(IdPrefix.Invoice, id) ? await em.findOne(InvoiceEntity, { id }, { lockMode: 4 }) : null;
+    const invoice = isIdOf(IdPrefix.Invoice, id)
+      ? await em.findOne(InvoiceEntity, { id }, { lockMode: 4 })
+      : null;
     if (!invoice) throw DomainError.notFound('Invoice', id);
     return invoice;
   }

@@ -201,14 +201,16 @@ export class LedgerTx {
     description?: string | null;
   }): BookedMovement {
     const sum = m.allocations.reduce((s, a) => s.plus(a.amount), ZERO);
-    if (!sum.eq(m.amount)) throw new Error(`allocations (${sum.toFixed()}) do not add up to the movement (${m.amount.toFixed()})`);
+    if (!sum.eq(m.amount))
+      throw new Error(`allocations (${sum.toFixed()}) do not add up to the movement (${m.amount.toFixed()})`);
     for (const a of m.allocations) {
       if (a.grantId === null) {
         this.debt = this.debt.minus(a.amount);
       } else {
         const g = this.grant(a.grantId);
         g.remaining = g.remaining.plus(a.amount);
-        if (g.remaining.lt(0) || g.remaining.gt(g.amount)) throw new Error(`grant ${g.id} would leave its bounds`);
+        if (g.remaining.lt(0) || g.remaining.gt(g.amount))
+          throw new Error(`grant ${g.id} would leave its bounds`);
         g.dirty = true;
       }
     }
@@ -293,7 +295,8 @@ export class LedgerTx {
       if (g.voidedAt || g.expiredAt) continue;
       const fundNow = fundable(g, asOf);
       if (fundNow) events.push({ at: g.effectiveAt, kind: 0, g });
-      if ((g.fundedAt || fundNow) && g.expiresAt && g.expiresAt <= asOf) events.push({ at: g.expiresAt, kind: 1, g });
+      if ((g.fundedAt || fundNow) && g.expiresAt && g.expiresAt <= asOf)
+        events.push({ at: g.expiresAt, kind: 1, g });
     }
     events.sort((a, b) => a.at.getTime() - b.at.getTime() || a.kind - b.kind || (a.g.id < b.g.id ? -1 : 1));
     const out: BookedMovement[] = [];
@@ -350,8 +353,20 @@ export class LedgerTx {
       let alRows = 0;
       for (const m of fresh) {
         mv.push(
-          m.id, this.id, this.customerId, this.currencyId, m.sequence, m.type, s(m.amount), s(m.balanceBefore), s(m.balanceAfter),
-          m.bookedAt.toISOString(), m.grantId, m.chargeId, m.correctsId, m.description,
+          m.id,
+          this.id,
+          this.customerId,
+          this.currencyId,
+          m.sequence,
+          m.type,
+          s(m.amount),
+          s(m.balanceBefore),
+          s(m.balanceAfter),
+          m.bookedAt.toISOString(),
+          m.grantId,
+          m.chargeId,
+          m.correctsId,
+          m.description,
         );
         m.allocations.forEach((a, i) => {
           al.push(m.id, i, a.grantId, s(a.amount));
@@ -371,12 +386,10 @@ export class LedgerTx {
           al,
         );
       }
-      await this.em.execute(`update ledger set balance = ?::numeric, debt = ?::numeric, last_sequence = ? where id = ?`, [
-        s(this.balance),
-        s(this.debt),
-        this.lastSequence,
-        this.id,
-      ]);
+      await this.em.execute(
+        `update ledger set balance = ?::numeric, debt = ?::numeric, last_sequence = ? where id = ?`,
+        [s(this.balance), s(this.debt), this.lastSequence, this.id],
+      );
     }
     const dirty = [...this.grants.values()].filter((g) => g.dirty);
     if (dirty.length > 0) {
@@ -385,8 +398,13 @@ export class LedgerTx {
         // an unfunded grant shows its full amount as remaining; a voided unfunded one shows 0
         const remaining = g.fundedAt ? g.remaining : g.voidedAt ? ZERO : g.amount;
         vals.push(
-          g.id, s(remaining), g.fundedAt?.toISOString() ?? null, g.voidedAt?.toISOString() ?? null,
-          g.expiredAt?.toISOString() ?? null, g.voidReason, g.paymentStatus,
+          g.id,
+          s(remaining),
+          g.fundedAt?.toISOString() ?? null,
+          g.voidedAt?.toISOString() ?? null,
+          g.expiredAt?.toISOString() ?? null,
+          g.voidReason,
+          g.paymentStatus,
         );
       }
       await this.em.execute(

@@ -7,11 +7,24 @@ import { enqueueJob } from '../../db/jobs';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
 import { CurrencyEntity, FeatureEntity, isFiatCode, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
-import { type InvoicesService, checkPaymentTransition, type InvoiceEntity, type PaymentStatus } from '../invoices';
+import {
+  type InvoicesService,
+  checkPaymentTransition,
+  type InvoiceEntity,
+  type PaymentStatus,
+} from '../invoices';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { claimIdempotencyKey, inTransaction, recordIdempotentResult } from '../shared/tx';
-import { AllocationEntity, GrantEntity, LedgerEntity, MovementEntity, type FundingMethod, type GrantStatus, type MovementType } from './entities';
+import {
+  AllocationEntity,
+  GrantEntity,
+  LedgerEntity,
+  MovementEntity,
+  type FundingMethod,
+  type GrantStatus,
+  type MovementType,
+} from './entities';
 import { LedgerTx, type GrantState } from './ledger-tx';
 import { balanceAt } from './views';
 
@@ -73,7 +86,11 @@ export class LedgerService {
     return c;
   }
 
-  private async currency(code: string, problems?: Problems, field = 'currency'): Promise<CurrencyEntity | null> {
+  private async currency(
+    code: string,
+    problems?: Problems,
+    field = 'currency',
+  ): Promise<CurrencyEntity | null> {
     const c = await this.em.findOne(CurrencyEntity, { code });
     if (!c) {
       if (problems) problems.add(field, `unknown currency ${code}`);
@@ -83,7 +100,12 @@ export class LedgerService {
   }
 
   /** Schedules the due-work job at each future instant this grant changes state. */
-  private async scheduleDue(em: EntityManager, ledgerId: string, g: { id: string; effectiveAt: Date; expiresAt: Date | null }, now: Date) {
+  private async scheduleDue(
+    em: EntityManager,
+    ledgerId: string,
+    g: { id: string; effectiveAt: Date; expiresAt: Date | null },
+    now: Date,
+  ) {
     if (g.effectiveAt > now) {
       await enqueueJob(em, DUE_TASK, { ledgerId }, { runAt: g.effectiveAt, jobKey: `due:${g.id}:fund` });
     }
@@ -92,17 +114,42 @@ export class LedgerService {
     }
   }
 
-  private async insertGrant(em: EntityManager, tx: LedgerTx, g: GrantState, extra: { name: string | null; purchaseCurrency: string | null; purchaseTotal: string | null; invoiceId: string | null }) {
+  private async insertGrant(
+    em: EntityManager,
+    tx: LedgerTx,
+    g: GrantState,
+    extra: {
+      name: string | null;
+      purchaseCurrency: string | null;
+      purchaseTotal: string | null;
+      invoiceId: string | null;
+    },
+  ) {
     await em.execute(
       `insert into credit_grant (id, ledger_id, customer_id, currency_id, name, source, funding_method, amount, remaining,
                                  priority, effective_at, expires_at, per_unit_cost, purchase_currency, purchase_total,
                                  payment_status, invoice_id, feature_keys, created_at)
        values (?, ?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?, ?::timestamptz, ?::timestamptz, ?::numeric, ?, ?::numeric, ?, ?, ?::text[], ?::timestamptz)`,
       [
-        g.id, tx.id, tx.customerId, tx.currencyId, extra.name, g.source, g.fundingMethod, g.amount.toFixed(), g.amount.toFixed(),
-        g.priority, g.effectiveAt.toISOString(), g.expiresAt?.toISOString() ?? null, g.perUnitCost.toFixed(),
-        extra.purchaseCurrency, extra.purchaseTotal, g.paymentStatus, extra.invoiceId,
-        g.featureKeys ? `{${g.featureKeys.map((k) => JSON.stringify(k)).join(',')}}` : null, g.createdAt.toISOString(),
+        g.id,
+        tx.id,
+        tx.customerId,
+        tx.currencyId,
+        extra.name,
+        g.source,
+        g.fundingMethod,
+        g.amount.toFixed(),
+        g.amount.toFixed(),
+        g.priority,
+        g.effectiveAt.toISOString(),
+        g.expiresAt?.toISOString() ?? null,
+        g.perUnitCost.toFixed(),
+        extra.purchaseCurrency,
+        extra.purchaseTotal,
+        g.paymentStatus,
+        extra.invoiceId,
+        g.featureKeys ? `{${g.featureKeys.map((k) => JSON.stringify(k)).join(',')}}` : null,
+        g.createdAt.toISOString(),
       ],
     );
     tx.track(g);
@@ -116,10 +163,13 @@ export class LedgerService {
     const customer = await this.customer(input.customerId);
     const currency = await this.currency(input.currency, problems);
     const amount = currency
-      ? problems.check('amount', () => parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }))
+      ? problems.check('amount', () =>
+          parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
+        )
       : undefined;
     const priority = input.priority ?? 10;
-    if (!Number.isInteger(priority) || priority < 1 || priority > 1000) problems.add('priority', 'must be an integer from 1 to 1000');
+    if (!Number.isInteger(priority) || priority < 1 || priority > 1000)
+      problems.add('priority', 'must be an integer from 1 to 1000');
     const effectiveAt = input.effectiveAt ?? now;
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt && expiresAt <= effectiveAt) problems.add('expiresAt', 'must be after effectiveAt');
@@ -127,21 +177,32 @@ export class LedgerService {
     if (input.name != null && input.name.length > 200) problems.add('name', 'must be at most 200 characters');
     let perUnitCost = new Dec(0);
     let purchaseTotal: string | null = null;
-    if (input.fundingMethod === 'INVOICE' && !input.purchase) problems.add('purchase', 'INVOICE grants need purchase terms');
-    if (input.fundingMethod === 'PROMOTIONAL' && input.purchase) problems.add('purchase', 'PROMOTIONAL grants are free: no purchase terms');
+    if (input.fundingMethod === 'INVOICE' && !input.purchase)
+      problems.add('purchase', 'INVOICE grants need purchase terms');
+    if (input.fundingMethod === 'PROMOTIONAL' && input.purchase)
+      problems.add('purchase', 'PROMOTIONAL grants are free: no purchase terms');
     if (input.purchase) {
-      if (!isFiatCode(input.purchase.currency)) problems.add('purchase.currency', `${input.purchase.currency} is not a fiat currency`);
+      if (!isFiatCode(input.purchase.currency))
+        problems.add('purchase.currency', `${input.purchase.currency} is not a fiat currency`);
       const cost = problems.check('purchase.perUnitCost', () =>
-        parseDecimal(input.purchase!.perUnitCost, { scale: 12, positive: true, field: 'purchase.perUnitCost' }),
+        parseDecimal(input.purchase!.perUnitCost, {
+          scale: 12,
+          positive: true,
+          field: 'purchase.perUnitCost',
+        }),
       );
       if (cost) {
         perUnitCost = cost;
         if (amount && isFiatCode(input.purchase.currency)) {
-          purchaseTotal = formatDecimal(roundToScale(amount.times(cost), fiatScale(input.purchase.currency)), fiatScale(input.purchase.currency));
+          purchaseTotal = formatDecimal(
+            roundToScale(amount.times(cost), fiatScale(input.purchase.currency)),
+            fiatScale(input.purchase.currency),
+          );
         }
       }
     }
-    const featureKeys = input.featureKeys && input.featureKeys.length > 0 ? [...new Set(input.featureKeys)] : null;
+    const featureKeys =
+      input.featureKeys && input.featureKeys.length > 0 ? [...new Set(input.featureKeys)] : null;
     if (featureKeys) {
       const found = await this.em.find(FeatureEntity, { key: { $in: featureKeys } });
       const known = new Set(found.map((f) => f.key));
@@ -154,7 +215,12 @@ export class LedgerService {
     const grantId = await inTransaction(this.em, async (em) => {
       const tx = await LedgerTx.open(em, customer.id, currency!.id);
       if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, `createCreditGrant:${customer.id}`, input.idempotencyKey, { ...input, idempotencyKey: undefined });
+        const claim = await claimIdempotencyKey(
+          em,
+          `createCreditGrant:${customer.id}`,
+          input.idempotencyKey,
+          { ...input, idempotencyKey: undefined },
+        );
         if (claim.kind === 'replay') return claim.resultId;
       }
       tx.bookDue(now);
@@ -206,7 +272,8 @@ export class LedgerService {
       if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
       await tx.flush();
       await this.scheduleDue(em, tx.id, g, now);
-      if (input.idempotencyKey != null) await recordIdempotentResult(em, `createCreditGrant:${customer.id}`, input.idempotencyKey, g.id);
+      if (input.idempotencyKey != null)
+        await recordIdempotentResult(em, `createCreditGrant:${customer.id}`, input.idempotencyKey, g.id);
       return g.id;
     });
     return this.requireGrant(grantId);
@@ -219,7 +286,10 @@ export class LedgerService {
   }
 
   /** Runs `fn` on the locked ledger of an existing grant, after booking what is due. */
-  private async onGrantLedger<T>(grantId: string, fn: (tx: LedgerTx, em: EntityManager, g: GrantEntity, now: Date) => Promise<T>): Promise<T> {
+  private async onGrantLedger<T>(
+    grantId: string,
+    fn: (tx: LedgerTx, em: EntityManager, g: GrantEntity, now: Date) => Promise<T>,
+  ): Promise<T> {
     const g0 = await this.requireGrant(grantId);
     const now = this.clock.now();
     return inTransaction(this.em, async (em) => {
@@ -233,13 +303,21 @@ export class LedgerService {
   }
 
   async voidGrant(grantId: string, reason: string | null): Promise<GrantEntity> {
-    if (reason != null && reason.length > 500) throw DomainError.badInput('reason must be at most 500 characters');
+    if (reason != null && reason.length > 500)
+      throw DomainError.badInput('reason must be at most 500 characters');
     await this.onGrantLedger(grantId, async (tx, _em, g) => {
       if (g.voidedAt) return; // voiding a voided grant succeeds unchanged
       const state = tx.grants.get(g.id);
-      if (!state || state.expiredAt) throw new DomainError(ErrorCode.INVALID_STATE, `Credit grant ${g.id} has expired; it cannot be voided`);
+      if (!state || state.expiredAt)
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `Credit grant ${g.id} has expired; it cannot be voided`,
+        );
       if (state.fundedAt && state.remaining.isZero()) {
-        throw new DomainError(ErrorCode.INVALID_STATE, `Credit grant ${g.id} is depleted; nothing is left to void`);
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `Credit grant ${g.id} is depleted; nothing is left to void`,
+        );
       }
       tx.void(state, this.clock.now(), reason);
     });
@@ -249,7 +327,10 @@ export class LedgerService {
   async updateExternalSettlement(grantId: string, status: PaymentStatus): Promise<GrantEntity> {
     await this.onGrantLedger(grantId, async (tx, _em, g, now) => {
       if (g.fundingMethod !== 'EXTERNAL') {
-        throw new DomainError(ErrorCode.INVALID_STATE, `Credit grant ${g.id} is ${g.fundingMethod}; only EXTERNAL grants take external settlement`);
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          `Credit grant ${g.id} is ${g.fundingMethod}; only EXTERNAL grants take external settlement`,
+        );
       }
       if (!checkPaymentTransition(g.paymentStatus ?? 'PENDING', status, `Credit grant ${g.id}`)) return;
       const state = tx.grants.get(g.id);
@@ -269,7 +350,10 @@ export class LedgerService {
   async updateInvoicePaymentStatus(invoiceId: string, status: PaymentStatus): Promise<InvoiceEntity> {
     const found = await this.invoices.byId(invoiceId);
     if (!found) throw DomainError.notFound('Invoice', invoiceId);
-    const grant = found.kind === 'CREDIT_PURCHASE' ? await this.em.fork().findOne(GrantEntity, { invoiceId: found.id }) : null;
+    const grant =
+      found.kind === 'CREDIT_PURCHASE'
+        ? await this.em.fork().findOne(GrantEntity, { invoiceId: found.id })
+        : null;
     const now = this.clock.now();
     await inTransaction(this.em, async (em) => {
       const tx = grant ? await LedgerTx.open(em, grant.customerId, grant.currencyId) : null;
@@ -308,7 +392,10 @@ export class LedgerService {
     const movementId = await inTransaction(this.em, async (em) => {
       const tx = await LedgerTx.open(em, customer.id, currency!.id);
       if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, { ...input, idempotencyKey: undefined });
+        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
+          ...input,
+          idempotencyKey: undefined,
+        });
         if (claim.kind === 'replay') return claim.resultId;
       }
       tx.bookDue(now);
@@ -333,13 +420,19 @@ export class LedgerService {
           createdAt: now,
           dirty: false,
         };
-        await this.insertGrant(em, tx, g, { name: reason, purchaseCurrency: null, purchaseTotal: null, invoiceId: null });
+        await this.insertGrant(em, tx, g, {
+          name: reason,
+          purchaseCurrency: null,
+          purchaseTotal: null,
+          invoiceId: null,
+        });
         movementId = tx.fund(g, now, reason).id;
       } else {
         movementId = tx.deduct(amount!.neg(), now, reason).id;
       }
       await tx.flush();
-      if (input.idempotencyKey != null) await recordIdempotentResult(em, scope, input.idempotencyKey, movementId);
+      if (input.idempotencyKey != null)
+        await recordIdempotentResult(em, scope, input.idempotencyKey, movementId);
       return movementId;
     });
     return (await this.movementById(movementId))!;
@@ -380,7 +473,11 @@ export class LedgerService {
   // ---- reads ------------------------------------------------------------------------------
 
   /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */
-  async balances(customerId: string, currencyCode?: string | null, pendingDelta?: (ledgerIds: string[]) => Promise<Map<string, Dec>>): Promise<BalanceView[]> {
+  async balances(
+    customerId: string,
+    currencyCode?: string | null,
+    pendingDelta?: (ledgerIds: string[]) => Promise<Map<string, Dec>>,
+  ): Promise<BalanceView[]> {
     const asOf = this.clock.now();
     return this.em.fork().transactional(
       async (em) => {
@@ -394,12 +491,20 @@ export class LedgerService {
         if (ledgers.length === 0) return [];
         const currencies = await em.find(CurrencyEntity, { id: { $in: ledgers.map((l) => l.currencyId) } });
         const byId = new Map(currencies.map((c) => [c.id, c]));
-        const grants = await em.find(GrantEntity, { ledgerId: { $in: ledgers.map((l) => l.id) }, voidedAt: null, expiredAt: null });
+        const grants = await em.find(GrantEntity, {
+          ledgerId: { $in: ledgers.map((l) => l.id) },
+          voidedAt: null,
+          expiredAt: null,
+        });
         const pending = pendingDelta ? await pendingDelta(ledgers.map((l) => l.id)) : new Map<string, Dec>();
         return ledgers
           .map((l) => {
             const currency = byId.get(l.currencyId)!;
-            const { settled, upcoming } = balanceAt(new Dec(l.balance), grants.filter((g) => g.ledgerId === l.id), asOf);
+            const { settled, upcoming } = balanceAt(
+              new Dec(l.balance),
+              grants.filter((g) => g.ledgerId === l.id),
+              asOf,
+            );
             const p = pending.get(l.id) ?? settled;
             return {
               currency,
@@ -420,9 +525,18 @@ export class LedgerService {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  async listGrants(customerId: string, filter: { currency?: string | null; status?: GrantStatus[] | null }, args: PageArgs): Promise<Page<GrantEntity>> {
+  async listGrants(
+    customerId: string,
+    filter: { currency?: string | null; status?: GrantStatus[] | null },
+    args: PageArgs,
+  ): Promise<Page<GrantEntity>> {
     const asOf = this.clock.now();
-    const scope = this.cursors.scopeOf(['grants', customerId, filter.currency ?? null, [...(filter.status ?? [])].sort()]);
+    const scope = this.cursors.scopeOf([
+      'grants',
+      customerId,
+      filter.currency ?? null,
+      [...(filter.status ?? [])].sort(),
+    ]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
     const conds: string[] = ['g.customer_id = ?'];
     const params: unknown[] = [customerId];
@@ -437,9 +551,18 @@ export class LedgerService {
       const clauses: Record<GrantStatus, { sql: string; n: number }> = {
         VOIDED: { sql: 'g.voided_at is not null', n: 0 },
         EXPIRED: { sql: `g.voided_at is null and ${expired}`, n: 1 },
-        PENDING: { sql: `g.voided_at is null and not ${expired} and g.funded_at is null and not ${fundable}`, n: 2 },
-        ACTIVE: { sql: `g.voided_at is null and not ${expired} and ((g.funded_at is not null and g.remaining > 0) or ${fundable})`, n: 2 },
-        DEPLETED: { sql: `g.voided_at is null and not ${expired} and g.funded_at is not null and g.remaining = 0`, n: 1 },
+        PENDING: {
+          sql: `g.voided_at is null and not ${expired} and g.funded_at is null and not ${fundable}`,
+          n: 2,
+        },
+        ACTIVE: {
+          sql: `g.voided_at is null and not ${expired} and ((g.funded_at is not null and g.remaining > 0) or ${fundable})`,
+          n: 2,
+        },
+        DEPLETED: {
+          sql: `g.voided_at is null and not ${expired} and g.funded_at is not null and g.remaining = 0`,
+          n: 1,
+        },
       };
       const parts = [...new Set(filter.status)].map((s) => {
         for (let i = 0; i < clauses[s].n; i++) params.push(asOf.toISOString());
@@ -458,7 +581,13 @@ export class LedgerService {
       params,
     );
     const byId = await this.grantsByIds(rows.map((r) => r.id));
-    return finishPage(rows.map((r) => byId.get(r.id)!), req, (g) => g.id, this.cursors, scope);
+    return finishPage(
+      rows.map((r) => byId.get(r.id)!),
+      req,
+      (g) => g.id,
+      this.cursors,
+      scope,
+    );
   }
 
   async movementById(id: string): Promise<MovementEntity | null> {
@@ -472,14 +601,22 @@ export class LedgerService {
   }
 
   async allocationsByMovementIds(ids: readonly string[]): Promise<Map<string, AllocationEntity[]>> {
-    const rows = await this.em.find(AllocationEntity, { movementId: { $in: [...ids] } }, { orderBy: { movementId: 'asc', position: 'asc' } });
+    const rows = await this.em.find(
+      AllocationEntity,
+      { movementId: { $in: [...ids] } },
+      { orderBy: { movementId: 'asc', position: 'asc' } },
+    );
     const out = new Map<string, AllocationEntity[]>(ids.map((id) => [id, []]));
     for (const r of rows) out.get(r.movementId)?.push(r);
     return out;
   }
 
   /** History newest first, keyset on the customer-wide booking order; never OFFSET (SPEC §12). */
-  async listMovements(customerId: string, filter: MovementFilter, args: PageArgs): Promise<Page<MovementEntity>> {
+  async listMovements(
+    customerId: string,
+    filter: MovementFilter,
+    args: PageArgs,
+  ): Promise<Page<MovementEntity>> {
     const types = filter.types && filter.types.length > 0 ? [...new Set(filter.types)].sort() : null;
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
@@ -508,4 +645,3 @@ export class LedgerService {
     return l?.id ?? null;
   }
 }
-

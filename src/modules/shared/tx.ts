@@ -13,7 +13,11 @@ function pgCode(e: unknown): string | undefined {
  * One transaction per use case, retried a bounded number of times on serialization failures and
  * deadlocks (with jitter); domain errors and everything else surface at once.
  */
-export async function inTransaction<T>(em: EntityManager, fn: (em: EntityManager) => Promise<T>, attempts = 5): Promise<T> {
+export async function inTransaction<T>(
+  em: EntityManager,
+  fn: (em: EntityManager) => Promise<T>,
+  attempts = 5,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await em.fork().transactional(fn);
@@ -39,7 +43,9 @@ function stable(value: unknown): unknown {
 }
 
 export function requestHash(input: unknown): string {
-  return createHash('sha256').update(JSON.stringify(stable(input))).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify(stable(input)))
+    .digest('base64url');
 }
 
 export type IdempotencyOutcome = { kind: 'new' } | { kind: 'replay'; resultId: string };
@@ -55,7 +61,8 @@ export async function claimIdempotencyKey(
   key: string,
   input: unknown,
 ): Promise<IdempotencyOutcome> {
-  if (key.length === 0 || key.length > 200) throw DomainError.badInput('idempotencyKey must be 1-200 characters');
+  if (key.length === 0 || key.length > 200)
+    throw DomainError.badInput('idempotencyKey must be 1-200 characters');
   const hash = requestHash(input);
   const inserted = await em.execute<{ key: string }[]>(
     `insert into idempotency_key (scope, key, request_hash) values (?, ?, ?) on conflict do nothing returning key`,
@@ -76,6 +83,15 @@ export async function claimIdempotencyKey(
   return { kind: 'replay', resultId: row.result_id };
 }
 
-export async function recordIdempotentResult(em: EntityManager, scope: string, key: string, resultId: string): Promise<void> {
-  await em.execute(`update idempotency_key set result_id = ? where scope = ? and key = ?`, [resultId, scope, key]);
+export async function recordIdempotentResult(
+  em: EntityManager,
+  scope: string,
+  key: string,
+  resultId: string,
+): Promise<void> {
+  await em.execute(`update idempotency_key set result_id = ? where scope = ? and key = ?`, [
+    resultId,
+    scope,
+    key,
+  ]);
 }
