@@ -86,7 +86,8 @@ export async function startDrawdown(
       clock,
       cursors: deps.cursors,
       log,
-      sweepIntervalMs: config.settleIntervalMs,
+      sweepIntervalMs: 10_000,
+      settleIntervalMs: config.settleIntervalMs,
     });
     const schema = await createSchema();
     const server = await startServer(

@@ -12,23 +12,6 @@ const contractPath = path.resolve(root, '../shared/contract.graphql');
  * empties its part of this list; when it is empty, the schema satisfies the whole contract.
  */
 const NOT_YET_BUILT = new Set<string>([
-  // settlement
-  'CreditMovement.charge',
-  'Charge',
-  'ChargeConnection',
-  'ChargeEdge',
-  'ChargeStatus',
-  'CorrectMovementInput',
-  'CreateChargeInput',
-  'IngestUsageResult',
-  'Mutation.correctMovement',
-  'Mutation.createCharge',
-  'Mutation.ingestUsage',
-  'Mutation.settleCharges',
-  'Query.charges',
-  'RejectedUsageEvent',
-  'SettleChargesResult',
-  'UsageEventInput',
   // live updates
   'CreditAlertType',
   'CreditBalanceAlert',

@@ -23,7 +23,7 @@ export { dueExpiries, unbookedExpiredCredit } from './expiry';
 export type { DueExpiry } from './expiry';
 export { validatePrice, priceQuantity, aggregate, aggregateStep } from './rating';
 export type { Price, PriceTier, Aggregation } from './rating';
-export { settleCharge, pendingAfter } from './settlement';
+export { settleCharge, pendingAfter, pendingBalance } from './settlement';
 export type {
   SettlementMode,
   ChargeSnapshot,

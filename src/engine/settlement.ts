@@ -117,3 +117,19 @@ export function pendingAfter(balance: Dec, unbooked: Dec, mode: SettlementMode):
   if (mode === 'CREDIT_ONLY') return after;
   return balance.lt(0) ? balance : max(after, ZERO);
 }
+
+/**
+ * SPEC §7 `pending` of one ledger: the settled balance less what its open charges will still take.
+ * CREDIT_ONLY charges are taken first (they may go below zero), then CREDIT_THEN_INVOICE ones, which take
+ * at most down to zero. The result does not depend on the order of `open`.
+ */
+export function pendingBalance(settled: Dec, open: readonly { mode: SettlementMode; unbooked: Dec }[]): Dec {
+  let creditOnly = ZERO;
+  let thenInvoice = ZERO;
+  for (const c of open) {
+    if (c.unbooked.lte(0)) continue;
+    if (c.mode === 'CREDIT_ONLY') creditOnly = creditOnly.plus(c.unbooked);
+    else thenInvoice = thenInvoice.plus(c.unbooked);
+  }
+  return pendingAfter(settled.minus(creditOnly), thenInvoice, 'CREDIT_THEN_INVOICE');
+}

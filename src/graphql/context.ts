@@ -9,6 +9,8 @@ import type { CursorCodec } from '../modules/shared/cursor';
 import { SubscriptionsService } from '../modules/subscriptions';
 import { InvoicesService } from '../modules/invoices';
 import { LedgerService } from '../modules/ledger';
+import { SettlementService } from '../modules/settlement';
+import { ChargesService } from '../modules/usage';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppDeps {
@@ -49,6 +51,15 @@ export class Services {
       () => new LedgerService(this.em, this.deps.clock, this.deps.cursors, this.invoices),
     );
   }
+  get charges(): ChargesService {
+    return this.get('charges', () => new ChargesService(this.em, this.deps.cursors));
+  }
+  get settlement(): SettlementService {
+    return this.get('settlement', () => new SettlementService(this.em, this.deps.clock, this.invoices));
+  }
+  get clock(): Clock {
+    return this.deps.clock;
+  }
   get access(): AccessService {
     return this.deps.access;
   }
@@ -85,6 +96,7 @@ export function createLoaders(s: Services) {
     movement: mapLoader((ids) => s.ledger.movementsByIds(ids)),
     allocations: listLoader((ids) => s.ledger.allocationsByMovementIds(ids)),
     invoice: mapLoader((ids) => s.invoices.byIds(ids)),
+    charge: mapLoader((ids) => s.charges.byIds(ids)),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -14,6 +14,7 @@ import {
   LedgerQueryResolver,
 } from './resolvers/ledger';
 import { DateTimeScalar } from './scalars';
+import { ChargeResolver, MovementChargeResolver } from './resolvers/usage';
 
 export const resolvers = [
   NodeResolver,
@@ -30,6 +31,8 @@ export const resolvers = [
   CreditMovementResolver,
   GrantAllocationResolver,
   InvoiceResolver,
+  ChargeResolver,
+  MovementChargeResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

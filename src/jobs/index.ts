@@ -4,9 +4,11 @@ import type { Clock } from '../core/clock';
 import type { Log } from '../core/log';
 import { InvoicesService } from '../modules/invoices';
 import { DUE_TASK, LedgerService } from '../modules/ledger';
+import { SettlementService } from '../modules/settlement';
 import type { CursorCodec } from '../modules/shared/cursor';
 
 export const SWEEP_TASK = 'ledger_sweep';
+export const SETTLE_TASK = 'settle_tick';
 
 export interface JobDeps {
   connectionString: string;
@@ -16,6 +18,10 @@ export interface JobDeps {
   log: Log;
   /** How often the sweep looks for due work the scheduled jobs may have missed. */
   sweepIntervalMs: number;
+  /** DRAWDOWN_SETTLE_INTERVAL: how often open charges are settled automatically. */
+  settleIntervalMs: number;
+  /** Told which customers' ledgers a background run changed (live updates). */
+  onLedgersChanged?: (customerIds: string[]) => void;
   pollIntervalMs?: number;
 }
 
@@ -58,6 +64,17 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
       },
     );
   };
+  // settles every charge with an unbooked amount and closes billing periods that ended
+  const settle: Task = async (_payload, helpers) => {
+    const em = deps.fork();
+    const r = await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
+    if (r.customerIds.length > 0) deps.onLedgersChanged?.(r.customerIds);
+    await helpers.addJob(SETTLE_TASK, {}, {
+      runAt: new Date(Date.now() + deps.settleIntervalMs),
+      jobKey: SETTLE_TASK,
+      jobKeyMode: 'replace',
+    });
+  };
   const runner: Runner = await run({
     connectionString: deps.connectionString,
     concurrency: 2,
@@ -65,9 +82,14 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 500,
     logger: quietLogger(deps.log),
-    taskList: { [DUE_TASK]: due, [SWEEP_TASK]: sweep },
+    taskList: { [DUE_TASK]: due, [SWEEP_TASK]: sweep, [SETTLE_TASK]: settle },
   });
   await runner.addJob(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
+  await runner.addJob(SETTLE_TASK, {}, {
+    jobKey: SETTLE_TASK,
+    jobKeyMode: 'preserve_run_at',
+    runAt: new Date(Date.now() + deps.settleIntervalMs),
+  });
   return {
     async stop() {
       await runner.stop();

@@ -3,6 +3,7 @@ import { customerEntities } from './customers';
 import { subscriptionEntities } from './subscriptions';
 import { invoiceEntities } from './invoices';
 import { ledgerEntities } from './ledger';
+import { usageEntities } from './usage';
 
 /** Every MikroORM entity, for the ORM configuration in the composition root. */
 export const allEntities = [
@@ -11,4 +12,5 @@ export const allEntities = [
   ...subscriptionEntities,
   ...invoiceEntities,
   ...ledgerEntities,
+  ...usageEntities,
 ];

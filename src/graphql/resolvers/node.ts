@@ -7,6 +7,7 @@ import { Node } from '../types/common';
 import { toCustomer, toSubscription } from '../types/customers';
 import { toInvoice } from '../types/ledger';
 import { mapGrants, mapMovements } from './ledger';
+import { mapCharges } from './usage';
 
 /** Global object lookup; the id prefix names the type. Another customer's objects answer NOT_FOUND. */
 @Resolver()
@@ -59,6 +60,10 @@ export class NodeResolver {
       case IdPrefix.Invoice: {
         const i = await s.invoices.byId(id);
         return i && mine(i.customerId) ? toInvoice(i) : null;
+      }
+      case IdPrefix.Charge: {
+        const c = await s.charges.byId(id);
+        return c && mine(c.customerId) ? (await mapCharges(ctx, [c]))[0]! : null;
       }
       default:
         return null;

@@ -163,6 +163,7 @@ export class CreditMovementType extends Node {
   grantId!: string | null;
   chargeId!: string | null;
   correctsId!: string | null;
+  details!: Record<string, unknown> | null;
   scale!: number;
   @Field(() => Int) sequence!: number;
   @Field(() => MovementType) type!: MovementType;
@@ -182,6 +183,7 @@ export function toMovement(m: MovementEntity, currency: CurrencyEntity): CreditM
     grantId: m.grantId,
     chargeId: m.chargeId,
     correctsId: m.correctsId,
+    details: m.details,
     scale: currency.scale,
     sequence: m.sequence,
     type: m.type as MovementType,

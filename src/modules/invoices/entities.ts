@@ -22,6 +22,8 @@ export class InvoiceEntity {
   @Property({ type: 'text' }) paymentStatus!: PaymentStatus;
   @Property({ type: 'decimal' }) total!: string;
   @Property({ type: 'json' }) lines!: InvoiceLine[];
+  /** Which line belongs to which charge, so a line is updated in place as more is invoiced. */
+  @Property({ type: 'json' }) lineKeys: Record<string, number> = {};
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) periodStart: Date | null = null;
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) periodEnd: Date | null = null;
   @Property({ type: 'text', nullable: true }) subscriptionId: string | null = null;

@@ -60,6 +60,7 @@ export class MovementEntity {
   @Property({ type: 'text', nullable: true }) chargeId!: string | null;
   @Property({ type: 'text', nullable: true }) correctsId!: string | null;
   @Property({ type: 'text', nullable: true }) description!: string | null;
+  @Property({ type: 'json', nullable: true }) details!: Record<string, unknown> | null;
   @Property({ type: 'Date', columnType: 'timestamptz' }) createdAt!: Date;
 }
 

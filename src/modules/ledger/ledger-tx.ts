@@ -43,6 +43,8 @@ export interface BookedMovement {
   chargeId: string | null;
   correctsId: string | null;
   description: string | null;
+  /** Immutable facts recorded with the movement (a correction's requested amount and unrestored portions). */
+  details: Record<string, unknown> | null;
   allocations: AllocationDraft[];
 }
 
@@ -199,6 +201,7 @@ export class LedgerTx {
     chargeId?: string | null;
     correctsId?: string | null;
     description?: string | null;
+    details?: Record<string, unknown> | null;
   }): BookedMovement {
     const sum = m.allocations.reduce((s, a) => s.plus(a.amount), ZERO);
     if (!sum.eq(m.amount))
@@ -229,6 +232,7 @@ export class LedgerTx {
       chargeId: m.chargeId ?? null,
       correctsId: m.correctsId ?? null,
       description: m.description ?? null,
+      details: m.details ?? null,
       allocations: m.allocations.filter((a) => !a.amount.isZero()),
     };
     this.booked.push(booked);
@@ -375,8 +379,8 @@ export class LedgerTx {
       }
       await this.em.execute(
         `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
-                               booked_at, grant_id, charge_id, corrects_id, description)
-         values ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?)').join(', ')}`,
+                               booked_at, grant_id, charge_id, corrects_id, description, details)
+         values ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)').join(', ')}`,
         mv,
       );
       if (alRows > 0) {

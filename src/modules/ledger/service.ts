@@ -5,6 +5,7 @@ import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import { enqueueJob } from '../../db/jobs';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
+import { pendingBalance, type SettlementMode } from '../../engine';
 import { CurrencyEntity, FeatureEntity, isFiatCode, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
 import {
@@ -496,7 +497,12 @@ export class LedgerService {
           voidedAt: null,
           expiredAt: null,
         });
-        const pending = pendingDelta ? await pendingDelta(ledgers.map((l) => l.id)) : new Map<string, Dec>();
+        // what open charges will still take: rated usage not yet booked (SPEC §7 pending)
+        const open = await em.execute<{ currency_id: string; settlement_mode: string; amount: string; booked: string }[]>(
+          `select currency_id, settlement_mode, amount::text as amount, booked::text as booked
+             from charge where customer_id = ? and status = 'OPEN' and amount <> booked`,
+          [customerId],
+        );
         return ledgers
           .map((l) => {
             const currency = byId.get(l.currencyId)!;
@@ -505,7 +511,15 @@ export class LedgerService {
               grants.filter((g) => g.ledgerId === l.id),
               asOf,
             );
-            const p = pending.get(l.id) ?? settled;
+            const p = pendingBalance(
+              settled,
+              open
+                .filter((c) => c.currency_id === l.currencyId)
+                .map((c) => ({
+                  mode: c.settlement_mode as SettlementMode,
+                  unbooked: roundToScale(new Dec(c.amount), currency.scale).minus(c.booked),
+                })),
+            );
             return {
               currency,
               settled: formatDecimal(settled, currency.scale),

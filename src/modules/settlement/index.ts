@@ -1,0 +1,2 @@
+export { SettlementService } from './service';
+export type { CorrectMovementInput, CreateChargeInput, SettleResult } from './service';

@@ -1,0 +1,34 @@
+import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+
+export type ChargeStatus = 'OPEN' | 'SETTLED';
+export type ChargeKind = 'USAGE' | 'ONE_OFF';
+
+@Entity({ tableName: 'charge' })
+export class ChargeEntity {
+  @PrimaryKey({ type: 'text' }) id!: string;
+  @Property({ type: 'text' }) customerId!: string;
+  @Property({ type: 'text' }) currencyId!: string;
+  @Property({ type: 'text' }) kind!: ChargeKind;
+  @Property({ type: 'text', nullable: true }) subscriptionId!: string | null;
+  @Property({ type: 'text', nullable: true }) rateCardId!: string | null;
+  @Property({ type: 'text', nullable: true }) featureId!: string | null;
+  @Property({ type: 'text', nullable: true }) featureKey!: string | null;
+  @Property({ type: 'text', nullable: true }) aggregation!: string | null;
+  @Property({ type: 'text', nullable: true }) description!: string | null;
+  @Property({ type: 'text' }) status!: ChargeStatus;
+  @Property({ type: 'text' }) settlementMode!: 'CREDIT_ONLY' | 'CREDIT_THEN_INVOICE';
+  @Property({ type: 'text', nullable: true }) fiatCode!: string | null;
+  @Property({ type: 'decimal', nullable: true }) fiatValue!: string | null;
+  @Property({ type: 'decimal', nullable: true }) quantity!: string | null;
+  @Property({ type: 'decimal' }) amount!: string;
+  @Property({ type: 'decimal' }) booked!: string;
+  @Property({ type: 'decimal' }) creditedAmount!: string;
+  @Property({ type: 'decimal' }) invoicedAmount!: string;
+  @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) periodStart!: Date | null;
+  @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) periodEnd!: Date | null;
+  @Property({ type: 'text', nullable: true }) invoiceId!: string | null;
+  @Property({ type: 'Date', columnType: 'timestamptz' }) createdAt!: Date;
+  @Property({ type: 'Date', columnType: 'timestamptz' }) updatedAt!: Date;
+}
+
+export const usageEntities = [ChargeEntity];
