@@ -69,11 +69,15 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     const em = deps.fork();
     const r = await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
     if (r.customerIds.length > 0) deps.onLedgersChanged?.(r.customerIds);
-    await helpers.addJob(SETTLE_TASK, {}, {
-      runAt: new Date(Date.now() + deps.settleIntervalMs),
-      jobKey: SETTLE_TASK,
-      jobKeyMode: 'replace',
-    });
+    await helpers.addJob(
+      SETTLE_TASK,
+      {},
+      {
+        runAt: new Date(Date.now() + deps.settleIntervalMs),
+        jobKey: SETTLE_TASK,
+        jobKeyMode: 'replace',
+      },
+    );
   };
   const runner: Runner = await run({
     connectionString: deps.connectionString,
@@ -85,11 +89,15 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     taskList: { [DUE_TASK]: due, [SWEEP_TASK]: sweep, [SETTLE_TASK]: settle },
   });
   await runner.addJob(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
-  await runner.addJob(SETTLE_TASK, {}, {
-    jobKey: SETTLE_TASK,
-    jobKeyMode: 'preserve_run_at',
-    runAt: new Date(Date.now() + deps.settleIntervalMs),
-  });
+  await runner.addJob(
+    SETTLE_TASK,
+    {},
+    {
+      jobKey: SETTLE_TASK,
+      jobKeyMode: 'preserve_run_at',
+      runAt: new Date(Date.now() + deps.settleIntervalMs),
+    },
+  );
   return {
     async stop() {
       await runner.stop();

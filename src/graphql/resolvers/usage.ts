@@ -1,4 +1,15 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from 'type-graphql';
 import { assertCanRead } from '../../modules/access';
 import { Dec, formatDecimal } from '../../money';
 import { ingestUsage, type ChargeEntity } from '../../modules/usage';
@@ -44,20 +55,36 @@ export class ChargeResolver {
     return toConnection({ ...page, nodes }, (n) => n);
   }
 
-  @Mutation(() => IngestUsageResultType, { description: 'Up to 1,000 events; each is accepted, a duplicate, or rejected with a code.' })
+  @Mutation(() => IngestUsageResultType, {
+    description: 'Up to 1,000 events; each is accepted, a duplicate, or rejected with a code.',
+  })
   @UseMiddleware(AdminOnly)
-  async ingestUsage(@Arg('events', () => [UsageEventInput]) events: UsageEventInput[], @Ctx() ctx: Context): Promise<IngestUsageResultType> {
+  async ingestUsage(
+    @Arg('events', () => [UsageEventInput]) events: UsageEventInput[],
+    @Ctx() ctx: Context,
+  ): Promise<IngestUsageResultType> {
     const r = await ingestUsage(ctx.services.em, ctx.services.clock, events);
     return { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected };
   }
 
-  @Mutation(() => SettleChargesResultType, { description: "Books what open charges owe now (one customer's, or all)." })
+  @Mutation(() => SettleChargesResultType, {
+    description: "Books what open charges owe now (one customer's, or all).",
+  })
   @UseMiddleware(AdminOnly)
-  async settleCharges(@Arg('customerId', () => ID, { nullable: true }) customerId: string | null, @Ctx() ctx: Context) {
+  async settleCharges(
+    @Arg('customerId', () => ID, { nullable: true }) customerId: string | null,
+    @Ctx() ctx: Context,
+  ) {
     if (customerId) await ctx.services.customers.require(customerId);
     const r = await ctx.services.settlement.settle(customerId);
     const byId = await ctx.services.ledger.movementsByIds(r.movementIds);
-    return { settledCharges: r.settledCharges, movements: await mapMovements(ctx, r.movementIds.map((id) => byId.get(id)!)) };
+    return {
+      settledCharges: r.settledCharges,
+      movements: await mapMovements(
+        ctx,
+        r.movementIds.map((id) => byId.get(id)!),
+      ),
+    };
   }
 
   @Mutation(() => ChargeType, { description: 'A one-off charge, settled at once under the given mode.' })
@@ -67,10 +94,14 @@ export class ChargeResolver {
   }
 
   @Mutation(() => CreditMovementType, {
-    description: 'Gives back all or part of a CONSUMED movement; see notRestored on the result for portions not restored.',
+    description:
+      'Gives back all or part of a CONSUMED movement; see notRestored on the result for portions not restored.',
   })
   @UseMiddleware(AdminOnly)
-  async correctMovement(@Arg('input', () => CorrectMovementInput) input: CorrectMovementInput, @Ctx() ctx: Context) {
+  async correctMovement(
+    @Arg('input', () => CorrectMovementInput) input: CorrectMovementInput,
+    @Ctx() ctx: Context,
+  ) {
     return (await mapMovements(ctx, [await ctx.services.settlement.correctMovement(input)]))[0]!;
   }
 
@@ -103,13 +134,17 @@ export class MovementChargeResolver {
 
   @FieldResolver(() => [GrantAllocationType], {
     nullable: true,
-    description: 'For a CORRECTED movement: the portions that were not given back (their grant expired or was voided).',
+    description:
+      'For a CORRECTED movement: the portions that were not given back (their grant expired or was voided).',
   })
   notRestored(@Root() m: CreditMovementType): GrantAllocationType[] | null {
     if (!m.details) return null;
     const list = (m.details.notRestored ?? []) as { grantId: string | null; amount: string }[];
     return list.map((n) =>
-      Object.assign(new GrantAllocationType(), { grantId: n.grantId, amount: formatDecimal(new Dec(n.amount), m.scale) }),
+      Object.assign(new GrantAllocationType(), {
+        grantId: n.grantId,
+        amount: formatDecimal(new Dec(n.amount), m.scale),
+      }),
     );
   }
 }

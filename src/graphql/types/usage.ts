@@ -22,12 +22,18 @@ export class ChargeType extends Node {
   @Field(() => ChargeStatus) status!: ChargeStatus;
   @Field(() => SettlementMode) settlementMode!: SettlementMode;
   @Field(() => CurrencyType) currency!: CurrencyType;
-  @Field(() => DecimalScalar, { nullable: true, description: "The period's aggregated usage (null for one-off charges)." })
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description: "The period's aggregated usage (null for one-off charges).",
+  })
   quantity!: string | null;
-  @Field(() => DecimalScalar, { description: 'The price of the quantity, rounded to the currency scale.' }) amount!: string;
-  @Field(() => DecimalScalar, { description: 'The price at full precision, before rounding.' }) exactAmount!: string;
+  @Field(() => DecimalScalar, { description: 'The price of the quantity, rounded to the currency scale.' })
+  amount!: string;
+  @Field(() => DecimalScalar, { description: 'The price at full precision, before rounding.' })
+  exactAmount!: string;
   @Field(() => DecimalScalar, { description: 'Paid by credits (CONSUMED) so far.' }) creditedAmount!: string;
-  @Field(() => DecimalScalar, { description: 'Put on the usage invoice so far (CREDIT_THEN_INVOICE).' }) invoicedAmount!: string;
+  @Field(() => DecimalScalar, { description: 'Put on the usage invoice so far (CREDIT_THEN_INVOICE).' })
+  invoicedAmount!: string;
   @Field(() => Date, { nullable: true }) periodStart!: Date | null;
   @Field(() => Date, { nullable: true }) periodEnd!: Date | null;
 }
@@ -58,7 +64,10 @@ export const ChargeConnection = connectionType('Charge', ChargeType);
 @ObjectType('RejectedUsageEvent')
 export class RejectedUsageEventType {
   @Field() id!: string;
-  @Field({ description: 'UNKNOWN_SUBJECT, UNKNOWN_EVENT_TYPE, NO_ACTIVE_SUBSCRIPTION, NO_RATE_CARD, BAD_VALUE, BAD_TIMESTAMP, BAD_ID, PERIOD_CLOSED or IDEMPOTENCY_CONFLICT.' })
+  @Field({
+    description:
+      'UNKNOWN_SUBJECT, UNKNOWN_EVENT_TYPE, NO_ACTIVE_SUBSCRIPTION, NO_RATE_CARD, BAD_VALUE, BAD_TIMESTAMP, BAD_ID, PERIOD_CLOSED or IDEMPOTENCY_CONFLICT.',
+  })
   code!: string;
   @Field() message!: string;
 }
@@ -82,7 +91,8 @@ export class UsageEventInput {
   @Field() subject!: string;
   @Field() type!: string;
   @Field(() => DecimalScalar, { nullable: true, description: 'Default 1.' }) value?: string | null;
-  @Field(() => Date, { nullable: true, description: 'Default: when it is received.' }) timestamp?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Default: when it is received.' })
+  timestamp?: Date | null;
   @Field(() => JSONObjectScalar, { nullable: true }) data?: Record<string, unknown> | null;
 }
 
@@ -99,7 +109,8 @@ export class CreateChargeInput {
 @InputType('CorrectMovementInput')
 export class CorrectMovementInput {
   @Field(() => ID) movementId!: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'Default: all that is left to correct.' }) amount?: string | null;
+  @Field(() => DecimalScalar, { nullable: true, description: 'Default: all that is left to correct.' })
+  amount?: string | null;
   @Field() reason!: string;
   @Field(() => String, { nullable: true }) idempotencyKey?: string | null;
 }

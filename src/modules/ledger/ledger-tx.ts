@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
 import { allocateDebit, type GrantSnapshot } from '../../engine';
+import { valuesList } from '../shared/sql';
 import { Dec, ZERO, formatDecimal, min } from '../../money';
 import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 
@@ -371,6 +372,7 @@ export class LedgerTx {
           m.chargeId,
           m.correctsId,
           m.description,
+          m.details ? JSON.stringify(m.details) : null,
         );
         m.allocations.forEach((a, i) => {
           al.push(m.id, i, a.grantId, s(a.amount));
@@ -380,13 +382,13 @@ export class LedgerTx {
       await this.em.execute(
         `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
                                booked_at, grant_id, charge_id, corrects_id, description, details)
-         values ${fresh.map(() => '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)').join(', ')}`,
+         values ${valuesList(fresh.length, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)', mv)}`,
         mv,
       );
       if (alRows > 0) {
         await this.em.execute(
           `insert into allocation (movement_id, position, grant_id, amount)
-           values ${Array.from({ length: alRows }, () => '(?, ?, ?, ?::numeric)').join(', ')}`,
+           values ${valuesList(alRows, '(?, ?, ?, ?::numeric)', al)}`,
           al,
         );
       }
@@ -416,7 +418,7 @@ export class LedgerTx {
             set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
                 voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
                 void_reason = v.void_reason, payment_status = v.payment_status
-           from (values ${dirty.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')})
+           from (values ${valuesList(dirty.length, '(?, ?, ?, ?, ?, ?, ?)', vals)})
                 as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status)
           where g.id = v.id`,
         vals,

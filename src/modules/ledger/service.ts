@@ -474,11 +474,7 @@ export class LedgerService {
   // ---- reads ------------------------------------------------------------------------------
 
   /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */
-  async balances(
-    customerId: string,
-    currencyCode?: string | null,
-    pendingDelta?: (ledgerIds: string[]) => Promise<Map<string, Dec>>,
-  ): Promise<BalanceView[]> {
+  async balances(customerId: string, currencyCode?: string | null): Promise<BalanceView[]> {
     const asOf = this.clock.now();
     return this.em.fork().transactional(
       async (em) => {
@@ -498,7 +494,9 @@ export class LedgerService {
           expiredAt: null,
         });
         // what open charges will still take: rated usage not yet booked (SPEC §7 pending)
-        const open = await em.execute<{ currency_id: string; settlement_mode: string; amount: string; booked: string }[]>(
+        const open = await em.execute<
+          { currency_id: string; settlement_mode: string; amount: string; booked: string }[]
+        >(
           `select currency_id, settlement_mode, amount::text as amount, booked::text as booked
              from charge where customer_id = ? and status = 'OPEN' and amount <> booked`,
           [customerId],

@@ -9,6 +9,7 @@ import { CustomerEntity } from '../customers';
 import { InvoiceEntity, type InvoicesService } from '../invoices';
 import { LedgerTx, MovementEntity, type AllocationDraft, type BookedMovement } from '../ledger';
 import { claimIdempotencyKey, inTransaction, recordIdempotentResult } from '../shared/tx';
+import { valuesList } from '../shared/sql';
 import { ChargeEntity } from '../usage';
 
 export interface CreateChargeInput {
@@ -95,7 +96,10 @@ export class SettlementService {
         bookedAt: now,
         chargeId: c.id,
         description: c.description ?? c.feature_name ?? null,
-        allocations: r.allocations.map((a): AllocationDraft => ({ grantId: a.grantId, amount: a.amount.neg() })),
+        allocations: r.allocations.map((a): AllocationDraft => ({
+          grantId: a.grantId,
+          amount: a.amount.neg(),
+        })),
       });
     }
     const invoiced = new Dec(c.invoiced_amount).plus(r.invoicedAmount);
@@ -120,16 +124,28 @@ export class SettlementService {
    * Puts a charge's invoiced credits on the usage invoice of its period (a draft until the period ends), or
    * on an invoice issued at once for a one-off charge. Lines are recomputed from totals: no drift.
    */
-  private async invoiceRemainder(em: EntityManager, c: ChargeRow, invoicedCredits: Dec, now: Date): Promise<string> {
+  private async invoiceRemainder(
+    em: EntityManager,
+    c: ChargeRow,
+    invoicedCredits: Dec,
+    now: Date,
+  ): Promise<string> {
     const fiat = c.fiat_code ?? 'USD';
     const rate = new Dec(c.fiat_value ?? '1');
     const scale = fiatScale(fiat);
     let invoice: InvoiceEntity | null = null;
-    if (c.invoice_id) invoice = await em.findOne(InvoiceEntity, { id: c.invoice_id }, { lockMode: 4, refresh: true });
+    if (c.invoice_id)
+      invoice = await em.findOne(InvoiceEntity, { id: c.invoice_id }, { lockMode: 4, refresh: true });
     if (!invoice && c.kind === 'USAGE') {
       invoice = await em.findOne(
         InvoiceEntity,
-        { subscriptionId: c.subscription_id, periodStart: c.period_start, currency: fiat, kind: 'USAGE', status: 'DRAFT' },
+        {
+          subscriptionId: c.subscription_id,
+          periodStart: c.period_start,
+          currency: fiat,
+          kind: 'USAGE',
+          status: 'DRAFT',
+        },
         { lockMode: 4, refresh: true },
       );
     }
@@ -164,12 +180,19 @@ export class SettlementService {
     }
     invoice.lines = lines;
     invoice.lineKeys = keys;
-    invoice.total = formatDecimal(lines.reduce((s, l) => s.plus(l.amount), ZERO), scale);
+    invoice.total = formatDecimal(
+      lines.reduce((s, l) => s.plus(l.amount), ZERO),
+      scale,
+    );
     await em.flush();
     return invoice.id;
   }
 
-  private async lockOpenCharges(em: EntityManager, customerId: string, currencyId: string): Promise<ChargeRow[]> {
+  private async lockOpenCharges(
+    em: EntityManager,
+    customerId: string,
+    currencyId: string,
+  ): Promise<ChargeRow[]> {
     return em.execute<ChargeRow[]>(
       `select ${CHARGE_COLUMNS} from charge c left join feature f on f.id = c.feature_id
         where c.customer_id = ? and c.currency_id = ? and c.status = 'OPEN'
@@ -184,7 +207,7 @@ export class SettlementService {
     await em.execute(
       `update charge as c set booked = v.b::numeric, credited_amount = v.cr::numeric, invoiced_amount = v.inv::numeric,
               status = v.st, invoice_id = v.inv_id, updated_at = now()
-         from (values ${updates.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) as v(id, b, cr, inv, st, inv_id)
+         from (values ${valuesList(updates.length, '(?, ?, ?, ?, ?, ?)', updates.flat())}) as v(id, b, cr, inv, st, inv_id)
         where c.id = v.id`,
       updates.flat(),
     );
@@ -217,7 +240,8 @@ export class SettlementService {
               r.settledCharges++;
               r.movementIds.push(s.movement.id);
             }
-            if (close && c.subscription_id && c.period_start) ended.push({ subscription_id: c.subscription_id, period_start: c.period_start });
+            if (close && c.subscription_id && c.period_start)
+              ended.push({ subscription_id: c.subscription_id, period_start: c.period_start });
           }
           await tx.flush();
           await this.writeCharges(em, updates);
@@ -245,21 +269,29 @@ export class SettlementService {
   async createCharge(input: CreateChargeInput): Promise<ChargeEntity> {
     const now = this.clock.now();
     const problems = new Problems();
-    const customer = isIdOf(IdPrefix.Customer, input.customerId) ? await this.em.findOne(CustomerEntity, { id: input.customerId }) : null;
+    const customer = isIdOf(IdPrefix.Customer, input.customerId)
+      ? await this.em.findOne(CustomerEntity, { id: input.customerId })
+      : null;
     if (!customer) throw DomainError.notFound('Customer', input.customerId);
     const currency = await this.em.findOne(CurrencyEntity, { code: input.currency });
     if (!currency) problems.add('currency', `unknown currency ${input.currency}`);
     const amount = currency
-      ? problems.check('amount', () => parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }))
+      ? problems.check('amount', () =>
+          parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
+        )
       : undefined;
     const description = input.description.trim();
-    if (description.length === 0 || description.length > 500) problems.add('description', 'must be 1-500 characters');
+    if (description.length === 0 || description.length > 500)
+      problems.add('description', 'must be 1-500 characters');
     problems.throwIfAny();
     const scope = `createCharge:${customer.id}`;
     const chargeId = await inTransaction(this.em, async (em) => {
       const tx = await LedgerTx.open(em, customer.id, currency!.id);
       if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, { ...input, idempotencyKey: undefined });
+        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
+          ...input,
+          idempotencyKey: undefined,
+        });
         if (claim.kind === 'replay') return claim.resultId;
       }
       tx.bookDue(now);
@@ -269,8 +301,16 @@ export class SettlementService {
                              amount, created_at, updated_at)
          values (?, ?, ?, 'ONE_OFF', ?, 'OPEN', ?, ?, ?::numeric, ?::numeric, ?::timestamptz, ?::timestamptz)`,
         [
-          id, customer.id, currency!.id, description, input.settlementMode, currency!.fiatCode ?? currency!.code,
-          currency!.fiatValue ?? '1', amount!.toFixed(), now.toISOString(), now.toISOString(),
+          id,
+          customer.id,
+          currency!.id,
+          description,
+          input.settlementMode,
+          currency!.fiatCode ?? currency!.code,
+          currency!.fiatValue ?? '1',
+          amount!.toFixed(),
+          now.toISOString(),
+          now.toISOString(),
         ],
       );
       const [row] = await em.execute<ChargeRow[]>(
@@ -298,15 +338,22 @@ export class SettlementService {
       : null;
     if (!original) throw DomainError.notFound('Credit movement', input.movementId);
     if (original.type !== 'CONSUMED') {
-      throw new DomainError(ErrorCode.INVALID_STATE, `Only CONSUMED movements can be corrected; this one is ${original.type}`);
+      throw new DomainError(
+        ErrorCode.INVALID_STATE,
+        `Only CONSUMED movements can be corrected; this one is ${original.type}`,
+      );
     }
     const reason = input.reason.trim();
-    if (reason.length === 0 || reason.length > 500) throw DomainError.badInput('reason must be 1-500 characters');
+    if (reason.length === 0 || reason.length > 500)
+      throw DomainError.badInput('reason must be 1-500 characters');
     const scope = `correctMovement:${original.customerId}`;
     const movementId = await inTransaction(this.em, async (em) => {
       const tx = await LedgerTx.open(em, original.customerId, original.currencyId);
       if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, { ...input, idempotencyKey: undefined });
+        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
+          ...input,
+          idempotencyKey: undefined,
+        });
         if (claim.kind === 'replay') return claim.resultId;
       }
       tx.bookDue(now);
@@ -321,18 +368,26 @@ export class SettlementService {
       const already = prior.reduce((s, p) => s.plus(p.requested ?? '0'), ZERO);
       const consumed = new Dec(original.amount).neg();
       const amount =
-        input.amount != null ? parseDecimal(input.amount, { scale: tx.scale, positive: true, field: 'amount' }) : consumed.minus(already);
-      if (amount.lte(0)) throw new DomainError(ErrorCode.INVALID_STATE, 'This movement has already been corrected in full');
+        input.amount != null
+          ? parseDecimal(input.amount, { scale: tx.scale, positive: true, field: 'amount' })
+          : consumed.minus(already);
+      if (amount.lte(0))
+        throw new DomainError(ErrorCode.INVALID_STATE, 'This movement has already been corrected in full');
       const plan = planRestore({
         consumed: allocations.map((a) => ({ grantId: a.grant_id, amount: new Dec(a.amount).neg() })),
         amount,
         alreadyCorrected: already,
         restorable: (grantId) => {
           const g = tx.grants.get(grantId);
-          return !!g && g.voidedAt === null && g.expiredAt === null && (g.expiresAt === null || g.expiresAt > now);
+          return (
+            !!g && g.voidedAt === null && g.expiredAt === null && (g.expiresAt === null || g.expiresAt > now)
+          );
         },
       });
-      const restored: AllocationDraft[] = plan.restores.map((r) => ({ grantId: r.grantId, amount: r.amount }));
+      const restored: AllocationDraft[] = plan.restores.map((r) => ({
+        grantId: r.grantId,
+        amount: r.amount,
+      }));
       const notRestored: { grantId: string | null; amount: string; why: string }[] = [];
       let debt = tx.outstandingDebt;
       for (const p of plan.notRestored) {
@@ -341,17 +396,30 @@ export class SettlementService {
           const give = Dec.min(p.amount, debt);
           if (give.gt(0)) restored.push({ grantId: null, amount: give });
           debt = debt.minus(give);
-          if (p.amount.gt(give)) notRestored.push({ grantId: null, amount: p.amount.minus(give).toFixed(), why: 'debt already repaid' });
+          if (p.amount.gt(give))
+            notRestored.push({
+              grantId: null,
+              amount: p.amount.minus(give).toFixed(),
+              why: 'debt already repaid',
+            });
         } else {
           const g = tx.grants.get(p.grantId);
-          notRestored.push({ grantId: p.grantId, amount: p.amount.toFixed(), why: g?.voidedAt || !g ? 'grant voided or expired' : 'grant expired' });
+          notRestored.push({
+            grantId: p.grantId,
+            amount: p.amount.toFixed(),
+            why: g?.voidedAt || !g ? 'grant voided or expired' : 'grant expired',
+          });
         }
       }
       const total = restored.reduce((s, a) => s.plus(a.amount), ZERO);
       if (total.isZero()) {
-        throw new DomainError(ErrorCode.INVALID_STATE, 'Nothing can be given back: the grants it came from have expired or been voided', {
-          notRestored,
-        });
+        throw new DomainError(
+          ErrorCode.INVALID_STATE,
+          'Nothing can be given back: the grants it came from have expired or been voided',
+          {
+            notRestored,
+          },
+        );
       }
       const summary = notRestored.length
         ? `${reason} (not restored: ${notRestored.map((n) => `${tx.format(new Dec(n.amount))} of ${n.grantId ?? 'debt'}, ${n.why}`).join('; ')})`

@@ -21,13 +21,20 @@ export class ChargesService {
   }
 
   /** A customer's charges, newest first. */
-  async list(customerId: string, status: ChargeStatus[] | null | undefined, args: PageArgs): Promise<Page<ChargeEntity>> {
+  async list(
+    customerId: string,
+    status: ChargeStatus[] | null | undefined,
+    args: PageArgs,
+  ): Promise<Page<ChargeEntity>> {
     const scope = this.cursors.scopeOf(['charges', customerId, [...(status ?? [])].sort()]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
     const where: Record<string, unknown> = { customerId };
     if (status && status.length > 0) where.status = { $in: status };
     if (req.bound !== null) where.id = req.forward ? { $lt: req.bound } : { $gt: req.bound };
-    const rows = await this.em.find(ChargeEntity, where, { orderBy: { id: req.forward ? 'desc' : 'asc' }, limit: req.limit + 1 });
+    const rows = await this.em.find(ChargeEntity, where, {
+      orderBy: { id: req.forward ? 'desc' : 'asc' },
+      limit: req.limit + 1,
+    });
     return finishPage(rows, req, (c) => c.id, this.cursors, scope);
   }
 }

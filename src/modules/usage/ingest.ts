@@ -8,6 +8,7 @@ import { aggregateStep, priceQuantity, type Aggregation } from '../../engine';
 import { Dec, isDecimalString } from '../../money';
 import { toEnginePrice, type StoredPrice } from '../catalog';
 import { inTransaction } from '../shared/tx';
+import { valuesList } from '../shared/sql';
 
 export const MAX_BATCH = 1000;
 /** Events may arrive a little early from clients whose clocks run ahead; further ahead is refused. */
@@ -92,11 +93,16 @@ function contentHash(e: UsageEventInput): string {
  * the charges they rate into are committed in one transaction before the answer; charge rows are locked in
  * id order (the same order settlement uses), so concurrent batches and settlement never lose an update.
  */
-export async function ingestUsage(em0: EntityManager, clock: Clock, events: UsageEventInput[]): Promise<IngestResult> {
+export async function ingestUsage(
+  em0: EntityManager,
+  clock: Clock,
+  events: UsageEventInput[],
+): Promise<IngestResult> {
   if (events.length > MAX_BATCH) throw DomainError.badInput(`at most ${MAX_BATCH} events per batch`);
   const now = clock.now();
   const rejected: RejectedEvent[] = [];
-  const reject = (e: UsageEventInput, code: string, message: string) => rejected.push({ id: e.id, code, message });
+  const reject = (e: UsageEventInput, code: string, message: string) =>
+    rejected.push({ id: e.id, code, message });
 
   // shape checks and in-batch repeats
   const firstById = new Map<string, { hash: string }>();
@@ -132,7 +138,8 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
     // a retried transaction starts again from the outcome of the checks above
     const rejectedTx: RejectedEvent[] = [...rejected];
     let dupTx = duplicates;
-    const rejectTx = (e: UsageEventInput, code: string, message: string) => rejectedTx.push({ id: e.id, code, message });
+    const rejectTx = (e: UsageEventInput, code: string, message: string) =>
+      rejectedTx.push({ id: e.id, code, message });
     // subjects → customers → subscriptions → rate cards, in four set-wise queries
     const subjects = [...new Set(candidates.map((c) => c.e.subject))];
     const subjectRows = await em.execute<{ subject_key: string; customer_id: string }[]>(
@@ -202,10 +209,16 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
         (s) => s.active_from <= c.ts && (s.active_to === null || c.ts < s.active_to),
       );
       if (active.length === 0) {
-        rejectTx(c.e, 'NO_ACTIVE_SUBSCRIPTION', `customer has no subscription active at ${c.ts.toISOString()}`);
+        rejectTx(
+          c.e,
+          'NO_ACTIVE_SUBSCRIPTION',
+          `customer has no subscription active at ${c.ts.toISOString()}`,
+        );
         continue;
       }
-      const match = active.map((s) => ({ s, cs: cardsBySubType.get(`${s.id}|${c.e.type}`) })).find((x) => x.cs?.length);
+      const match = active
+        .map((s) => ({ s, cs: cardsBySubType.get(`${s.id}|${c.e.type}`) }))
+        .find((x) => x.cs?.length);
       if (!match) {
         rejectTx(c.e, 'NO_RATE_CARD', `no active subscription's plan prices events of type ${c.e.type}`);
         continue;
@@ -237,9 +250,19 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
     for (const r of newRows) {
       const mode = r.sub.settlement_mode ?? r.card.settlement_mode ?? r.sub.plan_mode;
       params.push(
-        newId(IdPrefix.Charge), r.customerId, r.sub.currency_id, r.sub.id, r.card.id, r.card.feature_id, r.card.feature_key,
-        r.card.aggregation, mode, r.sub.fiat_code ?? (r.sub.fiat_value === null ? r.sub.currency_code : null),
-        r.sub.fiat_value ?? (r.sub.fiat_code === null ? '1' : null), r.periodStart.toISOString(), r.periodEnd.toISOString(),
+        newId(IdPrefix.Charge),
+        r.customerId,
+        r.sub.currency_id,
+        r.sub.id,
+        r.card.id,
+        r.card.feature_id,
+        r.card.feature_key,
+        r.card.aggregation,
+        mode,
+        r.sub.fiat_code ?? (r.sub.fiat_value === null ? r.sub.currency_code : null),
+        r.sub.fiat_value ?? (r.sub.fiat_code === null ? '1' : null),
+        r.periodStart.toISOString(),
+        r.periodEnd.toISOString(),
         now.toISOString(),
       );
     }
@@ -250,7 +273,7 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
        select v.id, v.customer_id, v.currency_id, 'USAGE', v.subscription_id, v.rate_card_id, v.feature_id, v.feature_key,
               v.aggregation, 'OPEN', v.mode, v.fiat_code, v.fiat_value::numeric, 0, 0, v.ps::timestamptz, v.pe::timestamptz,
               v.now::timestamptz, v.now::timestamptz
-         from (values ${newRows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+         from (values ${valuesList(newRows.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', params)})
               as v(id, customer_id, currency_id, subscription_id, rate_card_id, feature_id, feature_key, aggregation, mode,
                    fiat_code, fiat_value, ps, pe, now)
        on conflict (subscription_id, rate_card_id, period_start) where kind = 'USAGE' do nothing`,
@@ -258,7 +281,17 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
     );
     const lockParams: unknown[] = [];
     for (const r of newRows) lockParams.push(r.sub.id, r.card.id, r.periodStart.toISOString());
-    const locked = await em.execute<{ id: string; subscription_id: string; rate_card_id: string; period_start: Date; status: string; quantity: string; aggregation: Aggregation }[]>(
+    const locked = await em.execute<
+      {
+        id: string;
+        subscription_id: string;
+        rate_card_id: string;
+        period_start: Date;
+        status: string;
+        quantity: string;
+        aggregation: Aggregation;
+      }[]
+    >(
       `select id, subscription_id, rate_card_id, period_start, status, quantity::text as quantity, aggregation
          from charge
         where kind = 'USAGE' and (subscription_id, rate_card_id, period_start) in (${newRows.map(() => '(?, ?, ?::timestamptz)').join(', ')})
@@ -266,7 +299,12 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
         for update`,
       lockParams,
     );
-    const chargeByKey = new Map(locked.map((c) => [`${c.subscription_id}|${c.rate_card_id}|${new Date(c.period_start).toISOString()}`, c]));
+    const chargeByKey = new Map(
+      locked.map((c) => [
+        `${c.subscription_id}|${c.rate_card_id}|${new Date(c.period_start).toISOString()}`,
+        c,
+      ]),
+    );
 
     // events whose period is already closed are refused; the others are inserted (duplicates drop out)
     const eventRows = new Map<string, Rated>();
@@ -274,7 +312,9 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
       if (chargeByKey.get(r.key)!.status !== 'OPEN') continue;
       if (!eventRows.has(r.event.id)) eventRows.set(r.event.id, r);
     }
-    const closed = new Set(rated.filter((r) => chargeByKey.get(r.key)!.status !== 'OPEN').map((r) => r.event.id));
+    const closed = new Set(
+      rated.filter((r) => chargeByKey.get(r.key)!.status !== 'OPEN').map((r) => r.event.id),
+    );
     for (const id of closed) {
       if (eventRows.has(id)) continue;
       const r = rated.find((x) => x.event.id === id)!;
@@ -285,12 +325,22 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
     if (toInsert.length > 0) {
       const ep: unknown[] = [];
       for (const r of toInsert) {
-        ep.push(r.event.id, r.hash, r.customerId, r.sub.id, r.event.subject, r.event.type, r.value.toFixed(), r.ts.toISOString(),
-          r.event.data ? JSON.stringify(r.event.data) : null, now.toISOString());
+        ep.push(
+          r.event.id,
+          r.hash,
+          r.customerId,
+          r.sub.id,
+          r.event.subject,
+          r.event.type,
+          r.value.toFixed(),
+          r.ts.toISOString(),
+          r.event.data ? JSON.stringify(r.event.data) : null,
+          now.toISOString(),
+        );
       }
       const rows = await em.execute<{ id: string }[]>(
         `insert into usage_event (id, content_hash, customer_id, subscription_id, subject, type, value, ts, data, received_at)
-         values ${toInsert.map(() => '(?, ?, ?, ?, ?, ?, ?::numeric, ?::timestamptz, ?::jsonb, ?::timestamptz)').join(', ')}
+         values ${valuesList(toInsert.length, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::timestamptz, ?::jsonb, ?::timestamptz)', ep)}
          on conflict (id) do nothing returning id`,
         ep,
       );
@@ -304,7 +354,12 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
         const hashOf = new Map(prior.map((p) => [p.id, p.content_hash]));
         for (const r of existing) {
           if (hashOf.get(r.event.id) === r.hash) dupTx++;
-          else rejectTx(r.event, 'IDEMPOTENCY_CONFLICT', `event ${r.event.id} was already sent with different content`);
+          else
+            rejectTx(
+              r.event,
+              'IDEMPOTENCY_CONFLICT',
+              `event ${r.event.id} was already sent with different content`,
+            );
         }
       }
     }
@@ -325,7 +380,7 @@ export async function ingestUsage(em0: EntityManager, clock: Clock, events: Usag
       }
       await em.execute(
         `update charge as c set quantity = v.q::numeric, amount = v.a::numeric, updated_at = now()
-           from (values ${[...delta.keys()].map(() => '(?, ?, ?)').join(', ')}) as v(id, q, a)
+           from (values ${valuesList(delta.size, '(?, ?, ?)', up)}) as v(id, q, a)
           where c.id = v.id`,
         up,
       );
