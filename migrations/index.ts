@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261121000001_foundation } from './Migration20261121000001_foundation';
 import { Migration20261121000002_ledger } from './Migration20261121000002_ledger';
 import { Migration20261121000003_usage } from './Migration20261121000003_usage';
+import { Migration20261121000004_live } from './Migration20261121000004_live';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121000001_foundation', class: Migration20261121000001_foundation },
   { name: 'Migration20261121000002_ledger', class: Migration20261121000002_ledger },
   { name: 'Migration20261121000003_usage', class: Migration20261121000003_usage },
+  { name: 'Migration20261121000004_live', class: Migration20261121000004_live },
 ];

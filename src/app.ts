@@ -14,6 +14,8 @@ import { loadOrCreateSecret } from './modules/settings';
 import { CursorCodec } from './modules/shared/cursor';
 import { startServer } from './server/http';
 import { migrateJobs, startJobs } from './jobs';
+import { EventBus } from './events/bus';
+import { FeedHub } from './events/feeds';
 
 export interface Drawdown {
   url: string;
@@ -73,12 +75,18 @@ export async function startDrawdown(
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
+    const cursors = new CursorCodec(secret);
+    const fork = () => orm.em.fork();
+    const feeds = new FeedHub({ fork, clock, cursors, log });
+    const bus = new EventBus(databaseUrl, feeds, log);
+    await bus.start();
     const deps: AppDeps = {
       config,
       clock,
       access: new AccessService(keys, secret, clock),
-      cursors: new CursorCodec(secret),
-      fork: () => orm.em.fork(),
+      cursors,
+      fork,
+      feeds,
     };
     const jobs = await startJobs({
       connectionString: databaseUrl,
@@ -87,6 +95,7 @@ export async function startDrawdown(
       cursors: deps.cursors,
       log,
       sweepIntervalMs: 10_000,
+      outboxRetentionMs: config.outboxRetentionMs,
       settleIntervalMs: config.settleIntervalMs,
     });
     const schema = await createSchema();
@@ -114,6 +123,7 @@ export async function startDrawdown(
         stopping ??= (async () => {
           await server.close();
           await jobs.stop();
+          await bus.stop();
           await orm.close(true);
           if (embedded) await embedded.stop();
         })();

@@ -10,6 +10,7 @@ export interface Config {
   readonly apiKeys: readonly string[];
   readonly production: boolean;
   readonly settleIntervalMs: number;
+  readonly outboxRetentionMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly limits: {
     readonly maxDepth: number;
@@ -63,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     production: env.NODE_ENV === 'production',
     settleIntervalMs: durationMs(env, 'DRAWDOWN_SETTLE_INTERVAL', 10_000),
+    outboxRetentionMs: durationMs(env, 'DRAWDOWN_OUTBOX_RETENTION', 24 * 3600_000),
     logLevel: level as Config['logLevel'],
     limits: Object.freeze({
       maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),

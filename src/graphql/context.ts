@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { FeedHub } from '../events/feeds';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../core/clock';
 import type { Config } from '../config';
@@ -20,6 +21,8 @@ export interface AppDeps {
   cursors: CursorCodec;
   /** A fresh EntityManager fork for one request or one subscription event. */
   fork(): EntityManager;
+  /** Live feeds of this process (graphql-ws subscriptions). */
+  feeds: FeedHub;
 }
 
 /** One set of services bound to one EntityManager fork. */
@@ -103,6 +106,8 @@ export type Loaders = ReturnType<typeof createLoaders>;
 
 export interface Context {
   principal: Principal;
+  deps: AppDeps;
+  feeds: FeedHub;
   services: Services;
   loaders: Loaders;
   /** One "now" per request, so every field of one response agrees on time. */
@@ -113,5 +118,13 @@ export function createContext(deps: AppDeps, principal: Principal): Context {
   // one instant per request: services and field resolvers agree on what "now" is
   const now = deps.clock.now();
   const services = new Services(deps.fork(), { ...deps, clock: { now: () => now } });
-  return { principal, services, loaders: createLoaders(services), now };
+  return { principal, deps, feeds: deps.feeds, services, loaders: createLoaders(services), now };
+}
+
+/** For a subscription event: a new instant, EntityManager and loaders, on the same principal. */
+export function renewContext(ctx: Context): void {
+  const fresh = createContext(ctx.deps, ctx.principal);
+  ctx.services = fresh.services;
+  ctx.loaders = fresh.loaders;
+  ctx.now = fresh.now;
 }

@@ -18,10 +18,10 @@ export interface JobDeps {
   log: Log;
   /** How often the sweep looks for due work the scheduled jobs may have missed. */
   sweepIntervalMs: number;
+  /** How long outbox rows are kept for listeners that reconnect. */
+  outboxRetentionMs: number;
   /** DRAWDOWN_SETTLE_INTERVAL: how often open charges are settled automatically. */
   settleIntervalMs: number;
-  /** Told which customers' ledgers a background run changed (live updates). */
-  onLedgersChanged?: (customerIds: string[]) => void;
   pollIntervalMs?: number;
 }
 
@@ -54,6 +54,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   const sweep: Task = async (_payload, helpers) => {
     const service = ledger();
     for (const ledgerId of await service.ledgersWithDueWork()) await service.bookDue(ledgerId);
+    await service.pruneOutbox(deps.outboxRetentionMs);
     await helpers.addJob(
       SWEEP_TASK,
       {},
@@ -68,7 +69,6 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   const settle: Task = async (_payload, helpers) => {
     const em = deps.fork();
     const r = await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
-    if (r.customerIds.length > 0) deps.onLedgersChanged?.(r.customerIds);
     await helpers.addJob(
       SETTLE_TASK,
       {},

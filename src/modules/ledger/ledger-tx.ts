@@ -3,6 +3,7 @@ import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
 import { allocateDebit, type GrantSnapshot } from '../../engine';
 import { valuesList } from '../shared/sql';
+import { noteChange } from '../shared/tx';
 import { Dec, ZERO, formatDecimal, min } from '../../money';
 import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 
@@ -392,6 +393,13 @@ export class LedgerTx {
           al,
         );
       }
+      const ob: unknown[] = [];
+      for (const m of fresh) ob.push(this.customerId, this.id, m.sequence);
+      await this.em.execute(
+        `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(fresh.length, '(?, ?, ?)', ob)}`,
+        ob,
+      );
+      noteChange(this.em, 'movements', [this.customerId]);
       await this.em.execute(
         `update ledger set balance = ?::numeric, debt = ?::numeric, last_sequence = ? where id = ?`,
         [s(this.balance), s(this.debt), this.lastSequence, this.id],

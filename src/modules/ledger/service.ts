@@ -471,6 +471,18 @@ export class LedgerService {
     return rows.map((r) => r.ledger_id);
   }
 
+  /** Deletes outbox rows older than the retention; the movements themselves stay forever. */
+  async pruneOutbox(retentionMs: number): Promise<number> {
+    const cutoff = new Date(this.clock.now().getTime() - retentionMs);
+    const rows = await this.em
+      .fork()
+      .execute<{ n: number }[]>(
+        `with gone as (delete from outbox where created_at < ? returning 1) select count(*)::int as n from gone`,
+        [cutoff.toISOString()],
+      );
+    return rows[0]?.n ?? 0;
+  }
+
   // ---- reads ------------------------------------------------------------------------------
 
   /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */

@@ -9,9 +9,35 @@ function pgCode(e: unknown): string | undefined {
   return err?.code ?? err?.previous?.code ?? err?.cause?.code;
 }
 
+/** Which customers a committed transaction changed: booked movements, or only their pending figure. */
+export interface CommittedChanges {
+  movements: Set<string>;
+  pending: Set<string>;
+}
+
+const openChanges = new WeakMap<EntityManager, CommittedChanges>();
+const commitListeners = new Set<(c: CommittedChanges) => void>();
+
+/** Live updates register here; they hear of changes only after the transaction committed. */
+export function addCommitListener(fn: (c: CommittedChanges) => void): () => void {
+  commitListeners.add(fn);
+  return () => commitListeners.delete(fn);
+}
+
+/** Records, inside a transaction, that customers changed; announced after commit, never before. */
+export function noteChange(
+  em: EntityManager,
+  kind: keyof CommittedChanges,
+  customerIds: Iterable<string>,
+): void {
+  const c = openChanges.get(em);
+  if (c) for (const id of customerIds) c[kind].add(id);
+}
+
 /**
  * One transaction per use case, retried a bounded number of times on serialization failures and
- * deadlocks (with jitter); domain errors and everything else surface at once.
+ * deadlocks (with jitter); domain errors and everything else surface at once. After commit, the changes
+ * it noted are handed to the commit listeners (publish-after-commit).
  */
 export async function inTransaction<T>(
   em: EntityManager,
@@ -20,7 +46,16 @@ export async function inTransaction<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await em.fork().transactional(fn);
+      let changes: CommittedChanges | undefined;
+      const result = await em.fork().transactional(async (txEm) => {
+        changes = { movements: new Set(), pending: new Set() };
+        openChanges.set(txEm, changes);
+        return fn(txEm);
+      });
+      if (changes && (changes.movements.size > 0 || changes.pending.size > 0)) {
+        for (const l of commitListeners) l(changes);
+      }
+      return result;
     } catch (e) {
       if (e instanceof DomainError || attempt >= attempts || !RETRYABLE.has(pgCode(e) ?? '')) throw e;
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 10 * attempt));

@@ -7,7 +7,7 @@ import { IdPrefix, newId } from '../../core/ids';
 import { aggregateStep, priceQuantity, type Aggregation } from '../../engine';
 import { Dec, isDecimalString } from '../../money';
 import { toEnginePrice, type StoredPrice } from '../catalog';
-import { inTransaction } from '../shared/tx';
+import { inTransaction, noteChange } from '../shared/tx';
 import { valuesList } from '../shared/sql';
 
 export const MAX_BATCH = 1000;
@@ -385,6 +385,11 @@ export async function ingestUsage(
         up,
       );
     }
+    noteChange(
+      em,
+      'pending',
+      rated.filter((r) => inserted.has(r.event.id)).map((r) => r.customerId),
+    );
     const acceptedIds = new Set(rated.filter((r) => inserted.has(r.event.id)).map((r) => r.event.id));
     return {
       accepted: acceptedIds.size,

@@ -1,0 +1,418 @@
+/**
+ * Shared pieces of the benchmarks: a scratch database on the local PostgreSQL server, the real Drawdown
+ * server started in-process, a small GraphQL-over-HTTP client, a bounded worker pool and percentiles.
+ * Benchmarks print figures; they never assert timings.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { startDrawdown, type Drawdown } from '../src/app';
+import { loadConfig } from '../src/config';
+import { createLog } from '../src/core/log';
+
+export const API_KEY = 'bench-key';
+const DEFAULT_BASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function baseDatabaseUrl(): string {
+  const raw = process.env.DATABASE_URL && process.env.DATABASE_URL !== '' ? process.env.DATABASE_URL : null;
+  const url = new URL(raw ?? DEFAULT_BASE_URL);
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(url.hostname)) {
+    throw new Error(`benchmarks only run against a local server; DATABASE_URL points at ${url.hostname}`);
+  }
+  return url.toString();
+}
+
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** `create database bench_<tag>_<random>` on DATABASE_URL's server; drop() removes it (forcefully). */
+export async function createScratchDatabase(tag: string): Promise<ScratchDatabase> {
+  const base = baseDatabaseUrl();
+  const name = `bench_${tag}_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  let dropped = false;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      const c = new Client({ connectionString: base });
+      await c.connect();
+      try {
+        await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+export interface GqlError {
+  message: string;
+  extensions?: { code?: string; [k: string]: unknown };
+}
+
+export class GqlFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: GqlError[],
+  ) {
+    super(`GraphQL request failed (HTTP ${status}): ${JSON.stringify(errors).slice(0, 1000)}`);
+  }
+}
+
+export interface GqlClient {
+  url: string;
+  /** POSTs one operation with the bench admin key; throws GqlFailure on any error. */
+  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+}
+
+export function gqlClient(url: string, token = API_KEY): GqlClient {
+  return {
+    url,
+    async request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const text = await res.text();
+      let body: { data?: T | null; errors?: GqlError[] };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        throw new GqlFailure(res.status, [{ message: `non-JSON answer: ${text.slice(0, 300)}` }]);
+      }
+      if (body.errors?.length || !body.data) throw new GqlFailure(res.status, body.errors ?? []);
+      return body.data;
+    },
+  };
+}
+
+/** Counts the SQL statements the app sends, grouped by their first words (a diagnostic, not a timing). */
+export class QueryStats {
+  total = 0;
+  private readonly byShape = new Map<string, number>();
+  observe = (sql: string): void => {
+    this.total++;
+    const shape = sql
+      .replace(/\s+/g, ' ')
+      .replace(/'[^']*'/g, '?')
+      .replace(/\b\d+\b/g, 'N')
+      .slice(0, 90);
+    this.byShape.set(shape, (this.byShape.get(shape) ?? 0) + 1);
+  };
+  reset(): void {
+    this.total = 0;
+    this.byShape.clear();
+  }
+  /** The most frequent statement shapes, most frequent first. */
+  top(n = 12): [string, number][] {
+    return [...this.byShape.entries()].sort((a, b) => b[1] - a[1]).slice(0, n);
+  }
+  print(label: string, per: number, perName: string, n = 12): void {
+    console.log(`${label}: ${this.total} SQL statements, ${fmt(this.total / per, 2)} per ${perName}`);
+    for (const [shape, count] of this.top(n)) console.log(`  ${String(count).padStart(8)}  ${shape}`);
+  }
+}
+
+export interface BenchApp {
+  app: Drawdown;
+  db: ScratchDatabase;
+  gql: GqlClient;
+  queries: QueryStats;
+  stop(): Promise<void>;
+}
+
+/**
+ * A fresh scratch database and the real server on it, in this process (migrations applied at start).
+ * Automatic settlement is pushed out of the measured window (BENCH_SETTLE_INTERVAL, default 3600s) so each
+ * benchmark measures only its own workload.
+ */
+export async function startBenchApp(tag: string, env: Record<string, string> = {}): Promise<BenchApp> {
+  const db = await createScratchDatabase(tag);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-bench-'));
+  try {
+    const config = loadConfig({
+      DATABASE_URL: db.url,
+      DRAWDOWN_API_KEYS: API_KEY,
+      DRAWDOWN_DATA_DIR: dataDir,
+      DRAWDOWN_MIGRATE: 'true',
+      DRAWDOWN_SETTLE_INTERVAL: process.env.BENCH_SETTLE_INTERVAL ?? '3600s',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      ...env,
+    });
+    const queries = new QueryStats();
+    const app = await startDrawdown(config, createLog('error'), { onQuery: queries.observe });
+    let stopping: Promise<void> | null = null;
+    return {
+      app,
+      db,
+      gql: gqlClient(app.url),
+      queries,
+      stop() {
+        stopping ??= (async () => {
+          try {
+            await app.stop();
+          } finally {
+            fs.rmSync(dataDir, { recursive: true, force: true });
+            await db.drop();
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    await db.drop().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Runs `main` with a started app and always stops it (and drops the scratch database), also on Ctrl-C.
+ * Exits the process with 1 when `main` throws.
+ */
+export async function withBenchApp(
+  tag: string,
+  main: (b: BenchApp) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const b = await startBenchApp(tag, env);
+  const onSignal = () => {
+    console.error('\ninterrupted: stopping the server and dropping the scratch database ...');
+    b.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let failed = false;
+  try {
+    await main(b);
+  } catch (e) {
+    failed = true;
+    console.error(e);
+  } finally {
+    await b.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (failed) process.exitCode = 1;
+}
+
+/**
+ * Runs `count` tasks with at most `concurrency` in flight; task i gets its index. Rejects on the first
+ * failure after the tasks in flight have finished.
+ */
+export async function pool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  const worker = async () => {
+    while (failure === null) {
+      const i = next++;
+      if (i >= count) return;
+      try {
+        await task(i);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  if (failure !== null) throw failure;
+}
+
+/** The p-th percentile (0-100) of a list of numbers, nearest-rank. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}
+
+export function ms(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e6;
+}
+
+export function now(): bigint {
+  return process.hrtime.bigint();
+}
+
+export function fmt(n: number, digits = 1): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+/** Machine-readable result line (`RESULT name=value`), read by run-all.sh. */
+export function result(name: string, value: number): void {
+  console.log(`RESULT ${name}=${Number.isFinite(value) ? value.toFixed(3) : 'nan'}`);
+}
+
+// ---- catalog and customers ----------------------------------------------------------------------
+
+export const CURRENCY = 'USD';
+export const EVENT_TYPE = 'api_request';
+export const FEATURE_KEY = 'api_requests';
+
+/** USD, a COUNT feature and a published CREDIT_ONLY plan pricing it at UNIT 0.01; returns the plan id. */
+export async function setupCatalog(gql: GqlClient): Promise<string> {
+  await gql.request(`mutation($i:CreateCurrencyInput!){createCurrency(input:$i){id}}`, {
+    i: { code: CURRENCY, name: 'US Dollar' },
+  });
+  await gql.request(`mutation($i:CreateFeatureInput!){createFeature(input:$i){id}}`, {
+    i: {
+      key: FEATURE_KEY,
+      name: 'API requests',
+      unit: 'request',
+      eventType: EVENT_TYPE,
+      aggregation: 'COUNT',
+    },
+  });
+  const { createPlan } = await gql.request<{ createPlan: { id: string } }>(
+    `mutation($i:CreatePlanInput!){createPlan(input:$i){id}}`,
+    {
+      i: {
+        key: 'bench',
+        name: 'Bench',
+        currency: CURRENCY,
+        settlementMode: 'CREDIT_ONLY',
+        rateCards: [{ featureKey: FEATURE_KEY, price: { model: 'UNIT', unitAmount: '0.01' } }],
+      },
+    },
+  );
+  await gql.request(`mutation($id:ID!){publishPlan(id:$id){status}}`, { id: createPlan.id });
+  return createPlan.id;
+}
+
+export interface BenchCustomer {
+  id: string;
+  key: string;
+}
+
+/**
+ * n customers over GraphQL, each with a subscription to the plan (active from an hour ago) and a
+ * promotional grant of `grantAmount`, `concurrency` requests in flight. Keys are `<prefix>-<i>`.
+ */
+export async function createCustomers(
+  gql: GqlClient,
+  opts: {
+    n: number;
+    planId: string;
+    grantAmount: string;
+    concurrency: number;
+    prefix?: string;
+    onProgress?: (done: number) => void;
+  },
+): Promise<BenchCustomer[]> {
+  const prefix = opts.prefix ?? 'cust';
+  const activeFrom = new Date(Date.now() - 3600_000).toISOString();
+  const out: BenchCustomer[] = new Array(opts.n);
+  let done = 0;
+  await pool(opts.n, opts.concurrency, async (i) => {
+    const key = `${prefix}-${i}`;
+    const { createCustomer } = await gql.request<{ createCustomer: { id: string } }>(
+      `mutation($i:CreateCustomerInput!){createCustomer(input:$i){id}}`,
+      { i: { key, name: `Customer ${i}` } },
+    );
+    await gql.request(`mutation($i:CreateSubscriptionInput!){createSubscription(input:$i){id}}`, {
+      i: { customerId: createCustomer.id, planId: opts.planId, activeFrom },
+    });
+    await gql.request(`mutation($i:CreateCreditGrantInput!){createCreditGrant(input:$i){id}}`, {
+      i: {
+        customerId: createCustomer.id,
+        currency: CURRENCY,
+        amount: opts.grantAmount,
+        fundingMethod: 'PROMOTIONAL',
+        name: 'bench credit',
+      },
+    });
+    out[i] = { id: createCustomer.id, key };
+    done++;
+    opts.onProgress?.(done);
+  });
+  return out;
+}
+
+export const INGEST_MUTATION = `mutation($e:[UsageEventInput!]!){ingestUsage(events:$e){accepted duplicates rejected{code}}}`;
+
+export interface IngestAnswer {
+  ingestUsage: { accepted: number; duplicates: number; rejected: { code: string }[] };
+}
+
+/** Counts of rejection codes, e.g. { NO_ACTIVE_SUBSCRIPTION: 3 }. */
+export function rejectionCodes(rejected: { code: string }[], into: Record<string, number> = {}) {
+  for (const r of rejected) into[r.code] = (into[r.code] ?? 0) + 1;
+  return into;
+}
+
+// ---- CPU accounting -------------------------------------------------------------------------------
+
+/** CPU seconds used so far by all local `postgres` processes (Linux /proc; null elsewhere). */
+function postgresCpuSeconds(): number | null {
+  try {
+    const hz = 100; // USER_HZ on Linux
+    let ticks = 0;
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      if (comm !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    }
+    return ticks / hz;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts measuring CPU: this Node process (server and benchmark clients share it) and the PostgreSQL
+ * server processes (exited backends are not counted). `stop()` gives each as % of one core over the window.
+ */
+export function cpuMeter(): { stop(): string } {
+  const wall = now();
+  const node0 = process.cpuUsage();
+  const pg0 = postgresCpuSeconds();
+  return {
+    stop() {
+      const seconds = ms(wall) / 1000;
+      const d = process.cpuUsage(node0);
+      const nodePct = ((d.user + d.system) / 1e6 / seconds) * 100;
+      const pg1 = postgresCpuSeconds();
+      const pgPct = pg0 !== null && pg1 !== null ? ((pg1 - pg0) / seconds) * 100 : NaN;
+      return `cpu: node ${fmt(nodePct, 0)}% of a core, postgres ${Number.isNaN(pgPct) ? 'n/a' : `${fmt(pgPct, 0)}%`} (${os.cpus().length} cores)`;
+    },
+  };
+}

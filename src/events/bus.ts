@@ -1,0 +1,149 @@
+import { Client, Pool } from 'pg';
+import type { Log } from '../core/log';
+import { addCommitListener, type CommittedChanges } from '../modules/shared/tx';
+
+export const CHANNEL = 'drawdown_changes';
+export const LISTENER_APP_NAME = 'drawdown-listener';
+const MAX_PAYLOAD = 7000; // NOTIFY payloads must stay under 8000 bytes
+
+export type WakeKind = 'movements' | 'pending';
+
+export interface BusHandlers {
+  wake(kind: WakeKind, customerIds: string[]): void;
+  /** After the listener reconnects: catch up on what was committed while it was away. */
+  catchUp(since: Date): Promise<void>;
+}
+
+/**
+ * Cross-replica delivery. After a transaction commits (never inside it: NOTIFY takes a cluster-wide lock
+ * at commit), the customers it changed are coalesced and announced with one pg_notify per tick. Each
+ * process keeps one LISTEN connection; when it drops, it reconnects with backoff and catches up.
+ */
+export class EventBus {
+  private readonly pool: Pool;
+  private listener: Client | null = null;
+  private pendingMovements = new Set<string>();
+  private pendingPending = new Set<string>();
+  private flushScheduled = false;
+  private stopped = false;
+  private disconnectedAt: Date | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private removeCommitListener: (() => void) | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly handlers: BusHandlers,
+    private readonly log: Log,
+  ) {
+    this.pool = new Pool({ connectionString, max: 2, application_name: 'drawdown-notify' });
+    this.pool.on('error', (e) => log('warn', 'notify pool error', { error: String(e) }));
+  }
+
+  async start(): Promise<void> {
+    await this.connectListener();
+    this.removeCommitListener = addCommitListener((c) => this.publish(c));
+  }
+
+  publish(c: CommittedChanges): void {
+    for (const id of c.movements) this.pendingMovements.add(id);
+    for (const id of c.pending) this.pendingPending.add(id);
+    if (this.flushScheduled || this.stopped) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const m = [...this.pendingMovements];
+    const p = [...this.pendingPending].filter((id) => !this.pendingMovements.has(id));
+    this.pendingMovements.clear();
+    this.pendingPending.clear();
+    const payloads: string[] = [];
+    let cur: { m: string[]; p: string[] } = { m: [], p: [] };
+    const push = (kind: 'm' | 'p', id: string) => {
+      cur[kind].push(id);
+      if (JSON.stringify(cur).length > MAX_PAYLOAD) {
+        cur[kind].pop();
+        payloads.push(JSON.stringify(cur));
+        cur = { m: [], p: [] };
+        cur[kind].push(id);
+      }
+    };
+    m.forEach((id) => push('m', id));
+    p.forEach((id) => push('p', id));
+    if (cur.m.length || cur.p.length) payloads.push(JSON.stringify(cur));
+    for (const payload of payloads) {
+      try {
+        await this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]);
+      } catch (e) {
+        // the listeners' catch-up after a reconnect, and the next change, still deliver everything
+        this.log('warn', 'pg_notify failed', { error: String(e) });
+      }
+    }
+  }
+
+  private async connectListener(): Promise<void> {
+    const client = new Client({
+      connectionString: this.connectionString,
+      application_name: LISTENER_APP_NAME,
+    });
+    client.on('notification', (n) => {
+      if (n.channel !== CHANNEL || !n.payload) return;
+      try {
+        const { m, p } = JSON.parse(n.payload) as { m?: string[]; p?: string[] };
+        if (m?.length) this.handlers.wake('movements', m);
+        if (p?.length) this.handlers.wake('pending', p);
+      } catch (e) {
+        this.log('warn', 'bad notification payload', { error: String(e) });
+      }
+    });
+    const lost = (e?: unknown) => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      this.disconnectedAt ??= new Date();
+      client.removeAllListeners('notification');
+      client.end().catch(() => undefined);
+      if (!this.stopped) {
+        this.log('warn', 'listener connection lost; reconnecting', { error: e ? String(e) : undefined });
+        this.scheduleReconnect(100);
+      }
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+    this.listener = client;
+  }
+
+  private scheduleReconnect(delayMs: number): void {
+    if (this.reconnectTimer || this.stopped) return;
+    this.reconnectTimer = setTimeout(async () => {
+      this.reconnectTimer = null;
+      try {
+        await this.connectListener();
+        const since = this.disconnectedAt ?? new Date();
+        this.disconnectedAt = null;
+        this.log('info', 'listener reconnected; catching up', { since: since.toISOString() });
+        await this.handlers.catchUp(since);
+      } catch (e) {
+        this.log('warn', 'listener reconnect failed', { error: String(e) });
+        this.scheduleReconnect(Math.min(delayMs * 2, 5000));
+      }
+    }, delayMs);
+    this.reconnectTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.removeCommitListener?.();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await this.flushing;
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+    await this.pool.end();
+  }
+}

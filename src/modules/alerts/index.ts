@@ -1,0 +1,2 @@
+export { AlertsService, alertsFor } from './service';
+export type { Alert, AlertType } from './service';
