@@ -68,7 +68,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   // settles every charge with an unbooked amount and closes billing periods that ended
   const settle: Task = async (_payload, helpers) => {
     const em = deps.fork();
-    const r = await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
+    await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
     await helpers.addJob(
       SETTLE_TASK,
       {},

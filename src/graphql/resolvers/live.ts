@@ -8,7 +8,7 @@ import { AdminOnly } from '../guards';
 import { DecimalScalar } from '../scalars';
 import { toBalance, toMovement } from '../types/ledger';
 import {
-  CreditAlertType,
+  type CreditAlertType,
   CreditBalanceAlertType,
   CreditBalanceUpdateType,
   SetCreditAlertsInput,
