@@ -57,3 +57,51 @@ export function wsOnce<T = unknown>(
     );
   });
 }
+
+export interface Collector<T> {
+  items: T[];
+  errors: unknown[];
+  /** Resolves once `n` items arrived (rejects after `ms`). */
+  until(n: number, ms?: number): Promise<T[]>;
+  stop(): void;
+}
+
+/** Subscribes and collects every result's data. */
+export function collect<T>(c: Client, query: string, variables: Record<string, unknown>): Collector<T> {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const dispose = c.subscribe<T>(
+    { query, variables },
+    {
+      next: (r) => {
+        if (r.errors) errors.push(...r.errors);
+        if (r.data) items.push(r.data as T);
+        for (const w of [...waiters]) if (items.length >= w.n) w.resolve();
+      },
+      error: (e) => errors.push(e),
+      complete: () => undefined,
+    },
+  );
+  return {
+    items,
+    errors,
+    until(n, ms = 5000) {
+      if (items.length >= n) return Promise.resolve(items);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`got ${items.length} of ${n} updates; errors: ${JSON.stringify(errors)}`)),
+          ms,
+        );
+        waiters.push({
+          n,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(items);
+          },
+        });
+      });
+    },
+    stop: dispose,
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * SPEC §13 "one hot customer, 8 concurrent charge clients" and "balance / history reads, 50 connections".
+ *
+ * 1. One customer with one large grant takes HISTORY_MOVEMENTS one-off createCharge mutations (CREDIT_ONLY,
+ *    so each books one CONSUMED movement) from HOT_CLIENTS concurrent clients: charges/s and errors surfaced.
+ *    Optionally HISTORY_SQL_FILL older movements are first inserted with SQL (consistent balances, sequences
+ *    and allocations) to put the deep page at a depth the API alone would take long to build (e.g. 1M).
+ * 2. Reads: creditTransactions(first: 20) at page 1 and at the oldest page (cursor from `last: 21`), one at a
+ *    time (latency ratio deep/page-1), then READS reads of each kind from READ_CLIENTS concurrent clients, plus
+ *    creditBalances: reads/s, p50, p99.
+ *
+ * Env: HISTORY_MOVEMENTS (20000), HOT_CLIENTS (8), HISTORY_SQL_FILL (0), HISTORY_READS (1000 per kind),
+ *      HISTORY_READ_CLIENTS (50), HISTORY_SEQUENTIAL (100 reads per page kind, one at a time).
+ */
+import 'reflect-metadata';
+import { Client } from 'pg';
+import {
+  CURRENCY,
+  cpuMeter,
+  createCustomers,
+  envInt,
+  fmt,
+  GqlFailure,
+  ms,
+  now,
+  percentile,
+  pool,
+  result,
+  setupCatalog,
+  withBenchApp,
+  type GqlClient,
+} from './lib';
+
+const MOVEMENTS = envInt('HISTORY_MOVEMENTS', 20_000);
+const HOT_CLIENTS = envInt('HOT_CLIENTS', 8);
+const SQL_FILL = envInt('HISTORY_SQL_FILL', 0);
+const READS = envInt('HISTORY_READS', 1000);
+const READ_CLIENTS = envInt('HISTORY_READ_CLIENTS', 50);
+const SEQUENTIAL = envInt('HISTORY_SEQUENTIAL', 100);
+const GRANT = '100000000.00';
+
+const HISTORY_QUERY = `query($c:ID!,$after:String){creditTransactions(customerId:$c,first:20,after:$after){
+  edges{cursor node{id sequence type amount balanceBefore balanceAfter bookedAt description currency{code}
+    grant{id} allocations{amount grant{id}}}}
+  pageInfo{hasNextPage endCursor}}}`;
+const OLDEST_QUERY = `query($c:ID!){creditTransactions(customerId:$c,last:21){edges{node{sequence}} pageInfo{startCursor}}}`;
+const BALANCE_QUERY = `query($c:ID!){creditBalances(customerId:$c){settled pending upcoming currency{code}}}`;
+
+interface HistoryAnswer {
+  creditTransactions: {
+    edges: { cursor: string; node: { sequence: number } }[];
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  };
+}
+
+/**
+ * Older history straight into the tables: ADJUSTED movements of -0.01 with their allocations, continuing
+ * the ledger's sequence and running balance, then the ledger row and the grant brought in line.
+ */
+async function fillHistorySql(dbUrl: string, customerId: string, n: number): Promise<void> {
+  const pg = new Client({ connectionString: dbUrl });
+  await pg.connect();
+  try {
+    await pg.query('begin');
+    const { rows } = await pg.query<{
+      id: string;
+      currency_id: string;
+      balance: string;
+      last_sequence: number;
+    }>(
+      `select id, currency_id, balance::text as balance, last_sequence from ledger where customer_id = $1 for update`,
+      [customerId],
+    );
+    const ledger = rows[0]!;
+    const grant = (
+      await pg.query<{ id: string }>(`select id from credit_grant where ledger_id = $1 order by id limit 1`, [
+        ledger.id,
+      ])
+    ).rows[0]!;
+    // ids sort like the application's (prefix + 26 characters); gseq (identity) gives the booking order
+    await pg.query(
+      `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before,
+                             balance_after, booked_at, description)
+       select 'mov_00000000000000' || lpad(upper(to_hex(i)), 12, '0'), $1, $2, $3, $4 + i, 'ADJUSTED', -0.01,
+              $5::numeric - (i - 1) * 0.01, $5::numeric - i * 0.01, now() - interval '1 day', 'bench fill'
+         from generate_series(1, $6::int) as i order by i`,
+      [ledger.id, customerId, ledger.currency_id, ledger.last_sequence, ledger.balance, n],
+    );
+    await pg.query(
+      `insert into allocation (movement_id, position, grant_id, amount)
+       select 'mov_00000000000000' || lpad(upper(to_hex(i)), 12, '0'), 0, $1, -0.01 from generate_series(1, $2::int) as i`,
+      [grant.id, n],
+    );
+    await pg.query(
+      `update ledger set balance = balance - $2::numeric, last_sequence = last_sequence + $3 where id = $1`,
+      [ledger.id, (n * 0.01).toFixed(2), n],
+    );
+    await pg.query(`update credit_grant set remaining = remaining - $2::numeric where id = $1`, [
+      grant.id,
+      (n * 0.01).toFixed(2),
+    ]);
+    await pg.query('commit');
+    await pg.query('vacuum analyze movement');
+    await pg.query('vacuum analyze allocation');
+  } catch (e) {
+    await pg.query('rollback').catch(() => undefined);
+    throw e;
+  } finally {
+    await pg.end();
+  }
+}
+
+/** `count` reads from `clients` concurrent clients; returns latencies (ms) and the wall time (s). */
+async function readLoad(
+  count: number,
+  clients: number,
+  read: () => Promise<unknown>,
+): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  const start = now();
+  await pool(count, clients, async () => {
+    const t = now();
+    await read();
+    latencies.push(ms(t));
+  });
+  return { latencies, seconds: ms(start) / 1000 };
+}
+
+function line(label: string, r: { latencies: number[]; seconds: number }): string {
+  return (
+    `${label.padEnd(22)} ${fmt(r.latencies.length / r.seconds).padStart(9)} reads/s   ` +
+    `p50 ${fmt(percentile(r.latencies, 50), 2)} ms   p99 ${fmt(percentile(r.latencies, 99), 2)} ms`
+  );
+}
+
+async function hotCustomer(gql: GqlClient, customerId: string): Promise<void> {
+  let ok = 0;
+  const errors: Record<string, number> = {};
+  let firstError = '';
+  const latencies: number[] = [];
+  const cpu = cpuMeter();
+  const start = now();
+  await pool(MOVEMENTS, HOT_CLIENTS, async (i) => {
+    const t = now();
+    try {
+      await gql.request(`mutation($i:CreateChargeInput!){createCharge(input:$i){id}}`, {
+        i: {
+          customerId,
+          currency: CURRENCY,
+          amount: '0.01',
+          description: `hot charge ${i}`,
+          settlementMode: 'CREDIT_ONLY',
+        },
+      });
+      ok++;
+    } catch (e) {
+      const code =
+        e instanceof GqlFailure ? (e.errors[0]?.extensions?.code ?? `HTTP ${e.status}`) : (e as Error).name;
+      errors[code] = (errors[code] ?? 0) + 1;
+      firstError ||= (e as Error).message;
+    }
+    latencies.push(ms(t));
+  });
+  const seconds = ms(start) / 1000;
+  const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
+  console.log(
+    `hot customer: ${ok} createCharge in ${fmt(seconds, 2)} s from ${HOT_CLIENTS} clients: ${fmt(ok / seconds)} charges/s, ` +
+      `p50 ${fmt(percentile(latencies, 50), 2)} ms, p99 ${fmt(percentile(latencies, 99), 2)} ms, ` +
+      `errors surfaced: ${errorCount} ${errorCount ? JSON.stringify(errors) : ''}`,
+  );
+  console.log(`  ${cpu.stop()}`);
+  if (firstError) console.log(`  first error: ${firstError}`);
+  result('hot_charges_per_s', ok / seconds);
+  result('hot_errors', errorCount);
+}
+
+void withBenchApp('history', async ({ gql, db, queries }) => {
+  console.log(
+    `history: 1 customer, ${MOVEMENTS} createCharge movements from ${HOT_CLIENTS} clients` +
+      (SQL_FILL ? ` on top of ${SQL_FILL} older movements inserted with SQL` : '') +
+      `; ${READS} reads per kind from ${READ_CLIENTS} clients`,
+  );
+  const setupStart = now();
+  const planId = await setupCatalog(gql);
+  const [customer] = await createCustomers(gql, { n: 1, planId, grantAmount: GRANT, concurrency: 1 });
+  const c = customer!.id;
+  if (SQL_FILL > 0) {
+    const t = now();
+    await fillHistorySql(db.url, c, SQL_FILL);
+    console.log(`setup: ${SQL_FILL} movements inserted with SQL in ${fmt(ms(t) / 1000, 2)} s`);
+  }
+  await hotCustomer(gql, c);
+  console.log(`setup total: ${fmt(ms(setupStart) / 1000, 2)} s`);
+
+  // the oldest page: `last: 21` gives the 21 oldest; after its newest one come the 20 oldest
+  const oldest = await gql.request<{ creditTransactions: { pageInfo: { startCursor: string } } }>(
+    OLDEST_QUERY,
+    { c },
+  );
+  const deepCursor = oldest.creditTransactions.pageInfo.startCursor;
+  const page1 = () => gql.request<HistoryAnswer>(HISTORY_QUERY, { c });
+  const deep = () => gql.request<HistoryAnswer>(HISTORY_QUERY, { c, after: deepCursor });
+  const balance = () => gql.request(BALANCE_QUERY, { c });
+  const p1 = await page1();
+  const pd = await deep();
+  const total = p1.creditTransactions.edges[0]!.node.sequence;
+  const deepSeq = pd.creditTransactions.edges[0]?.node.sequence ?? 0;
+  console.log(
+    `history: ${total} movements; page 1 starts at sequence ${total}, the deep page at sequence ${deepSeq} ` +
+      `(depth ${total - deepSeq}); deep page has ${pd.creditTransactions.edges.length} rows, hasNextPage ${pd.creditTransactions.pageInfo.hasNextPage}`,
+  );
+
+  // warm-up, then one at a time
+  await readLoad(50, 10, page1);
+  await readLoad(50, 10, deep);
+  queries.reset();
+  await page1();
+  queries.print('one history page issued', 1, 'read', 10);
+  queries.reset();
+  await balance();
+  queries.print('one creditBalances read issued', 1, 'read', 10);
+  const seq1 = await readLoad(SEQUENTIAL, 1, page1);
+  const seqDeep = await readLoad(SEQUENTIAL, 1, deep);
+  const ratio = percentile(seqDeep.latencies, 50) / percentile(seq1.latencies, 50);
+  console.log('');
+  console.log(`one client, ${SEQUENTIAL} reads each:`);
+  console.log(line('  page 1 (first: 20)', seq1));
+  console.log(line(`  page at depth ${total - deepSeq}`, seqDeep));
+  console.log(`  deep / page-1 p50 latency: ${fmt(ratio, 2)}×`);
+
+  console.log(`${READ_CLIENTS} concurrent clients, ${READS} reads each kind:`);
+  const cpu = cpuMeter();
+  const conc1 = await readLoad(READS, READ_CLIENTS, page1);
+  const concDeep = await readLoad(READS, READ_CLIENTS, deep);
+  const concBal = await readLoad(READS, READ_CLIENTS, balance);
+  console.log(line('  history page 1', conc1));
+  console.log(line('  history deep page', concDeep));
+  console.log(line('  creditBalances', concBal));
+  console.log(`  ${cpu.stop()}`);
+
+  result('history_depth', total - deepSeq);
+  result('history_page1_p50_ms', percentile(seq1.latencies, 50));
+  result('history_deep_p50_ms', percentile(seqDeep.latencies, 50));
+  result('history_deep_over_page1', ratio);
+  result('history_page1_reads_per_s', conc1.latencies.length / conc1.seconds);
+  result('history_page1_p99_ms', percentile(conc1.latencies, 99));
+  result('history_deep_reads_per_s', concDeep.latencies.length / concDeep.seconds);
+  result('history_deep_p99_ms', percentile(concDeep.latencies, 99));
+  result('balance_reads_per_s', concBal.latencies.length / concBal.seconds);
+  result('balance_p99_ms', percentile(concBal.latencies, 99));
+});
