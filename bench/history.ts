@@ -21,6 +21,7 @@ import {
   envInt,
   fmt,
   GqlFailure,
+  loadFromWorker,
   ms,
   now,
   percentile,
@@ -110,25 +111,23 @@ async function fillHistorySql(dbUrl: string, customerId: string, n: number): Pro
   }
 }
 
-/** `count` reads from `clients` concurrent clients; returns latencies (ms) and the wall time (s). */
+type Load = { latencies: number[]; seconds: number; errors: string[] };
+
+/** `count` reads from `clients` concurrent clients on a worker thread (not the server's event loop). */
 async function readLoad(
+  url: string,
+  request: { query: string; variables?: Record<string, unknown> },
   count: number,
   clients: number,
-  read: () => Promise<unknown>,
-): Promise<{ latencies: number[]; seconds: number }> {
-  const latencies: number[] = [];
-  const start = now();
-  await pool(count, clients, async () => {
-    const t = now();
-    await read();
-    latencies.push(ms(t));
-  });
-  return { latencies, seconds: ms(start) / 1000 };
+): Promise<Load> {
+  const r = await loadFromWorker(url, [request], count, clients);
+  if (r.errors.length > 0) throw new Error(`${r.errors.length} reads failed; first: ${r.errors[0]}`);
+  return r;
 }
 
-function line(label: string, r: { latencies: number[]; seconds: number }): string {
+function line(label: string, r: Load): string {
   return (
-    `${label.padEnd(22)} ${fmt(r.latencies.length / r.seconds).padStart(9)} reads/s   ` +
+    `${label.padEnd(26)} ${fmt(r.latencies.length / r.seconds).padStart(9)} reads/s   ` +
     `p50 ${fmt(percentile(r.latencies, 50), 2)} ms   p99 ${fmt(percentile(r.latencies, 99), 2)} ms`
   );
 }
@@ -175,6 +174,7 @@ async function hotCustomer(gql: GqlClient, customerId: string): Promise<void> {
 }
 
 void withBenchApp('history', async ({ gql, db, queries }) => {
+  const url = gql.url;
   console.log(
     `history: 1 customer, ${MOVEMENTS} createCharge movements from ${HOT_CLIENTS} clients` +
       (SQL_FILL ? ` on top of ${SQL_FILL} older movements inserted with SQL` : '') +
@@ -198,11 +198,12 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
     { c },
   );
   const deepCursor = oldest.creditTransactions.pageInfo.startCursor;
-  const page1 = () => gql.request<HistoryAnswer>(HISTORY_QUERY, { c });
-  const deep = () => gql.request<HistoryAnswer>(HISTORY_QUERY, { c, after: deepCursor });
-  const balance = () => gql.request(BALANCE_QUERY, { c });
-  const p1 = await page1();
-  const pd = await deep();
+  const page1Req = { query: HISTORY_QUERY, variables: { c } };
+  const deepReq = { query: HISTORY_QUERY, variables: { c, after: deepCursor } };
+  const balanceReq = { query: BALANCE_QUERY, variables: { c } };
+  const floorReq = { query: '{__typename}' };
+  const p1 = await gql.request<HistoryAnswer>(HISTORY_QUERY, page1Req.variables);
+  const pd = await gql.request<HistoryAnswer>(HISTORY_QUERY, deepReq.variables);
   const total = p1.creditTransactions.edges[0]!.node.sequence;
   const deepSeq = pd.creditTransactions.edges[0]?.node.sequence ?? 0;
   console.log(
@@ -210,17 +211,18 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
       `(depth ${total - deepSeq}); deep page has ${pd.creditTransactions.edges.length} rows, hasNextPage ${pd.creditTransactions.pageInfo.hasNextPage}`,
   );
 
-  // warm-up, then one at a time
-  await readLoad(50, 10, page1);
-  await readLoad(50, 10, deep);
+  // warm-up, statement counts, then one client at a time
+  await readLoad(url, page1Req, 100, 10);
+  await readLoad(url, deepReq, 100, 10);
+  await readLoad(url, balanceReq, 100, 10);
   queries.reset();
-  await page1();
+  await gql.request(HISTORY_QUERY, page1Req.variables);
   queries.print('one history page issued', 1, 'read', 10);
   queries.reset();
-  await balance();
+  await gql.request(BALANCE_QUERY, balanceReq.variables);
   queries.print('one creditBalances read issued', 1, 'read', 10);
-  const seq1 = await readLoad(SEQUENTIAL, 1, page1);
-  const seqDeep = await readLoad(SEQUENTIAL, 1, deep);
+  const seq1 = await readLoad(url, page1Req, SEQUENTIAL, 1);
+  const seqDeep = await readLoad(url, deepReq, SEQUENTIAL, 1);
   const ratio = percentile(seqDeep.latencies, 50) / percentile(seq1.latencies, 50);
   console.log('');
   console.log(`one client, ${SEQUENTIAL} reads each:`);
@@ -228,15 +230,18 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
   console.log(line(`  page at depth ${total - deepSeq}`, seqDeep));
   console.log(`  deep / page-1 p50 latency: ${fmt(ratio, 2)}×`);
 
-  console.log(`${READ_CLIENTS} concurrent clients, ${READS} reads each kind:`);
+  console.log(`${READ_CLIENTS} concurrent clients (worker thread), ${READS} reads each kind:`);
   const cpu = cpuMeter();
-  const conc1 = await readLoad(READS, READ_CLIENTS, page1);
-  const concDeep = await readLoad(READS, READ_CLIENTS, deep);
-  const concBal = await readLoad(READS, READ_CLIENTS, balance);
+  const conc1 = await readLoad(url, page1Req, READS, READ_CLIENTS);
+  const concDeep = await readLoad(url, deepReq, READS, READ_CLIENTS);
+  const concBal = await readLoad(url, balanceReq, READS, READ_CLIENTS);
+  const cpuLine = cpu.stop();
+  const concFloor = await readLoad(url, floorReq, READS, READ_CLIENTS);
   console.log(line('  history page 1', conc1));
   console.log(line('  history deep page', concDeep));
   console.log(line('  creditBalances', concBal));
-  console.log(`  ${cpu.stop()}`);
+  console.log(`  ${cpuLine}`);
+  console.log(line('  {__typename} (floor)', concFloor));
 
   result('history_depth', total - deepSeq);
   result('history_page1_p50_ms', percentile(seq1.latencies, 50));
@@ -248,4 +253,5 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
   result('history_deep_p99_ms', percentile(concDeep.latencies, 99));
   result('balance_reads_per_s', concBal.latencies.length / concBal.seconds);
   result('balance_p99_ms', percentile(concBal.latencies, 99));
+  result('floor_reads_per_s', concFloor.latencies.length / concFloor.seconds);
 });

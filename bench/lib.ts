@@ -416,3 +416,31 @@ export function cpuMeter(): { stop(): string } {
     },
   };
 }
+
+// ---- load from another thread ---------------------------------------------------------------------
+
+/**
+ * Runs a read load from a worker thread (dist/bench/load-worker.js): the clients get their own event loop,
+ * so the in-process server is not slowed by its own load generator. Requests cycle through `requests`.
+ */
+export async function loadFromWorker(
+  url: string,
+  requests: { query: string; variables?: Record<string, unknown> }[],
+  count: number,
+  concurrency: number,
+  token = API_KEY,
+): Promise<{ latencies: number[]; seconds: number; errors: string[] }> {
+  const { Worker } = await import('node:worker_threads');
+  const job = { url, token, requests, count, concurrency };
+  return new Promise((resolve, reject) => {
+    const w = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: job });
+    w.once('message', (m: { latencies: number[]; seconds: number; errors: string[] }) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
+    });
+  });
+}

@@ -199,6 +199,8 @@ abstract class CursorListener<T> implements Listener {
 }
 
 class BalanceListener extends CursorListener<BalanceUpdate> {
+  private readonly lastSettled = new Map<string, string>();
+
   protected deliver(row: MovementEntity, balances: Map<string, BalanceView>): void {
     const b = balances.get(row.currencyId)!;
     const balance: BalanceView = {
@@ -206,6 +208,7 @@ class BalanceListener extends CursorListener<BalanceUpdate> {
       settled: formatDecimal(new Dec(row.balanceAfter), b.currency.scale),
     };
     this.lastPending.set(row.currencyId, b.pending);
+    this.lastSettled.set(row.currencyId, balance.settled);
     this.queue.push({
       customerId: this.customerId,
       ledgerId: row.ledgerId,
@@ -223,6 +226,9 @@ class BalanceListener extends CursorListener<BalanceUpdate> {
     this.enqueue(async () => {
       for (const [currencyId, b] of balances) {
         if (!this.wants(currencyId) || this.lastPending.get(currencyId) === b.pending) continue;
+        // a settled figure we have not sent means a movement is on its way; it will carry this pending
+        const sent = this.lastSettled.get(currencyId);
+        if (sent !== undefined && sent !== b.settled) continue;
         this.lastPending.set(currencyId, b.pending);
         const ledger = ledgers.get(currencyId)!;
         this.queue.push({
@@ -239,7 +245,10 @@ class BalanceListener extends CursorListener<BalanceUpdate> {
 
   /** The pending figures as of subscribing, so the first pending-only update is a real change. */
   seedPending(balances: Map<string, BalanceView>): void {
-    for (const [currencyId, b] of balances) this.lastPending.set(currencyId, b.pending);
+    for (const [currencyId, b] of balances) {
+      this.lastPending.set(currencyId, b.pending);
+      this.lastSettled.set(currencyId, b.settled);
+    }
   }
 }
 
