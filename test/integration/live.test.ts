@@ -285,3 +285,27 @@ describe('listener failure', () => {
     await checkLedgerInvariants([customerId]);
   });
 });
+
+describe('socket lifecycle', () => {
+  it('closes a customer socket with 4403 when its token expires', async () => {
+    const { customerId } = await customer();
+    const short = (await t.ok(IssueCustomerTokenDocument, { customerId, ttlSeconds: 1 })).issueCustomerToken;
+    const ws = wsClient(t.wsUrl, short.token);
+    const sub = collect<BalanceChangedSubscription>(ws.client, CHANGED, { customerId });
+    expect(await ws.closed).toBe(4403);
+    // closed because the token ran out, not before
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(short.expiresAt) - 20);
+    sub.stop();
+  });
+
+  it('closes sockets with 1001 on graceful shutdown', async () => {
+    const { startTestApp } = await import('../support/app');
+    const other = await startTestApp();
+    const ws = wsClient(other.wsUrl);
+    const { customerId } = await customer();
+    collect<BalanceChangedSubscription>(ws.client, CHANGED, { customerId });
+    await sleep(150);
+    await other.stop();
+    expect(await ws.closed).toBe(1001);
+  });
+});
