@@ -21,7 +21,7 @@ import {
   type BalanceAlertsSubscription,
   type BalanceChangedSubscription,
 } from '../gql/graphql';
-import { ADMIN_KEY, uniq, uniqCode, useTestApp } from '../support/app';
+import { ADMIN_KEY, startTestApp, uniq, uniqCode, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
 import { collect, wsClient } from '../support/ws';
 
@@ -299,7 +299,6 @@ describe('socket lifecycle', () => {
   });
 
   it('closes sockets with 1001 on graceful shutdown', async () => {
-    const { startTestApp } = await import('../support/app');
     const other = await startTestApp();
     const ws = wsClient(other.wsUrl);
     const { customerId } = await customer();

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs every benchmark one after another and prints a summary with the ratios SPEC §13 sets goals for.
+# Figures only: nothing here fails on a slow result (it fails only when a benchmark itself breaks).
+#
+#   bash bench/run-all.sh                      # build into dist/ (npm run build + swc bench), then run all
+#   BENCH_OUT=/tmp/dd-bench bash bench/run-all.sh   # build into a private directory instead of dist/
+#
+# Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres, must be local), plus the knobs
+# each benchmark documents (INGEST_*, SETTLE_*, HISTORY_*, PGBENCH_*). Logs go to $BENCH_LOGS (default a
+# temporary directory).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+LOGS="${BENCH_LOGS:-$(mktemp -d -t drawdown-bench-XXXXXX)}"
+mkdir -p "$LOGS"
+
+echo "== build"
+if [ -n "${BENCH_OUT:-}" ]; then
+  OUT="$BENCH_OUT"
+  rm -rf "$OUT"
+  npx swc src migrations bench -d "$OUT" -q
+  ln -sfn "$ROOT/node_modules" "$OUT/node_modules"
+else
+  OUT="$ROOT/dist"
+  npm run build --silent
+  npx swc bench -d dist -q
+fi
+
+# value of `RESULT name=value` in a log (empty when missing)
+res() { sed -nE "s/^RESULT $2=([0-9.eE+-]+|nan)$/\1/p" "$LOGS/$1.log" | tail -n1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+num() { awk -v a="$1" -v d="${2:-1}" 'BEGIN { if (a == "") print "n/a"; else printf "%.*f", d, a }'; }
+
+run() { # name, command...
+  local name="$1"
+  shift
+  echo
+  echo "== $name"
+  if ! "$@" 2>&1 | tee "$LOGS/$name.log"; then
+    echo "!! $name failed (log: $LOGS/$name.log)"
+    FAILED="${FAILED:-} $name"
+  fi
+}
+
+run pgbench bash bench/pgbench.sh
+TPS="$(sed -nE 's/^pgbench_tps=([0-9.]+)$/\1/p' "$LOGS/pgbench.log" | tail -n1)"
+run graphql-baseline node "$OUT/bench/graphql-baseline.js"
+run ingest node "$OUT/bench/ingest.js"
+run settle node "$OUT/bench/settle.js"
+run history node "$OUT/bench/history.js"
+
+EVENTS="$(res ingest ingest_events_per_s)"
+MOVES="$(res settle settle_movements_per_s)"
+HOT="$(res history hot_charges_per_s)"
+HOT_ERR="$(res history hot_errors)"
+READS="$(res history history_page1_reads_per_s)"
+READS_P99="$(res history history_page1_p99_ms)"
+BASE="$(res graphql-baseline graphql_baseline_reads_per_s)"
+DEPTH="$(res history history_depth)"
+DEEP="$(res history history_deep_over_page1)"
+
+echo
+echo "== summary ($(nproc) cores; logs in $LOGS)"
+printf '%-44s %14s %10s   %s\n' "workload" "figure" "ratio" "SPEC §13 goal"
+printf '%-44s %14s %10s   %s\n' "pgbench TPC-B, 8 clients (TPS)" "$(num "$TPS")" "1.00" "baseline"
+printf '%-44s %14s %10s   %s\n' "bare graphql-js history page (reads/s)" "$(num "$BASE")" "" "baseline"
+printf '%-44s %14s %10s   %s\n' "usage ingest, batches of 500 (events/s)" "$(num "$EVENTS")" \
+  "$(ratio "$EVENTS" "$TPS")×" "≥ 3× pgbench TPS (accepted == sent: $(res ingest ingest_accepted_equals_sent | cut -c1))"
+printf '%-44s %14s %10s   %s\n' "settlement of 10k customers (movements/s)" "$(num "$MOVES")" \
+  "$(ratio "$MOVES" "$TPS")×" "≥ 1× pgbench TPS"
+printf '%-44s %14s %10s   %s\n' "one hot customer, 8 clients (charges/s)" "$(num "$HOT")" \
+  "$(ratio "$HOT" "$TPS")×" "≥ 0.3× pgbench TPS, no errors (errors: $(num "$HOT_ERR" 0))"
+printf '%-44s %14s %10s   %s\n' "history page 1, 50 clients (reads/s)" "$(num "$READS")" \
+  "$(ratio "$READS" "$BASE")×" "≥ 0.15× bare graphql-js; p99 ≤ 25 ms (p99 $(num "$READS_P99") ms)"
+printf '%-44s %14s %10s   %s\n' "  vs pgbench TPS" "" "$(ratio "$READS" "$TPS")×" ""
+printf '%-44s %14s %10s   %s\n' "history page at depth $(num "$DEPTH" 0) / page 1 (p50)" "$(num "$DEEP" 2)" "" \
+  "≤ 2× at depth 1M (HISTORY_SQL_FILL=1000000 for that depth)"
+printf '%-44s %14s %10s   %s\n' "creditBalances, 50 clients (reads/s)" "$(num "$(res history balance_reads_per_s)")" \
+  "$(ratio "$(res history balance_reads_per_s)" "$BASE")×" "p99 $(num "$(res history balance_p99_ms)") ms"
+
+if [ -n "${FAILED:-}" ]; then
+  echo "failed:${FAILED}"
+  exit 1
+fi
