@@ -372,47 +372,44 @@ export function rejectionCodes(rejected: { code: string }[], into: Record<string
 
 // ---- CPU accounting -------------------------------------------------------------------------------
 
-/** CPU seconds used so far by all local `postgres` processes (Linux /proc; null elsewhere). */
-function postgresCpuSeconds(): number | null {
+/** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat; null elsewhere). */
+function machineTicks(): { busy: number; total: number } | null {
   try {
-    const hz = 100; // USER_HZ on Linux
-    let ticks = 0;
-    for (const pid of fs.readdirSync('/proc')) {
-      if (!/^[0-9]+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // exited meanwhile
-      }
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      if (comm !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    }
-    return ticks / hz;
+    const cpu = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+    return { busy: total - idle, total };
   } catch {
     return null;
   }
 }
 
 /**
- * Starts measuring CPU: this Node process (server and benchmark clients share it) and the PostgreSQL
- * server processes (exited backends are not counted). `stop()` gives each as % of one core over the window.
+ * Starts measuring CPU over a window: this Node process (the server, the benchmark clients and any load
+ * worker thread share it), as % of one core, and the whole machine (PostgreSQL, this process and anything
+ * else running), as % of all cores. `stop()` returns one line.
  */
 export function cpuMeter(): { stop(): string } {
   const wall = now();
   const node0 = process.cpuUsage();
-  const pg0 = postgresCpuSeconds();
+  const m0 = machineTicks();
   return {
     stop() {
       const seconds = ms(wall) / 1000;
       const d = process.cpuUsage(node0);
       const nodePct = ((d.user + d.system) / 1e6 / seconds) * 100;
-      const pg1 = postgresCpuSeconds();
-      const pgPct = pg0 !== null && pg1 !== null ? ((pg1 - pg0) / seconds) * 100 : NaN;
-      return `cpu: node ${fmt(nodePct, 0)}% of a core, postgres ${Number.isNaN(pgPct) ? 'n/a' : `${fmt(pgPct, 0)}%`} (${os.cpus().length} cores)`;
+      const m1 = machineTicks();
+      const machine =
+        m0 && m1 && m1.total > m0.total
+          ? `${fmt(((m1.busy - m0.busy) / (m1.total - m0.total)) * 100, 0)}% busy`
+          : 'n/a';
+      return `cpu: node ${fmt(nodePct, 0)}% of a core; machine ${machine} over ${os.cpus().length} cores`;
     },
   };
 }

