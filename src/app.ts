@@ -122,6 +122,7 @@ export async function startDrawdown(
       stop() {
         stopping ??= (async () => {
           await server.close();
+          feeds.stop();
           await jobs.stop();
           await bus.stop();
           await orm.close(true);

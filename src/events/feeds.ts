@@ -74,9 +74,10 @@ class CustomerFeed {
   }
 
   private enqueue(fn: () => Promise<void>): Promise<void> {
-    this.chain = this.chain
-      .then(fn)
-      .catch((e) => this.hub.deps.log('error', 'feed failed', { error: String(e) }));
+    this.chain = this.chain.then(fn).catch((e) => {
+      // reads cut off by shutdown are expected; anything else is worth a log line
+      if (!this.hub.stopped) this.hub.deps.log('error', 'feed failed', { error: String(e) });
+    });
     return this.chain;
   }
 
@@ -272,6 +273,14 @@ class AlertListener extends CursorListener<AlertUpdate> {
 /** All live feeds of this process, woken by the event bus. */
 export class FeedHub {
   private readonly feeds = new Map<string, CustomerFeed>();
+  stopped = false;
+
+  /** On shutdown: no more wake-ups; feeds are dropped. */
+  stop(): void {
+    this.stopped = true;
+    for (const f of this.feeds.values()) f.dispose();
+    this.feeds.clear();
+  }
 
   constructor(readonly deps: FeedDeps) {}
 
@@ -282,6 +291,7 @@ export class FeedHub {
   }
 
   wake(kind: WakeKind, customerIds: string[]): void {
+    if (this.stopped) return;
     for (const id of customerIds) {
       const f = this.feeds.get(id);
       if (!f) continue;
