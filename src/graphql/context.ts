@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../core/clock';
 import type { Config } from '../config';
 import { type AccessService, type Principal } from '../modules/access';
-import { CatalogService } from '../modules/catalog';
+import { CatalogService, type CurrencyEntity } from '../modules/catalog';
 import { CustomersService } from '../modules/customers';
 import type { CursorCodec } from '../modules/shared/cursor';
 import { SubscriptionsService } from '../modules/subscriptions';
@@ -103,6 +103,26 @@ export function createLoaders(s: Services) {
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * Maps entities that each carry a `currencyId` to API objects, loading each distinct currency once (one
+ * batched query per request, whatever the number of entities).
+ */
+export async function withCurrencies<E extends { currencyId: string }, T>(
+  ctx: Context,
+  items: readonly E[],
+  map: (item: E, currency: CurrencyEntity) => T,
+): Promise<T[]> {
+  const ids = [...new Set(items.map((i) => i.currencyId))];
+  const loaded = await ctx.loaders.currency.loadMany(ids);
+  const byId = new Map<string, CurrencyEntity>();
+  loaded.forEach((c, i) => {
+    if (c instanceof Error) throw c;
+    if (!c) throw new Error(`currency ${ids[i]} is missing`);
+    byId.set(c.id, c);
+  });
+  return items.map((i) => map(i, byId.get(i.currencyId)!));
+}
 
 export interface Context {
   principal: Principal;

@@ -16,7 +16,7 @@ import {
 import { assertCanRead } from '../../modules/access';
 import type { GrantEntity, MovementEntity } from '../../modules/ledger';
 import type { Page } from '../../modules/shared/page';
-import type { Context } from '../context';
+import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
 import { CustomerType, toCustomer } from '../types/customers';
 import { toConnection } from '../types/common';
@@ -57,16 +57,12 @@ export class MovementListArgs extends ForwardPageArgs {
 }
 
 /** Maps entities to API objects, loading each distinct currency once per request. */
-export async function mapGrants(ctx: Context, grants: GrantEntity[]): Promise<CreditGrantType[]> {
-  const currencies = await ctx.loaders.currency.loadMany([...new Set(grants.map((g) => g.currencyId))]);
-  const byId = new Map(currencies.map((c) => (c && !(c instanceof Error) ? [c.id, c] : ['', null])));
-  return grants.map((g) => toGrant(g, byId.get(g.currencyId)!, ctx.now));
+export function mapGrants(ctx: Context, grants: GrantEntity[]): Promise<CreditGrantType[]> {
+  return withCurrencies(ctx, grants, (g, c) => toGrant(g, c, ctx.now));
 }
 
-export async function mapMovements(ctx: Context, movements: MovementEntity[]): Promise<CreditMovementType[]> {
-  const currencies = await ctx.loaders.currency.loadMany([...new Set(movements.map((m) => m.currencyId))]);
-  const byId = new Map(currencies.map((c) => (c && !(c instanceof Error) ? [c.id, c] : ['', null])));
-  return movements.map((m) => toMovement(m, byId.get(m.currencyId)!));
+export function mapMovements(ctx: Context, movements: MovementEntity[]): Promise<CreditMovementType[]> {
+  return withCurrencies(ctx, movements, toMovement);
 }
 
 async function pageOf<E, T>(ctx: Context, page: Page<E>, map: (ctx: Context, xs: E[]) => Promise<T[]>) {

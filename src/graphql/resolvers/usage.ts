@@ -13,7 +13,7 @@ import {
 import { assertCanRead } from '../../modules/access';
 import { Dec, formatDecimal } from '../../money';
 import { ingestUsage, type ChargeEntity } from '../../modules/usage';
-import type { Context } from '../context';
+import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
 import { FeatureType, toFeature } from '../types/catalog';
 import { toConnection } from '../types/common';
@@ -33,10 +33,8 @@ import {
 import { ForwardPageArgs } from './catalog';
 import { mapMovements } from './ledger';
 
-export async function mapCharges(ctx: Context, charges: ChargeEntity[]): Promise<ChargeType[]> {
-  const currencies = await ctx.loaders.currency.loadMany([...new Set(charges.map((c) => c.currencyId))]);
-  const byId = new Map(currencies.map((c) => (c && !(c instanceof Error) ? [c.id, c] : ['', null])));
-  return charges.map((c) => toCharge(c, byId.get(c.currencyId)!));
+export function mapCharges(ctx: Context, charges: ChargeEntity[]): Promise<ChargeType[]> {
+  return withCurrencies(ctx, charges, toCharge);
 }
 
 @Resolver(() => ChargeType)

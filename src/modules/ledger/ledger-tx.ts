@@ -3,7 +3,7 @@ import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
 import { allocateDebit, type GrantSnapshot } from '../../engine';
 import { valuesList } from '../shared/sql';
-import { noteChange } from '../shared/tx';
+import { claimIdempotencyKey, inTransaction, noteChange, recordIdempotentResult } from '../shared/tx';
 import { Dec, ZERO, formatDecimal, min } from '../../money';
 import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 
@@ -434,4 +434,63 @@ export class LedgerTx {
       for (const g of dirty) g.dirty = false;
     }
   }
+}
+
+export interface IdempotencyClaim {
+  scope: string;
+  key: string | null | undefined;
+  /** The request as the client sent it, without the key: same key + other input is a conflict. */
+  input: unknown;
+}
+
+/**
+ * One ledger use case in one transaction (STYLE habit 4): lock the ledger, claim the idempotency key (a
+ * repeat returns the first result's id), book what is due, do the work, write everything, record the
+ * result. Returns the id of what the work produced.
+ */
+export async function runOnLedger(
+  em: EntityManager,
+  ledger: { customerId: string; currencyId: string },
+  now: Date,
+  idempotency: IdempotencyClaim | null,
+  work: (tx: LedgerTx, em: EntityManager) => Promise<string>,
+): Promise<string> {
+  return inTransaction(em, async (txEm) => {
+    const tx = await LedgerTx.open(txEm, ledger.customerId, ledger.currencyId);
+    const key = idempotency?.key ?? null;
+    if (idempotency && key !== null) {
+      const claim = await claimIdempotencyKey(txEm, idempotency.scope, key, idempotency.input);
+      if (claim.kind === 'replay') return claim.resultId;
+    }
+    tx.bookDue(now);
+    const resultId = await work(tx, txEm);
+    await tx.flush();
+    if (idempotency && key !== null) await recordIdempotentResult(txEm, idempotency.scope, key, resultId);
+    return resultId;
+  });
+}
+
+/** A grant about to be inserted: nothing funded, voided or expired yet. */
+export function newGrantState(g: {
+  fundingMethod: FundingMethod;
+  source: 'GRANT' | 'ADJUSTMENT';
+  amount: Dec;
+  priority: number;
+  effectiveAt: Date;
+  expiresAt: Date | null;
+  perUnitCost: Dec;
+  paymentStatus: PaymentStatus | null;
+  featureKeys: string[] | null;
+  createdAt: Date;
+}): GrantState {
+  return {
+    id: newId(IdPrefix.CreditGrant),
+    ...g,
+    remaining: ZERO,
+    fundedAt: null,
+    voidedAt: null,
+    expiredAt: null,
+    voidReason: null,
+    dirty: false,
+  };
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { IsolationLevel } from '@mikro-orm/core';
 import type { Clock } from '../../core/clock';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
-import { IdPrefix, isIdOf, newId } from '../../core/ids';
+import { IdPrefix, isIdOf } from '../../core/ids';
 import { enqueueJob } from '../../db/jobs';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
 import { pendingBalance, type SettlementMode } from '../../engine';
@@ -16,7 +16,7 @@ import {
 } from '../invoices';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
-import { claimIdempotencyKey, inTransaction, recordIdempotentResult } from '../shared/tx';
+import { inTransaction } from '../shared/tx';
 import {
   AllocationEntity,
   GrantEntity,
@@ -26,7 +26,7 @@ import {
   type GrantStatus,
   type MovementType,
 } from './entities';
-import { LedgerTx, type GrantState } from './ledger-tx';
+import { LedgerTx, newGrantState, runOnLedger, type GrantState } from './ledger-tx';
 import { balanceAt } from './views';
 
 export const DUE_TASK = 'ledger_due';
@@ -213,70 +213,59 @@ export class LedgerService {
     }
     problems.throwIfAny();
 
-    const grantId = await inTransaction(this.em, async (em) => {
-      const tx = await LedgerTx.open(em, customer.id, currency!.id);
-      if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(
-          em,
-          `createCreditGrant:${customer.id}`,
-          input.idempotencyKey,
-          { ...input, idempotencyKey: undefined },
-        );
-        if (claim.kind === 'replay') return claim.resultId;
-      }
-      tx.bookDue(now);
-      const g: GrantState = {
-        id: newId(IdPrefix.CreditGrant),
-        fundingMethod: input.fundingMethod,
-        source: 'GRANT',
-        amount: amount!,
-        remaining: new Dec(0),
-        priority,
-        effectiveAt,
-        expiresAt,
-        perUnitCost,
-        paymentStatus: input.fundingMethod === 'PROMOTIONAL' ? null : 'PENDING',
-        featureKeys,
-        fundedAt: null,
-        voidedAt: null,
-        expiredAt: null,
-        voidReason: null,
-        createdAt: now,
-        dirty: false,
-      };
-      let invoice: InvoiceEntity | null = null;
-      if (input.fundingMethod === 'INVOICE') {
-        const scale = fiatScale(input.purchase!.currency);
-        invoice = await this.invoices.create(em, {
-          customerId: customer.id,
-          currency: input.purchase!.currency,
-          kind: 'CREDIT_PURCHASE',
-          lines: [
-            {
-              description: `${input.name ?? 'Credits'}: ${formatDecimal(amount!, currency!.scale)} ${currency!.code}`,
-              quantity: formatDecimal(amount!, currency!.scale),
-              unitPrice: perUnitCost.toFixed(),
-              amount: purchaseTotal ?? formatDecimal(new Dec(0), scale),
-            },
-          ],
-          total: purchaseTotal!,
-          issue: true,
-          now,
+    const grantId = await runOnLedger(
+      this.em,
+      { customerId: customer.id, currencyId: currency!.id },
+      now,
+      {
+        scope: `createCreditGrant:${customer.id}`,
+        key: input.idempotencyKey,
+        input: { ...input, idempotencyKey: undefined },
+      },
+      async (tx, em) => {
+        const g = newGrantState({
+          fundingMethod: input.fundingMethod,
+          source: 'GRANT',
+          amount: amount!,
+          priority,
+          effectiveAt,
+          expiresAt,
+          perUnitCost,
+          paymentStatus: input.fundingMethod === 'PROMOTIONAL' ? null : 'PENDING',
+          featureKeys,
+          createdAt: now,
         });
-      }
-      await this.insertGrant(em, tx, g, {
-        name: input.name ?? null,
-        purchaseCurrency: input.purchase?.currency ?? null,
-        purchaseTotal,
-        invoiceId: invoice?.id ?? null,
-      });
-      if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
-      await tx.flush();
-      await this.scheduleDue(em, tx.id, g, now);
-      if (input.idempotencyKey != null)
-        await recordIdempotentResult(em, `createCreditGrant:${customer.id}`, input.idempotencyKey, g.id);
-      return g.id;
-    });
+        let invoice: InvoiceEntity | null = null;
+        if (input.fundingMethod === 'INVOICE') {
+          const scale = fiatScale(input.purchase!.currency);
+          invoice = await this.invoices.create(em, {
+            customerId: customer.id,
+            currency: input.purchase!.currency,
+            kind: 'CREDIT_PURCHASE',
+            lines: [
+              {
+                description: `${input.name ?? 'Credits'}: ${formatDecimal(amount!, currency!.scale)} ${currency!.code}`,
+                quantity: formatDecimal(amount!, currency!.scale),
+                unitPrice: perUnitCost.toFixed(),
+                amount: purchaseTotal ?? formatDecimal(new Dec(0), scale),
+              },
+            ],
+            total: purchaseTotal!,
+            issue: true,
+            now,
+          });
+        }
+        await this.insertGrant(em, tx, g, {
+          name: input.name ?? null,
+          purchaseCurrency: input.purchase?.currency ?? null,
+          purchaseTotal,
+          invoiceId: invoice?.id ?? null,
+        });
+        if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
+        await this.scheduleDue(em, tx.id, g, now);
+        return g.id;
+      },
+    );
     return this.requireGrant(grantId);
   }
 
@@ -389,53 +378,38 @@ export class LedgerService {
     const reason = input.reason.trim();
     if (reason.length === 0 || reason.length > 500) problems.add('reason', 'must be 1-500 characters');
     problems.throwIfAny();
-    const scope = `adjustCredits:${customer.id}`;
-    const movementId = await inTransaction(this.em, async (em) => {
-      const tx = await LedgerTx.open(em, customer.id, currency!.id);
-      if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
-          ...input,
-          idempotencyKey: undefined,
-        });
-        if (claim.kind === 'replay') return claim.resultId;
-      }
-      tx.bookDue(now);
-      let movementId: string;
-      if (amount!.gt(0)) {
-        const g: GrantState = {
-          id: newId(IdPrefix.CreditGrant),
+    const movementId = await runOnLedger(
+      this.em,
+      { customerId: customer.id, currencyId: currency!.id },
+      now,
+      {
+        scope: `adjustCredits:${customer.id}`,
+        key: input.idempotencyKey,
+        input: { ...input, idempotencyKey: undefined },
+      },
+      async (tx, em) => {
+        if (amount!.lt(0)) return tx.deduct(amount!.neg(), now, reason).id;
+        const g = newGrantState({
           fundingMethod: 'PROMOTIONAL',
           source: 'ADJUSTMENT',
           amount: amount!,
-          remaining: new Dec(0),
           priority: 10,
           effectiveAt: now,
           expiresAt: null,
           perUnitCost: new Dec(0),
           paymentStatus: null,
           featureKeys: null,
-          fundedAt: null,
-          voidedAt: null,
-          expiredAt: null,
-          voidReason: null,
           createdAt: now,
-          dirty: false,
-        };
+        });
         await this.insertGrant(em, tx, g, {
           name: reason,
           purchaseCurrency: null,
           purchaseTotal: null,
           invoiceId: null,
         });
-        movementId = tx.fund(g, now, reason).id;
-      } else {
-        movementId = tx.deduct(amount!.neg(), now, reason).id;
-      }
-      await tx.flush();
-      if (input.idempotencyKey != null)
-        await recordIdempotentResult(em, scope, input.idempotencyKey, movementId);
-      return movementId;
-    });
+        return tx.fund(g, now, reason).id;
+      },
+    );
     return (await this.movementById(movementId))!;
   }
 

@@ -7,8 +7,8 @@ import { Dec, ZERO, formatDecimal, parseDecimal, roundToScale } from '../../mone
 import { CurrencyEntity, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
 import { InvoiceEntity, type InvoicesService } from '../invoices';
-import { LedgerTx, MovementEntity, type AllocationDraft, type BookedMovement } from '../ledger';
-import { claimIdempotencyKey, inTransaction, recordIdempotentResult } from '../shared/tx';
+import { LedgerTx, MovementEntity, runOnLedger, type AllocationDraft, type BookedMovement } from '../ledger';
+import { inTransaction } from '../shared/tx';
 import { valuesList } from '../shared/sql';
 import { ChargeEntity } from '../usage';
 
@@ -285,44 +285,39 @@ export class SettlementService {
       problems.add('description', 'must be 1-500 characters');
     problems.throwIfAny();
     const scope = `createCharge:${customer.id}`;
-    const chargeId = await inTransaction(this.em, async (em) => {
-      const tx = await LedgerTx.open(em, customer.id, currency!.id);
-      if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
-          ...input,
-          idempotencyKey: undefined,
-        });
-        if (claim.kind === 'replay') return claim.resultId;
-      }
-      tx.bookDue(now);
-      const id = newId(IdPrefix.Charge);
-      await em.execute(
-        `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
+    const chargeId = await runOnLedger(
+      this.em,
+      { customerId: customer.id, currencyId: currency!.id },
+      now,
+      { scope, key: input.idempotencyKey, input: { ...input, idempotencyKey: undefined } },
+      async (tx, em) => {
+        const id = newId(IdPrefix.Charge);
+        await em.execute(
+          `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
                              amount, created_at, updated_at)
          values (?, ?, ?, 'ONE_OFF', ?, 'OPEN', ?, ?, ?::numeric, ?::numeric, ?::timestamptz, ?::timestamptz)`,
-        [
-          id,
-          customer.id,
-          currency!.id,
-          description,
-          input.settlementMode,
-          currency!.fiatCode ?? currency!.code,
-          currency!.fiatValue ?? '1',
-          amount!.toFixed(),
-          now.toISOString(),
-          now.toISOString(),
-        ],
-      );
-      const [row] = await em.execute<ChargeRow[]>(
-        `select ${CHARGE_COLUMNS} from charge c left join feature f on f.id = c.feature_id where c.id = ? for update of c`,
-        [id],
-      );
-      const s = await this.settleOne(em, tx, row!, now, true);
-      await tx.flush();
-      await this.writeCharges(em, [s.update]);
-      if (input.idempotencyKey != null) await recordIdempotentResult(em, scope, input.idempotencyKey, id);
-      return id;
-    });
+          [
+            id,
+            customer.id,
+            currency!.id,
+            description,
+            input.settlementMode,
+            currency!.fiatCode ?? currency!.code,
+            currency!.fiatValue ?? '1',
+            amount!.toFixed(),
+            now.toISOString(),
+            now.toISOString(),
+          ],
+        );
+        const [row] = await em.execute<ChargeRow[]>(
+          `select ${CHARGE_COLUMNS} from charge c left join feature f on f.id = c.feature_id where c.id = ? for update of c`,
+          [id],
+        );
+        const s = await this.settleOne(em, tx, row!, now, true);
+        await this.writeCharges(em, [s.update]);
+        return id;
+      },
+    );
     return (await this.em.fork().findOne(ChargeEntity, { id: chargeId }))!;
   }
 
@@ -347,97 +342,95 @@ export class SettlementService {
     if (reason.length === 0 || reason.length > 500)
       throw DomainError.badInput('reason must be 1-500 characters');
     const scope = `correctMovement:${original.customerId}`;
-    const movementId = await inTransaction(this.em, async (em) => {
-      const tx = await LedgerTx.open(em, original.customerId, original.currencyId);
-      if (input.idempotencyKey != null) {
-        const claim = await claimIdempotencyKey(em, scope, input.idempotencyKey, {
-          ...input,
-          idempotencyKey: undefined,
-        });
-        if (claim.kind === 'replay') return claim.resultId;
-      }
-      tx.bookDue(now);
-      const allocations = await em.execute<{ grant_id: string | null; amount: string }[]>(
-        `select grant_id, amount::text as amount from allocation where movement_id = ? order by position`,
-        [original.id],
-      );
-      const prior = await em.execute<{ requested: string | null }[]>(
-        `select details->>'requested' as requested from movement where corrects_id = ? and type = 'CORRECTED'`,
-        [original.id],
-      );
-      const already = prior.reduce((s, p) => s.plus(p.requested ?? '0'), ZERO);
-      const consumed = new Dec(original.amount).neg();
-      const amount =
-        input.amount != null
-          ? parseDecimal(input.amount, { scale: tx.scale, positive: true, field: 'amount' })
-          : consumed.minus(already);
-      if (amount.lte(0))
-        throw new DomainError(ErrorCode.INVALID_STATE, 'This movement has already been corrected in full');
-      const plan = planRestore({
-        consumed: allocations.map((a) => ({ grantId: a.grant_id, amount: new Dec(a.amount).neg() })),
-        amount,
-        alreadyCorrected: already,
-        restorable: (grantId) => {
-          const g = tx.grants.get(grantId);
-          return (
-            !!g && g.voidedAt === null && g.expiredAt === null && (g.expiresAt === null || g.expiresAt > now)
-          );
-        },
-      });
-      const restored: AllocationDraft[] = plan.restores.map((r) => ({
-        grantId: r.grantId,
-        amount: r.amount,
-      }));
-      const notRestored: { grantId: string | null; amount: string; why: string }[] = [];
-      let debt = tx.outstandingDebt;
-      for (const p of plan.notRestored) {
-        if (p.grantId === null) {
-          // the uncovered part of a CREDIT_ONLY consumption is given back against the debt still outstanding
-          const give = Dec.min(p.amount, debt);
-          if (give.gt(0)) restored.push({ grantId: null, amount: give });
-          debt = debt.minus(give);
-          if (p.amount.gt(give))
-            notRestored.push({
-              grantId: null,
-              amount: p.amount.minus(give).toFixed(),
-              why: 'debt already repaid',
-            });
-        } else {
-          const g = tx.grants.get(p.grantId);
-          notRestored.push({
-            grantId: p.grantId,
-            amount: p.amount.toFixed(),
-            why: g?.voidedAt || !g ? 'grant voided or expired' : 'grant expired',
-          });
-        }
-      }
-      const total = restored.reduce((s, a) => s.plus(a.amount), ZERO);
-      if (total.isZero()) {
-        throw new DomainError(
-          ErrorCode.INVALID_STATE,
-          'Nothing can be given back: the grants it came from have expired or been voided',
-          {
-            notRestored,
-          },
+    const movementId = await runOnLedger(
+      this.em,
+      { customerId: original.customerId, currencyId: original.currencyId },
+      now,
+      { scope, key: input.idempotencyKey, input: { ...input, idempotencyKey: undefined } },
+      async (tx, em) => {
+        const allocations = await em.execute<{ grant_id: string | null; amount: string }[]>(
+          `select grant_id, amount::text as amount from allocation where movement_id = ? order by position`,
+          [original.id],
         );
-      }
-      const summary = notRestored.length
-        ? `${reason} (not restored: ${notRestored.map((n) => `${tx.format(new Dec(n.amount))} of ${n.grantId ?? 'debt'}, ${n.why}`).join('; ')})`
-        : reason;
-      const m = tx.book({
-        type: 'CORRECTED',
-        amount: total,
-        bookedAt: now,
-        chargeId: original.chargeId,
-        correctsId: original.id,
-        description: summary,
-        allocations: restored,
-        details: { requested: amount.toFixed(), notRestored },
-      });
-      await tx.flush();
-      if (input.idempotencyKey != null) await recordIdempotentResult(em, scope, input.idempotencyKey, m.id);
-      return m.id;
-    });
+        const prior = await em.execute<{ requested: string | null }[]>(
+          `select details->>'requested' as requested from movement where corrects_id = ? and type = 'CORRECTED'`,
+          [original.id],
+        );
+        const already = prior.reduce((s, p) => s.plus(p.requested ?? '0'), ZERO);
+        const consumed = new Dec(original.amount).neg();
+        const amount =
+          input.amount != null
+            ? parseDecimal(input.amount, { scale: tx.scale, positive: true, field: 'amount' })
+            : consumed.minus(already);
+        if (amount.lte(0))
+          throw new DomainError(ErrorCode.INVALID_STATE, 'This movement has already been corrected in full');
+        const plan = planRestore({
+          consumed: allocations.map((a) => ({ grantId: a.grant_id, amount: new Dec(a.amount).neg() })),
+          amount,
+          alreadyCorrected: already,
+          restorable: (grantId) => {
+            const g = tx.grants.get(grantId);
+            return (
+              !!g &&
+              g.voidedAt === null &&
+              g.expiredAt === null &&
+              (g.expiresAt === null || g.expiresAt > now)
+            );
+          },
+        });
+        const restored: AllocationDraft[] = plan.restores.map((r) => ({
+          grantId: r.grantId,
+          amount: r.amount,
+        }));
+        const notRestored: { grantId: string | null; amount: string; why: string }[] = [];
+        let debt = tx.outstandingDebt;
+        for (const p of plan.notRestored) {
+          if (p.grantId === null) {
+            // the uncovered part of a CREDIT_ONLY consumption is given back against the debt still outstanding
+            const give = Dec.min(p.amount, debt);
+            if (give.gt(0)) restored.push({ grantId: null, amount: give });
+            debt = debt.minus(give);
+            if (p.amount.gt(give))
+              notRestored.push({
+                grantId: null,
+                amount: p.amount.minus(give).toFixed(),
+                why: 'debt already repaid',
+              });
+          } else {
+            const g = tx.grants.get(p.grantId);
+            notRestored.push({
+              grantId: p.grantId,
+              amount: p.amount.toFixed(),
+              why: g?.voidedAt || !g ? 'grant voided or expired' : 'grant expired',
+            });
+          }
+        }
+        const total = restored.reduce((s, a) => s.plus(a.amount), ZERO);
+        if (total.isZero()) {
+          throw new DomainError(
+            ErrorCode.INVALID_STATE,
+            'Nothing can be given back: the grants it came from have expired or been voided',
+            {
+              notRestored,
+            },
+          );
+        }
+        const summary = notRestored.length
+          ? `${reason} (not restored: ${notRestored.map((n) => `${tx.format(new Dec(n.amount))} of ${n.grantId ?? 'debt'}, ${n.why}`).join('; ')})`
+          : reason;
+        const m = tx.book({
+          type: 'CORRECTED',
+          amount: total,
+          bookedAt: now,
+          chargeId: original.chargeId,
+          correctsId: original.id,
+          description: summary,
+          allocations: restored,
+          details: { requested: amount.toFixed(), notRestored },
+        });
+        return m.id;
+      },
+    );
     return (await this.em.fork().findOne(MovementEntity, { id: movementId }))!;
   }
 }
