@@ -14,7 +14,7 @@ import {
   LedgerQueryResolver,
 } from './resolvers/ledger';
 import { DateTimeScalar } from './scalars';
-import { ChargeResolver, MovementChargeResolver } from './resolvers/usage';
+import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 
 export const resolvers = [
@@ -34,6 +34,7 @@ export const resolvers = [
   InvoiceResolver,
   ChargeResolver,
   MovementChargeResolver,
+  SettleChargesResultResolver,
   LiveResolver,
 ] as const;
 

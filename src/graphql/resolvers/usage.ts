@@ -75,14 +75,10 @@ export class ChargeResolver {
   ) {
     if (customerId) await ctx.services.customers.require(customerId);
     const r = await ctx.services.settlement.settle(customerId);
-    const byId = await ctx.services.ledger.movementsByIds(r.movementIds);
-    return {
+    return Object.assign(new SettleChargesResultType(), {
       settledCharges: r.settledCharges,
-      movements: await mapMovements(
-        ctx,
-        r.movementIds.map((id) => byId.get(id)!),
-      ),
-    };
+      movementIds: r.movementIds,
+    });
   }
 
   @Mutation(() => ChargeType, { description: 'A one-off charge, settled at once under the given mode.' })
@@ -119,6 +115,18 @@ export class ChargeResolver {
     if (!c.subscriptionId) return null;
     const s = (await ctx.services.subscriptions.byIds([c.subscriptionId])).get(c.subscriptionId);
     return s ? toSubscription(s) : null;
+  }
+}
+
+@Resolver(() => SettleChargesResultType)
+export class SettleChargesResultResolver {
+  @FieldResolver(() => [CreditMovementType], { description: 'The CONSUMED movements this run booked.' })
+  async movements(@Root() r: SettleChargesResultType, @Ctx() ctx: Context): Promise<CreditMovementType[]> {
+    const byId = await ctx.services.ledger.movementsByIds(r.movementIds);
+    return mapMovements(
+      ctx,
+      r.movementIds.map((id) => byId.get(id)!),
+    );
   }
 }
 

@@ -5,7 +5,6 @@ import { Dec, formatDecimal } from '../../money';
 import { DecimalScalar, JSONObjectScalar } from '../scalars';
 import { CurrencyType, toCurrency } from './catalog';
 import { Node, SettlementMode, connectionType } from './common';
-import { CreditMovementType } from './ledger';
 
 export enum ChargeStatus {
   OPEN = 'OPEN',
@@ -81,8 +80,9 @@ export class IngestUsageResultType {
 
 @ObjectType('SettleChargesResult')
 export class SettleChargesResultType {
+  /** Loaded only when `movements` is selected: a run over 10k customers need not read them back. */
+  movementIds!: string[];
   @Field(() => Int) settledCharges!: number;
-  @Field(() => [CreditMovementType]) movements!: CreditMovementType[];
 }
 
 @InputType('UsageEventInput')

@@ -242,7 +242,7 @@ export async function ingestUsage(
     }
     if (rated.length === 0) return { accepted: 0, duplicates: dupTx, rejected: rejectedTx, customerIds: [] };
 
-    // create missing charges, then lock every touched charge in id order
+    // create missing charges and read their status (no lock yet: locks are taken last, held briefly)
     const keys = new Map<string, Rated>();
     for (const r of rated) if (!keys.has(r.key)) keys.set(r.key, r);
     const newRows = [...keys.values()];
@@ -295,8 +295,7 @@ export async function ingestUsage(
       `select id, subscription_id, rate_card_id, period_start, status, quantity::text as quantity, aggregation
          from charge
         where kind = 'USAGE' and (subscription_id, rate_card_id, period_start) in (${newRows.map(() => '(?, ?, ?::timestamptz)').join(', ')})
-        order by id
-        for update`,
+        order by id`,
       lockParams,
     );
     const chargeByKey = new Map(
@@ -364,12 +363,43 @@ export async function ingestUsage(
       }
     }
 
+    // now lock the charges that get new events, in id order (the order settlement uses), and re-read them;
+    // a period closed since the snapshot above refuses its events after all
+    const touched = [
+      ...new Set(rated.filter((r) => inserted.has(r.event.id)).map((r) => chargeByKey.get(r.key)!.id)),
+    ].sort();
+    const current = new Map<string, { status: string; quantity: string }>();
+    if (touched.length > 0) {
+      const rows = await em.execute<{ id: string; status: string; quantity: string }[]>(
+        `select id, status, quantity::text as quantity from charge where id in (${touched.map(() => '?').join(',')})
+          order by id for update`,
+        touched,
+      );
+      for (const row of rows) current.set(row.id, row);
+      const lateClosed = rated.filter(
+        (r) => inserted.has(r.event.id) && current.get(chargeByKey.get(r.key)!.id)!.status !== 'OPEN',
+      );
+      const gone = [...new Set(lateClosed.map((r) => r.event.id))];
+      if (gone.length > 0) {
+        await em.execute(`delete from usage_event where id in (${gone.map(() => '?').join(',')})`, gone);
+        for (const id of gone) {
+          inserted.delete(id);
+          const r = lateClosed.find((x) => x.event.id === id)!;
+          rejectTx(
+            r.event,
+            'PERIOD_CLOSED',
+            `the billing period of ${r.ts.toISOString()} is closed and settled`,
+          );
+        }
+      }
+    }
+
     // fold the new events into their charges and re-price the period totals at full precision
     const delta = new Map<string, { quantity: Dec | null; card: CardRow }>();
     for (const r of rated) {
       if (!inserted.has(r.event.id)) continue;
       const c = chargeByKey.get(r.key)!;
-      const d = delta.get(c.id) ?? { quantity: new Dec(c.quantity), card: r.card };
+      const d = delta.get(c.id) ?? { quantity: new Dec(current.get(c.id)!.quantity), card: r.card };
       d.quantity = aggregateStep(r.card.aggregation, d.quantity, r.value);
       delta.set(c.id, d);
     }
