@@ -118,37 +118,53 @@ export class LedgerTx {
   }
 
   static async open(em: EntityManager, customerId: string, currencyId: string): Promise<LedgerTx> {
+    return (await LedgerTx.openMany(em, [{ customerId, currencyId }]))[0]!;
+  }
+
+  /**
+   * Locks several ledgers at once (settlement's micro-batches): the ledger rows in (customer, currency)
+   * order, then all their live grants in id order — the same global order as a single open. Three
+   * statements whatever the number of ledgers; missing ledgers are created first.
+   */
+  static async openMany(
+    em: EntityManager,
+    keys: readonly { customerId: string; currencyId: string }[],
+  ): Promise<LedgerTx[]> {
+    if (keys.length === 0) return [];
+    const pairs = keys.flatMap((k) => [k.customerId, k.currencyId]);
     const select = () =>
       em.execute<LedgerRow[]>(
         `select l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
                 l.last_sequence, c.scale, c.code
            from ledger l join currency c on c.id = l.currency_id
-          where l.customer_id = ? and l.currency_id = ?
+          where (l.customer_id, l.currency_id) in (${keys.map(() => '(?, ?)').join(', ')})
+          order by l.customer_id, l.currency_id
           for update of l`,
-        [customerId, currencyId],
+        pairs,
       );
     let rows = await select();
-    if (rows.length === 0) {
+    if (rows.length < keys.length) {
+      const params = keys.flatMap((k) => [newId(IdPrefix.Ledger), k.customerId, k.currencyId]);
       await em.execute(
-        `insert into ledger (id, customer_id, currency_id) values (?, ?, ?) on conflict (customer_id, currency_id) do nothing`,
-        [newId(IdPrefix.Ledger), customerId, currencyId],
+        `insert into ledger (id, customer_id, currency_id) values ${valuesList(keys.length, '(?, ?, ?)', params)}
+         on conflict (customer_id, currency_id) do nothing`,
+        params,
       );
       rows = await select();
     }
-    const row = rows[0]!;
-    const grantRows = await em.execute<GrantRow[]>(
-      `select id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
+    const grantRows = await em.execute<(GrantRow & { ledger_id: string })[]>(
+      `select id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
               effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
               funded_at, voided_at, expired_at, void_reason, created_at
          from credit_grant
-        where ledger_id = ? and voided_at is null and expired_at is null
+        where ledger_id in (${rows.map(() => '?').join(', ')}) and voided_at is null and expired_at is null
         order by id
         for update`,
-      [row.id],
+      rows.map((r) => r.id),
     );
-    const grants = new Map<string, GrantState>();
+    const grantsByLedger = new Map<string, Map<string, GrantState>>(rows.map((r) => [r.id, new Map()]));
     for (const g of grantRows) {
-      grants.set(g.id, {
+      grantsByLedger.get(g.ledger_id)!.set(g.id, {
         id: g.id,
         fundingMethod: g.funding_method,
         source: g.source,
@@ -168,7 +184,20 @@ export class LedgerTx {
         dirty: false,
       });
     }
-    return new LedgerTx(em, row.id, row.customer_id, row.currency_id, row.code, row.scale, row, grants);
+    const byKey = new Map(rows.map((r) => [`${r.customer_id}|${r.currency_id}`, r]));
+    return keys.map((k) => {
+      const row = byKey.get(`${k.customerId}|${k.currencyId}`)!;
+      return new LedgerTx(
+        em,
+        row.id,
+        row.customer_id,
+        row.currency_id,
+        row.code,
+        row.scale,
+        row,
+        grantsByLedger.get(row.id)!,
+      );
+    });
   }
 
   get settled(): Dec {
@@ -350,19 +379,33 @@ export class LedgerTx {
 
   /** Writes the booked movements, their allocations, the grants and the ledger row. */
   async flush(): Promise<void> {
+    await LedgerTx.flushAll(this.em, [this]);
+  }
+
+  /**
+   * Writes what several ledgers booked with one multi-row statement per table: movements, allocations,
+   * outbox rows, ledger rows, grants. Each ledger's movements are written once (later calls add only the
+   * new ones).
+   */
+  static async flushAll(em: EntityManager, txs: readonly LedgerTx[]): Promise<void> {
     const s = (d: Dec) => d.toFixed();
-    const fresh = this.booked.slice(this.flushed);
-    this.flushed = this.booked.length;
-    if (fresh.length > 0) {
-      const mv: unknown[] = [];
-      const al: unknown[] = [];
-      let alRows = 0;
+    const mv: unknown[] = [];
+    const al: unknown[] = [];
+    const ob: unknown[] = [];
+    const led: unknown[] = [];
+    let movements = 0;
+    let allocations = 0;
+    let ledgers = 0;
+    for (const tx of txs) {
+      const fresh = tx.booked.slice(tx.flushed);
+      tx.flushed = tx.booked.length;
+      if (fresh.length === 0) continue;
       for (const m of fresh) {
         mv.push(
           m.id,
-          this.id,
-          this.customerId,
-          this.currencyId,
+          tx.id,
+          tx.customerId,
+          tx.currencyId,
           m.sequence,
           m.type,
           s(m.amount),
@@ -375,40 +418,47 @@ export class LedgerTx {
           m.description,
           m.details ? JSON.stringify(m.details) : null,
         );
+        movements++;
         m.allocations.forEach((a, i) => {
           al.push(m.id, i, a.grantId, s(a.amount));
-          alRows++;
+          allocations++;
         });
+        ob.push(tx.customerId, tx.id, m.sequence);
       }
-      await this.em.execute(
+      led.push(tx.id, s(tx.balance), s(tx.debt), tx.lastSequence);
+      ledgers++;
+      noteChange(em, 'movements', [tx.customerId]);
+    }
+    if (movements > 0) {
+      await em.execute(
         `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
                                booked_at, grant_id, charge_id, corrects_id, description, details)
-         values ${valuesList(fresh.length, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)', mv)}`,
+         values ${valuesList(movements, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)', mv)}`,
         mv,
       );
-      if (alRows > 0) {
-        await this.em.execute(
+      if (allocations > 0) {
+        await em.execute(
           `insert into allocation (movement_id, position, grant_id, amount)
-           values ${valuesList(alRows, '(?, ?, ?, ?::numeric)', al)}`,
+           values ${valuesList(allocations, '(?, ?, ?, ?::numeric)', al)}`,
           al,
         );
       }
-      const ob: unknown[] = [];
-      for (const m of fresh) ob.push(this.customerId, this.id, m.sequence);
-      await this.em.execute(
-        `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(fresh.length, '(?, ?, ?)', ob)}`,
+      await em.execute(
+        `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(movements, '(?, ?, ?)', ob)}`,
         ob,
       );
-      noteChange(this.em, 'movements', [this.customerId]);
-      await this.em.execute(
-        `update ledger set balance = ?::numeric, debt = ?::numeric, last_sequence = ? where id = ?`,
-        [s(this.balance), s(this.debt), this.lastSequence, this.id],
+      await em.execute(
+        `update ledger as l set balance = v.b::numeric, debt = v.d::numeric, last_sequence = v.n::integer
+           from (values ${valuesList(ledgers, '(?, ?, ?, ?)', led)}) as v(id, b, d, n)
+          where l.id = v.id`,
+        led,
       );
     }
-    const dirty = [...this.grants.values()].filter((g) => g.dirty);
-    if (dirty.length > 0) {
-      const vals: unknown[] = [];
-      for (const g of dirty) {
+    const vals: unknown[] = [];
+    let dirty = 0;
+    for (const tx of txs) {
+      for (const g of tx.grants.values()) {
+        if (!g.dirty) continue;
         // an unfunded grant shows its full amount as remaining; a voided unfunded one shows 0
         const remaining = g.fundedAt ? g.remaining : g.voidedAt ? ZERO : g.amount;
         vals.push(
@@ -420,18 +470,21 @@ export class LedgerTx {
           g.voidReason,
           g.paymentStatus,
         );
+        g.dirty = false;
+        dirty++;
       }
-      await this.em.execute(
+    }
+    if (dirty > 0) {
+      await em.execute(
         `update credit_grant as g
             set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
                 voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
                 void_reason = v.void_reason, payment_status = v.payment_status
-           from (values ${valuesList(dirty.length, '(?, ?, ?, ?, ?, ?, ?)', vals)})
+           from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?)', vals)})
                 as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status)
           where g.id = v.id`,
         vals,
       );
-      for (const g of dirty) g.dirty = false;
     }
   }
 }

@@ -188,17 +188,17 @@ export class SettlementService {
     return invoice.id;
   }
 
+  /** The open charges of several ledgers, locked in id order (after their ledgers: the global order). */
   private async lockOpenCharges(
     em: EntityManager,
-    customerId: string,
-    currencyId: string,
+    keys: readonly { customerId: string; currencyId: string }[],
   ): Promise<ChargeRow[]> {
     return em.execute<ChargeRow[]>(
       `select ${CHARGE_COLUMNS} from charge c left join feature f on f.id = c.feature_id
-        where c.customer_id = ? and c.currency_id = ? and c.status = 'OPEN'
+        where (c.customer_id, c.currency_id) in (${keys.map(() => '(?, ?)').join(', ')}) and c.status = 'OPEN'
         order by c.id
         for update of c`,
-      [customerId, currencyId],
+      keys.flatMap((k) => [k.customerId, k.currencyId]),
     );
   }
 
@@ -228,25 +228,28 @@ export class SettlementService {
       const out = await inTransaction(this.em, async (em) => {
         const r: SettleResult = { settledCharges: 0, movementIds: [], customerIds: [] };
         const ended: { subscription_id: string; period_start: Date }[] = [];
-        for (const k of batch) {
-          const tx = await LedgerTx.open(em, k.customer_id, k.currency_id);
-          tx.bookDue(now);
-          const updates: unknown[][] = [];
-          for (const c of await this.lockOpenCharges(em, k.customer_id, k.currency_id)) {
-            const close = c.period_end !== null && new Date(c.period_end) <= now;
-            const s = await this.settleOne(em, tx, c, now, close);
-            if (s.changed) updates.push(s.update);
-            if (s.movement) {
-              r.settledCharges++;
-              r.movementIds.push(s.movement.id);
-            }
-            if (close && c.subscription_id && c.period_start)
-              ended.push({ subscription_id: c.subscription_id, period_start: c.period_start });
+        // one pass of locks for the whole batch: ledgers, their grants, their open charges
+        const keys = batch.map((k) => ({ customerId: k.customer_id, currencyId: k.currency_id }));
+        const txs = await LedgerTx.openMany(em, keys);
+        const txByKey = new Map(txs.map((tx) => [`${tx.customerId}|${tx.currencyId}`, tx]));
+        for (const tx of txs) tx.bookDue(now);
+        const updates: unknown[][] = [];
+        for (const c of await this.lockOpenCharges(em, keys)) {
+          const tx = txByKey.get(`${c.customer_id}|${c.currency_id}`)!;
+          const close = c.period_end !== null && new Date(c.period_end) <= now;
+          const s = await this.settleOne(em, tx, c, now, close);
+          if (s.changed) updates.push(s.update);
+          if (s.movement) {
+            r.settledCharges++;
+            r.movementIds.push(s.movement.id);
           }
-          await tx.flush();
-          await this.writeCharges(em, updates);
-          if (tx.booked.length > 0) r.customerIds.push(k.customer_id);
+          if (close && c.subscription_id && c.period_start)
+            ended.push({ subscription_id: c.subscription_id, period_start: c.period_start });
         }
+        // one round of multi-row writes for the whole batch
+        await LedgerTx.flushAll(em, txs);
+        await this.writeCharges(em, updates);
+        for (const tx of txs) if (tx.booked.length > 0) r.customerIds.push(tx.customerId);
         // usage invoices of periods that ended are issued
         for (const e of ended) {
           await em.execute(
