@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     app.stop().then(
       () => {
         log('info', 'stopped');
-        process.exit(0);
+        process.exit(process.exitCode ?? 0);
       },
       (e: unknown) => {
         log('error', 'shutdown failed', { error: String(e) });
@@ -43,6 +43,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // a crash still stops the embedded database, so no orphaned postgres is left behind
+  process.on('uncaughtException', (e) => {
+    log('error', 'uncaught exception; shutting down', { error: e.stack ?? String(e) });
+    process.exitCode = 1;
+    shutdown('uncaughtException');
+  });
 }
 
 main().catch((e: unknown) => {

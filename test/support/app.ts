@@ -47,6 +47,8 @@ export async function startTestApp(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'error',
+    // automatic settlement is tested on its own; elsewhere it would race the assertions
+    DRAWDOWN_SETTLE_INTERVAL: '3600s',
     ...env,
   });
   const app = await startDrawdown(config, createLog(config.logLevel), { onQuery });
