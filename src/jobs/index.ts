@@ -94,7 +94,8 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     {},
     {
       jobKey: SETTLE_TASK,
-      jobKeyMode: 'preserve_run_at',
+      // replace: the interval this process was started with wins over an older schedule
+      jobKeyMode: 'replace',
       runAt: new Date(Date.now() + deps.settleIntervalMs),
     },
   );
