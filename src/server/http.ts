@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginLandingPageLocalDefault,
@@ -85,6 +86,8 @@ export async function startServer(
     stopOnTerminationSignals: false, // main.ts owns shutdown order
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // no HTTP caching of a ledger API: skip the per-field cache-hint bookkeeping
+      ApolloServerPluginCacheControlDisabled(),
       deps.config.production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({

@@ -72,6 +72,8 @@ export function toEnginePrice(p: StoredPrice): Price {
   };
 }
 
+const currencyCache = new Map<string, CurrencyEntity>();
+
 export class CatalogService {
   constructor(
     private readonly em: EntityManager,
@@ -140,9 +142,27 @@ export class CatalogService {
     return c;
   }
 
+  /**
+   * Currencies never change once created (there is no update), so the process keeps a read-only copy of
+   * each one it has seen: every page of movements, grants or charges needs them.
+   */
   async currenciesByIds(ids: readonly string[]): Promise<Map<string, CurrencyEntity>> {
-    const rows = await this.em.find(CurrencyEntity, { id: { $in: [...ids] } });
-    return new Map(rows.map((r) => [r.id, r]));
+    const out = new Map<string, CurrencyEntity>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = currencyCache.get(id);
+      if (hit) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const rows = await this.em.find(CurrencyEntity, { id: { $in: missing } });
+      for (const r of rows) {
+        const copy = Object.freeze({ ...r }) as CurrencyEntity;
+        currencyCache.set(r.id, copy);
+        out.set(r.id, copy);
+      }
+    }
+    return out;
   }
 
   async currenciesByCodes(codes: readonly string[]): Promise<Map<string, CurrencyEntity>> {

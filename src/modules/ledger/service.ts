@@ -18,16 +18,17 @@ import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { inTransaction } from '../shared/tx';
 import {
-  AllocationEntity,
+  type AllocationEntity,
   GrantEntity,
   LedgerEntity,
-  MovementEntity,
+  type MovementEntity,
   type FundingMethod,
   type GrantStatus,
   type MovementType,
 } from './entities';
 import { LedgerTx, newGrantState, runOnLedger, type GrantState } from './ledger-tx';
 import { balanceAt } from './views';
+import { selectAllocations, selectGrants, selectMovements } from './rows';
 
 export const DUE_TASK = 'ledger_due';
 
@@ -519,7 +520,7 @@ export class LedgerService {
   }
 
   async grantsByIds(ids: readonly string[]): Promise<Map<string, GrantEntity>> {
-    const rows = await this.em.find(GrantEntity, { id: { $in: [...ids] } });
+    const rows = await selectGrants(this.em, ids);
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -590,20 +591,17 @@ export class LedgerService {
 
   async movementById(id: string): Promise<MovementEntity | null> {
     if (!isIdOf(IdPrefix.CreditMovement, id)) return null;
-    return this.em.fork().findOne(MovementEntity, { id });
+    return (await selectMovements(this.em, 'm.id = ?', [id]))[0] ?? null;
   }
 
   async movementsByIds(ids: readonly string[]): Promise<Map<string, MovementEntity>> {
-    const rows = await this.em.find(MovementEntity, { id: { $in: [...ids] } });
+    if (ids.length === 0) return new Map();
+    const rows = await selectMovements(this.em, `m.id in (${ids.map(() => '?').join(',')})`, [...ids]);
     return new Map(rows.map((r) => [r.id, r]));
   }
 
   async allocationsByMovementIds(ids: readonly string[]): Promise<Map<string, AllocationEntity[]>> {
-    const rows = await this.em.find(
-      AllocationEntity,
-      { movementId: { $in: [...ids] } },
-      { orderBy: { movementId: 'asc', position: 'asc' } },
-    );
+    const rows = await selectAllocations(this.em, ids);
     const out = new Map<string, AllocationEntity[]>(ids.map((id) => [id, []]));
     for (const r of rows) out.get(r.movementId)?.push(r);
     return out;
@@ -618,23 +616,32 @@ export class LedgerService {
     const types = filter.types && filter.types.length > 0 ? [...new Set(filter.types)].sort() : null;
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
-    const where: Record<string, unknown> = { customerId };
+    const conds = ['m.customer_id = ?'];
+    const params: unknown[] = [customerId];
     if (filter.currency != null) {
-      const c = await this.em.findOne(CurrencyEntity, { code: filter.currency });
-      if (!c) return { nodes: [], cursors: [], hasNextPage: false, hasPreviousPage: false };
-      const ledger = await this.em.findOne(LedgerEntity, { customerId, currencyId: c.id });
-      if (!ledger) return { nodes: [], cursors: [], hasNextPage: false, hasPreviousPage: false };
-      where.ledgerId = ledger.id;
+      // the ledger of that currency, resolved inside the same statement
+      conds.push(
+        `m.ledger_id = (select l.id from ledger l join currency c on c.id = l.currency_id
+                         where l.customer_id = ? and c.code = ?)`,
+      );
+      params.push(customerId, filter.currency);
     }
-    if (types) where.type = { $in: types };
+    if (types) {
+      conds.push(`m.type in (${types.map(() => '?').join(',')})`);
+      params.push(...types);
+    }
     if (req.bound !== null) {
       if (!/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
-      where.gseq = req.forward ? { $lt: req.bound } : { $gt: req.bound };
+      conds.push(req.forward ? 'm.gseq < ?::bigint' : 'm.gseq > ?::bigint');
+      params.push(req.bound);
     }
-    const rows = await this.em.find(MovementEntity, where, {
-      orderBy: { gseq: req.forward ? 'desc' : 'asc' },
-      limit: req.limit + 1,
-    });
+    params.push(req.limit + 1);
+    const rows = await selectMovements(
+      this.em,
+      conds.join(' and '),
+      params,
+      `order by m.gseq ${req.forward ? 'desc' : 'asc'} limit ?`,
+    );
     return finishPage(rows, req, (m) => String(m.gseq), this.cursors, scope);
   }
 
