@@ -58,6 +58,8 @@ export interface UsableGrantsOptions {
   asOf: Date;
   /** The feature being charged; `null`/absent for a charge with no feature (fees, manual debits). */
   featureKey?: string | null;
+  /** An admin deduction: feature restrictions do not apply, every live grant may be drawn. */
+  anyFeature?: boolean;
 }
 
 /** Whether the grant is live at `asOf`: effectiveAt <= asOf < expiresAt. Ignores remaining and feature. */
@@ -77,7 +79,11 @@ export function paysFeature(grant: GrantSnapshot, featureKey: string | null | un
 export function usableGrants(grants: readonly GrantSnapshot[], opts: UsableGrantsOptions): GrantSnapshot[] {
   return grants
     .filter(
-      (g) => g.available && g.remaining.gt(0) && isLiveAt(g, opts.asOf) && paysFeature(g, opts.featureKey),
+      (g) =>
+        g.available &&
+        g.remaining.gt(0) &&
+        isLiveAt(g, opts.asOf) &&
+        (opts.anyFeature === true || paysFeature(g, opts.featureKey)),
     )
     .sort(compareDrawdown);
 }
@@ -96,6 +102,8 @@ export interface AllocateDebitInput {
   grants: readonly GrantSnapshot[];
   asOf: Date;
   featureKey?: string | null;
+  /** See UsableGrantsOptions.anyFeature. */
+  anyFeature?: boolean;
 }
 
 export interface AllocateDebitResult {
@@ -117,6 +125,7 @@ export function allocateDebit(input: AllocateDebitInput): AllocateDebitResult {
     for (const g of usableGrants(input.grants, {
       asOf: input.asOf,
       featureKey: input.featureKey ?? null,
+      anyFeature: input.anyFeature ?? false,
     })) {
       const take = min(left, g.remaining);
       allocations.push({ grantId: g.id, amount: take });

@@ -123,13 +123,15 @@ export class EventBus {
     this.reconnectTimer = setTimeout(async () => {
       this.reconnectTimer = null;
       try {
-        await this.connectListener();
+        // a listener may already be back from an earlier attempt whose catch-up failed: keep it
+        if (!this.listener) await this.connectListener();
         const since = this.disconnectedAt ?? new Date();
-        this.disconnectedAt = null;
         this.log('info', 'listener reconnected; catching up', { since: since.toISOString() });
         await this.handlers.catchUp(since);
+        // only a completed catch-up forgets when the connection was lost
+        this.disconnectedAt = null;
       } catch (e) {
-        this.log('warn', 'listener reconnect failed', { error: String(e) });
+        this.log('warn', 'listener reconnect or catch-up failed; retrying', { error: String(e) });
         this.scheduleReconnect(Math.min(delayMs * 2, 5000));
       }
     }, delayMs);

@@ -344,15 +344,21 @@ export class FeedHub {
   ): Promise<AsyncQueue<BalanceUpdate>> {
     const currencyId = await this.currencyId(currencyCode);
     const f = this.feed(customerId);
-    const l: BalanceListener = new BalanceListener(this, customerId, currencyId, afterSequence ?? 0, () =>
+    // ledgers that appear after subscribing start from their first movement
+    const l: BalanceListener = new BalanceListener(this, customerId, currencyId, 0, () =>
       this.detach(customerId, l),
     );
     f.listeners.add(l);
-    await f.ready;
-    const ledgers = await this.ledgers(customerId);
-    l.seedPending(await this.balances(customerId));
-    // live only: start at each ledger's current end; with afterSequence: replay what came after it
-    l.start(new Map(ledgers.map((x) => [x.id, afterSequence ?? x.lastSequence])), afterSequence !== null);
+    try {
+      await f.ready;
+      const ledgers = await this.ledgers(customerId);
+      l.seedPending(await this.balances(customerId));
+      // live only: start at each ledger's current end; with afterSequence: replay what came after it
+      l.start(new Map(ledgers.map((x) => [x.id, afterSequence ?? x.lastSequence])), afterSequence !== null);
+    } catch (e) {
+      this.detach(customerId, l);
+      throw e;
+    }
     return l.queue;
   }
 
@@ -360,8 +366,13 @@ export class FeedHub {
     const f = this.feed(customerId);
     const l: AlertListener = new AlertListener(this, customerId, null, 0, () => this.detach(customerId, l));
     f.listeners.add(l);
-    await f.ready;
-    l.start(new Map((await this.ledgers(customerId)).map((x) => [x.id, x.lastSequence])), false);
+    try {
+      await f.ready;
+      l.start(new Map((await this.ledgers(customerId)).map((x) => [x.id, x.lastSequence])), false);
+    } catch (e) {
+      this.detach(customerId, l);
+      throw e;
+    }
     return l.queue;
   }
 

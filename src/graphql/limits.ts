@@ -91,7 +91,8 @@ export function costLimitRule(maxCost: number, maxFields: number): ValidationRul
             let inner = sel.selectionSet ? cost(sel.selectionSet, seen) : 0;
             const pageArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
             if (pageArg && inner > 0) {
-              const size = pageArg.value.kind === Kind.INT ? Number(pageArg.value.value) : 20;
+              // a variable page size is not known at validation: count it at the maximum
+              const size = pageArg.value.kind === Kind.INT ? Number(pageArg.value.value) : 100;
               inner *= Math.max(1, Math.min(size, 100));
             }
             total += 1 + inner;

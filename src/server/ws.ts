@@ -15,6 +15,8 @@ import type { Principal } from '../modules/access';
 import { createContext, type AppDeps } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 type Extra = {
   principal?: Principal;
   expiryTimer?: NodeJS.Timeout;
@@ -51,12 +53,17 @@ export function attachGraphqlWs(
           const extra = ctx.extra as Extra;
           extra.principal = principal;
           if (principal.kind === 'customer') {
-            const ms = principal.expiresAt.getTime() - deps.clock.now().getTime();
-            extra.expiryTimer = setTimeout(
-              () => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'),
-              Math.max(0, ms),
-            );
-            extra.expiryTimer.unref();
+            // setTimeout caps at about 24.8 days: re-arm until the real expiry
+            const arm = () => {
+              const ms = principal.expiresAt.getTime() - deps.clock.now().getTime();
+              extra.expiryTimer = setTimeout(
+                () =>
+                  ms > MAX_TIMER_MS ? arm() : ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'),
+                Math.min(Math.max(0, ms), MAX_TIMER_MS),
+              );
+              extra.expiryTimer.unref();
+            };
+            arm();
           }
           return true;
         } catch (e) {

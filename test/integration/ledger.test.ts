@@ -5,6 +5,7 @@ import {
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
+  CreateFeatureDocument,
   CreditBalancesDocument,
   CreditGrantsDocument,
   CreditTransactionsDocument,
@@ -211,13 +212,32 @@ describe('invoice-funded credits', () => {
         },
       })
     ).createCreditGrant;
+    // voiding a grant voids its unpaid invoice: paying it later is refused
+    const other = (
+      await t.ok(CreateCreditGrantDocument, {
+        input: {
+          customerId,
+          currency,
+          amount: '5',
+          fundingMethod: 'INVOICE',
+          purchase: { currency: 'EUR', perUnitCost: '1' },
+        },
+      })
+    ).createCreditGrant;
+    await t.ok(VoidCreditGrantDocument, { grantId: other.id });
+    const payVoided = await t.gql(UpdateInvoicePaymentStatusDocument, {
+      invoiceId: other.invoice!.id,
+      status: 'SETTLED',
+    });
+    expect(codeOf(payVoided)).toBe('INVALID_STATE');
     const failed = await t.ok(UpdateInvoicePaymentStatusDocument, {
       invoiceId: g.invoice!.id,
       status: 'FAILED',
     });
     expect(failed.updateInvoicePaymentStatus).toMatchObject({ status: 'VOID', paymentStatus: 'FAILED' });
-    const grants = await t.ok(CreditGrantsDocument, { customerId });
-    expect(grants.creditGrants.edges[0]!.node).toMatchObject({
+    const grants = await t.ok(CreditGrantsDocument, { customerId, status: ['VOIDED'] });
+    expect(grants.creditGrants.edges.map((e) => e.node.id)).toEqual([other.id, g.id]);
+    expect(grants.creditGrants.edges[1]!.node).toMatchObject({
       status: 'VOIDED',
       remaining: '0.00',
       paymentStatus: 'FAILED',
@@ -636,6 +656,37 @@ describe('append-only', () => {
     } finally {
       await db.end();
     }
+    await checkLedgerInvariants([customerId]);
+  });
+});
+
+describe('feature-restricted grants', () => {
+  it('are drawn by an admin deduction like any other grant', async () => {
+    const { currency, customerId } = await customerWith();
+    const feature = uniq('emails');
+    await t.ok(CreateFeatureDocument, {
+      input: { key: feature, name: 'Emails', eventType: feature, aggregation: 'COUNT' },
+    });
+    const g = (
+      await t.ok(CreateCreditGrantDocument, {
+        input: { customerId, currency, amount: '100', fundingMethod: 'PROMOTIONAL', featureKeys: [feature] },
+      })
+    ).createCreditGrant;
+    expect(g.featureKeys).toEqual([feature]);
+    const m = (
+      await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-10', reason: 'manual' } })
+    ).adjustCredits;
+    expect(m.allocations).toEqual([{ amount: '-10.00', grant: { id: g.id } }]);
+    const unknown = await t.gql(CreateCreditGrantDocument, {
+      input: {
+        customerId,
+        currency,
+        amount: '1',
+        fundingMethod: 'PROMOTIONAL',
+        featureKeys: ['no-such-feature'],
+      },
+    });
+    expect(codeOf(unknown)).toBe('BAD_USER_INPUT');
     await checkLedgerInvariants([customerId]);
   });
 });

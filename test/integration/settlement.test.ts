@@ -16,6 +16,7 @@ import {
   SettleChargesDocument,
   UsageInvoicesDocument,
   VoidCreditGrantDocument,
+  UpdateInvoicePaymentStatusDocument,
   type PriceInput,
   type SettlementMode,
   type UsageEventInput,
@@ -255,6 +256,12 @@ describe('CREDIT_THEN_INVOICE', () => {
     );
     expect(inv).toHaveLength(1);
     expect(inv[0]).toMatchObject({ kind: 'USAGE', status: 'DRAFT', currency: 'USD', total: '0.08' });
+    // a draft is still growing: it takes no payment
+    const paid = await t.gql(UpdateInvoicePaymentStatusDocument, {
+      invoiceId: inv[0]!.id,
+      status: 'SETTLED',
+    });
+    expect(codeOf(paid)).toBe('INVALID_STATE');
     expect(inv[0]!.lines).toEqual([
       { description: expect.any(String), quantity: '2', unitPrice: '0.04', amount: '0.08' },
     ]);
@@ -464,7 +471,8 @@ describe('period end', () => {
     });
     await grant(s, '1');
     const ts = new Date().toISOString();
-    await t.ok(IngestUsageDocument, { events: events(s, 2).map((e) => ({ ...e, timestamp: ts })) });
+    const first = events(s, 2);
+    await t.ok(IngestUsageDocument, { events: first.map((e) => ({ ...e, timestamp: ts })) });
     await new Promise((r) => setTimeout(r, activeFrom.getTime() + 60_000 - Date.now() + 50));
     await t.ok(SettleChargesDocument, { customerId: s.customerId });
     const [c] = await charges(s);
@@ -475,6 +483,9 @@ describe('period end', () => {
       events: [{ id: uniq('late'), subject: s.subject, type: s.eventType, timestamp: ts }],
     });
     expect(late.ingestUsage.rejected.map((r) => r.code)).toEqual(['PERIOD_CLOSED']);
+    // an event accepted before the period closed is still a duplicate when it is sent again
+    const again = await t.ok(IngestUsageDocument, { events: [{ ...first[0]!, timestamp: ts }] });
+    expect(again.ingestUsage).toEqual({ accepted: 0, duplicates: 1, rejected: [] });
     await checkLedgerInvariants([s.customerId]);
   });
 });

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseIsoDuration } from '../../core/duration';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
@@ -325,7 +326,7 @@ export class CatalogService {
   private async transition(id: string, to: PlanStatus, allowedFrom: PlanStatus[]): Promise<PlanEntity> {
     return this.em.transactional(async (em) => {
       const plan = isIdOf(IdPrefix.Plan, id)
-        ? await em.findOne(PlanEntity, { id }, { lockMode: 4 /* PESSIMISTIC_WRITE */ })
+        ? await em.findOne(PlanEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
         : null;
       if (!plan) throw DomainError.notFound('Plan', id);
       if (plan.status === to) return plan;

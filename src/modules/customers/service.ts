@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
@@ -120,7 +121,7 @@ export class CustomersService {
     try {
       return await this.em.transactional(async (em) => {
         const customer = isIdOf(IdPrefix.Customer, id)
-          ? await em.findOne(CustomerEntity, { id }, { lockMode: 4 })
+          ? await em.findOne(CustomerEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
           : null;
         if (!customer) throw DomainError.notFound('Customer', id);
         if (input.name != null) customer.name = input.name.trim();

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
@@ -65,19 +66,36 @@ export class InvoicesService {
   /** Locks and returns the invoice for a payment update in the caller's transaction. */
   async lockForUpdate(em: EntityManager, id: string): Promise<InvoiceEntity> {
     const invoice = isIdOf(IdPrefix.Invoice, id)
-      ? await em.findOne(InvoiceEntity, { id }, { lockMode: 4 })
+      ? await em.findOne(InvoiceEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
       : null;
     if (!invoice) throw DomainError.notFound('Invoice', id);
     return invoice;
   }
 
-  /** Applies a payment status: SETTLED marks it PAID, FAILED marks it VOID. */
+  /**
+   * Applies a payment status: SETTLED marks it PAID, FAILED marks it VOID. Only an ISSUED invoice takes
+   * payment (a DRAFT usage invoice is still growing; a VOID one is gone); repeating the current status is a
+   * no-op.
+   */
   applyPayment(invoice: InvoiceEntity, to: PaymentStatus): boolean {
+    if (invoice.paymentStatus === to) return false;
+    if (invoice.status !== 'ISSUED') {
+      throw new DomainError(
+        ErrorCode.INVALID_STATE,
+        `Invoice ${invoice.number} is ${invoice.status}; only an issued invoice takes payment updates`,
+      );
+    }
     if (!checkPaymentTransition(invoice.paymentStatus, to, `Invoice ${invoice.number}`)) return false;
     invoice.paymentStatus = to;
     if (to === 'SETTLED') invoice.status = 'PAID';
     if (to === 'FAILED') invoice.status = 'VOID';
     return true;
+  }
+
+  /** Voids an unpaid issued invoice (its grant was voided): it can no longer be paid. */
+  async voidUnpaid(em: EntityManager, id: string): Promise<void> {
+    const invoice = await this.lockForUpdate(em, id);
+    if (invoice.status === 'ISSUED' && invoice.paymentStatus !== 'SETTLED') invoice.status = 'VOID';
   }
 
   async byId(id: string): Promise<InvoiceEntity | null> {

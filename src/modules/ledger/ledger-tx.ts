@@ -81,11 +81,23 @@ interface GrantRow {
 }
 
 /** Whether the grant may become available at `asOf` (invoice-funded grants wait for SETTLED payment). */
-function fundable(g: GrantState, asOf: Date): boolean {
+/**
+ * Whether the grant may become available at `asOf` (invoice-funded grants wait for SETTLED payment). Credit
+ * whose expiry has passed before it could be booked is never funded: it cannot repay debt or be drawn, and
+ * reads (views.ts) never counted it.
+ */
+export function fundable(
+  g: Pick<
+    GrantState,
+    'fundedAt' | 'voidedAt' | 'effectiveAt' | 'expiresAt' | 'fundingMethod' | 'paymentStatus'
+  >,
+  asOf: Date,
+): boolean {
   return (
     g.fundedAt === null &&
     g.voidedAt === null &&
     g.effectiveAt <= asOf &&
+    (g.expiresAt === null || g.expiresAt > asOf) &&
     (g.fundingMethod !== 'INVOICE' || g.paymentStatus === 'SETTLED')
   );
 }
@@ -328,10 +340,16 @@ export class LedgerTx {
     const events: Event[] = [];
     for (const g of this.grants.values()) {
       if (g.voidedAt || g.expiredAt) continue;
-      const fundNow = fundable(g, asOf);
-      if (fundNow) events.push({ at: g.effectiveAt, kind: 0, g });
-      if ((g.fundedAt || fundNow) && g.expiresAt && g.expiresAt <= asOf)
-        events.push({ at: g.expiresAt, kind: 1, g });
+      if (fundable(g, asOf)) events.push({ at: g.effectiveAt, kind: 0, g });
+      if (g.expiresAt && g.expiresAt <= asOf) {
+        if (g.fundedAt) {
+          events.push({ at: g.expiresAt, kind: 1, g });
+        } else {
+          // never available: it expires without ever touching the ledger
+          g.expiredAt = g.expiresAt;
+          g.dirty = true;
+        }
+      }
     }
     events.sort((a, b) => a.at.getTime() - b.at.getTime() || a.kind - b.kind || (a.g.id < b.g.id ? -1 : 1));
     const out: BookedMovement[] = [];
@@ -359,7 +377,12 @@ export class LedgerTx {
 
   /** An admin deduction: draws in draw-down order from any usable grant; never below what is available. */
   deduct(amount: Dec, at: Date, description: string): BookedMovement {
-    const { allocations, uncovered } = allocateDebit({ amount, grants: this.snapshots(), asOf: at });
+    const { allocations, uncovered } = allocateDebit({
+      amount,
+      grants: this.snapshots(),
+      asOf: at,
+      anyFeature: true,
+    });
     if (uncovered.gt(0)) {
       const available = amount.minus(uncovered);
       throw new DomainError(

@@ -26,7 +26,7 @@ import {
   type GrantStatus,
   type MovementType,
 } from './entities';
-import { LedgerTx, newGrantState, runOnLedger, type GrantState } from './ledger-tx';
+import { LedgerTx, fundable, newGrantState, runOnLedger, type GrantState } from './ledger-tx';
 import { balanceAt } from './views';
 import { selectAllocations, selectGrants, selectMovements } from './rows';
 
@@ -296,7 +296,7 @@ export class LedgerService {
   async voidGrant(grantId: string, reason: string | null): Promise<GrantEntity> {
     if (reason != null && reason.length > 500)
       throw DomainError.badInput('reason must be at most 500 characters');
-    await this.onGrantLedger(grantId, async (tx, _em, g) => {
+    await this.onGrantLedger(grantId, async (tx, em, g) => {
       if (g.voidedAt) return; // voiding a voided grant succeeds unchanged
       const state = tx.grants.get(g.id);
       if (!state || state.expiredAt)
@@ -311,6 +311,8 @@ export class LedgerService {
         );
       }
       tx.void(state, this.clock.now(), reason);
+      // an unpaid credit-purchase invoice goes with its grant: it can no longer be paid for nothing
+      if (g.invoiceId) await this.invoices.voidUnpaid(em, g.invoiceId);
     });
     return this.requireGrant(grantId);
   }
@@ -355,7 +357,7 @@ export class LedgerService {
       if (state) {
         state.paymentStatus = status;
         state.dirty = true;
-        if (status === 'SETTLED' && state.fundedAt === null && state.effectiveAt <= now) tx.fund(state, now);
+        if (status === 'SETTLED' && fundable(state, now)) tx.fund(state, now);
         if (status === 'FAILED') tx.void(state, now, 'invoice payment failed');
       } else {
         await em.execute(`update credit_grant set payment_status = ? where id = ?`, [status, grant.id]);
@@ -434,7 +436,7 @@ export class LedgerService {
     const rows = await this.em.fork().execute<{ ledger_id: string }[]>(
       `select distinct ledger_id from (
          (select ledger_id from credit_grant
-           where funded_at is null and voided_at is null and effective_at <= now()
+           where funded_at is null and voided_at is null and expired_at is null and effective_at <= now()
              and (funding_method <> 'INVOICE' or payment_status = 'SETTLED') limit ?)
          union all
          (select ledger_id from credit_grant

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../core/clock';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
@@ -134,8 +135,18 @@ export class SettlementService {
     const rate = new Dec(c.fiat_value ?? '1');
     const scale = fiatScale(fiat);
     let invoice: InvoiceEntity | null = null;
-    if (c.invoice_id)
-      invoice = await em.findOne(InvoiceEntity, { id: c.invoice_id }, { lockMode: 4, refresh: true });
+    if (c.invoice_id) {
+      invoice = await em.findOne(
+        InvoiceEntity,
+        { id: c.invoice_id },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      // a charge's lines grow only on its period's draft; payments are refused on drafts, and the draft is
+      // issued only when the period ends, which also closes the charge
+      if (invoice && invoice.status !== 'DRAFT') {
+        throw new Error(`charge ${c.id} would add to ${invoice.status} invoice ${invoice.number}`);
+      }
+    }
     if (!invoice && c.kind === 'USAGE') {
       invoice = await em.findOne(
         InvoiceEntity,
@@ -146,7 +157,7 @@ export class SettlementService {
           kind: 'USAGE',
           status: 'DRAFT',
         },
-        { lockMode: 4, refresh: true },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
       );
     }
     if (!invoice) {
@@ -217,9 +228,11 @@ export class SettlementService {
   async settle(customerId?: string | null): Promise<SettleResult> {
     const now = this.clock.now();
     const keys = await this.em.fork().execute<{ customer_id: string; currency_id: string }[]>(
-      `select distinct customer_id, currency_id from charge
-        where status = 'OPEN' and (amount <> booked or period_end <= ?::timestamptz) ${customerId ? 'and customer_id = ?' : ''}
-        order by customer_id, currency_id`,
+      // a sub-cent remainder that rounds to what is booked has nothing to book: skip it until its period ends
+      `select distinct c.customer_id, c.currency_id from charge c join currency cur on cur.id = c.currency_id
+        where c.status = 'OPEN' and (round(c.amount, cur.scale) <> c.booked or c.period_end <= ?::timestamptz)
+              ${customerId ? 'and c.customer_id = ?' : ''}
+        order by c.customer_id, c.currency_id`,
       customerId ? [now.toISOString(), customerId] : [now.toISOString()],
     );
     const result: SettleResult = { settledCharges: 0, movementIds: [], customerIds: [] };

@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../core/clock';
 import { parseIsoDuration, periodContaining } from '../../core/duration';
@@ -53,7 +54,7 @@ export class SubscriptionsService {
     return this.em.transactional(async (em) => {
       // the customer row lock serializes subscription changes of one customer
       const customer = isIdOf(IdPrefix.Customer, input.customerId)
-        ? await em.findOne(CustomerEntity, { id: input.customerId }, { lockMode: 4 })
+        ? await em.findOne(CustomerEntity, { id: input.customerId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
         : null;
       if (!customer) throw DomainError.notFound('Customer', input.customerId);
       const plan = isIdOf(IdPrefix.Plan, input.planId)
@@ -99,7 +100,7 @@ export class SubscriptionsService {
   async cancel(id: string, at?: Date | null): Promise<SubscriptionEntity> {
     return this.em.transactional(async (em) => {
       const sub = isIdOf(IdPrefix.Subscription, id)
-        ? await em.findOne(SubscriptionEntity, { id }, { lockMode: 4 })
+        ? await em.findOne(SubscriptionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
         : null;
       if (!sub) throw DomainError.notFound('Subscription', id);
       if (sub.canceledAt !== null) {

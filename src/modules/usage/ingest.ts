@@ -140,14 +140,29 @@ export async function ingestUsage(
     let dupTx = duplicates;
     const rejectTx = (e: UsageEventInput, code: string, message: string) =>
       rejectedTx.push({ id: e.id, code, message });
+    // an id seen before is answered from what was stored, whatever has changed since (closed period,
+    // canceled subscription): same content → duplicate, other content → conflict (SPEC §8)
+    const prior = await em.execute<{ id: string; content_hash: string }[]>(
+      `select id, content_hash from usage_event where id in (${candidates.map(() => '?').join(',')})`,
+      candidates.map((c) => c.e.id),
+    );
+    const priorHash = new Map(prior.map((p) => [p.id, p.content_hash]));
+    const fresh = candidates.filter((c) => {
+      const h = priorHash.get(c.e.id);
+      if (h === undefined) return true;
+      if (h === c.hash) dupTx++;
+      else rejectTx(c.e, 'IDEMPOTENCY_CONFLICT', `event ${c.e.id} was already sent with different content`);
+      return false;
+    });
+    if (fresh.length === 0) return { accepted: 0, duplicates: dupTx, rejected: rejectedTx, customerIds: [] };
     // subjects → customers → subscriptions → rate cards, in four set-wise queries
-    const subjects = [...new Set(candidates.map((c) => c.e.subject))];
+    const subjects = [...new Set(fresh.map((c) => c.e.subject))];
     const subjectRows = await em.execute<{ subject_key: string; customer_id: string }[]>(
       `select subject_key, customer_id from customer_subject where subject_key in (${subjects.map(() => '?').join(',')})`,
       subjects,
     );
     const customerOf = new Map(subjectRows.map((r) => [r.subject_key, r.customer_id]));
-    const types = [...new Set(candidates.map((c) => c.e.type))];
+    const types = [...new Set(fresh.map((c) => c.e.type))];
     const knownTypes = new Set(
       (
         await em.execute<{ event_type: string }[]>(
@@ -195,7 +210,7 @@ export async function ingestUsage(
 
     // rate: one subscription per event (the earliest-started one active at its time that prices its type)
     const rated: Rated[] = [];
-    for (const c of candidates) {
+    for (const c of fresh) {
       const customerId = customerOf.get(c.e.subject);
       if (!customerId) {
         rejectTx(c.e, 'UNKNOWN_SUBJECT', `no customer has subject ${c.e.subject}`);
