@@ -452,25 +452,37 @@ export class LedgerTx {
       ledgers++;
       noteChange(em, 'movements', [tx.customerId]);
     }
+    // one round trip for all of it: data-modifying CTEs run as one statement (foreign keys are checked at
+    // its end), so the ledger lock is held for as short a time as the writes allow
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const part = (name: string, sql: string, p: unknown[]) => {
+      parts.push(`${name} as (${sql})`);
+      params.push(...p);
+    };
     if (movements > 0) {
-      await em.execute(
+      part(
+        'm',
         `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
                                booked_at, grant_id, charge_id, corrects_id, description, details)
          values ${valuesList(movements, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)', mv)}`,
         mv,
       );
       if (allocations > 0) {
-        await em.execute(
+        part(
+          'a',
           `insert into allocation (movement_id, position, grant_id, amount)
-           values ${valuesList(allocations, '(?, ?, ?, ?::numeric)', al)}`,
+           values ${valuesList(allocations, '(?, ?::smallint, ?, ?::numeric)', al)}`,
           al,
         );
       }
-      await em.execute(
-        `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(movements, '(?, ?, ?)', ob)}`,
+      part(
+        'o',
+        `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(movements, '(?, ?, ?::integer)', ob)}`,
         ob,
       );
-      await em.execute(
+      part(
+        'l',
         `update ledger as l set balance = v.b::numeric, debt = v.d::numeric, last_sequence = v.n::integer
            from (values ${valuesList(ledgers, '(?, ?, ?, ?)', led)}) as v(id, b, d, n)
           where l.id = v.id`,
@@ -498,7 +510,8 @@ export class LedgerTx {
       }
     }
     if (dirty > 0) {
-      await em.execute(
+      part(
+        'g',
         `update credit_grant as g
             set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
                 voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
@@ -509,6 +522,7 @@ export class LedgerTx {
         vals,
       );
     }
+    if (parts.length > 0) await em.execute(`with ${parts.join(',\n')} select 1`, params);
   }
 }
 

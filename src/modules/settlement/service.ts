@@ -307,31 +307,62 @@ export class SettlementService {
       now,
       { scope, key: input.idempotencyKey, input: { ...input, idempotencyKey: undefined } },
       async (tx, em) => {
-        const id = newId(IdPrefix.Charge);
+        // settle in memory first, then write the charge once with its final figures (fewer round trips
+        // while the ledger lock is held); the movement that references it is written after, at flush
+        const row: ChargeRow = {
+          id: newId(IdPrefix.Charge),
+          customer_id: customer.id,
+          currency_id: currency!.id,
+          kind: 'ONE_OFF',
+          subscription_id: null,
+          feature_key: null,
+          description,
+          status: 'OPEN',
+          settlement_mode: input.settlementMode,
+          fiat_code: currency!.fiatCode ?? currency!.code,
+          fiat_value: currency!.fiatValue ?? '1',
+          amount: amount!.toFixed(),
+          booked: '0',
+          credited_amount: '0',
+          invoiced_amount: '0',
+          period_start: null,
+          period_end: null,
+          invoice_id: null,
+          feature_name: null,
+        };
+        const s = await this.settleOne(em, tx, row, now, true);
+        const [, booked, credited, invoiced, status, invoiceId] = s.update as [
+          string,
+          string,
+          string,
+          string,
+          string,
+          string | null,
+        ];
         await em.execute(
           `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
-                             amount, created_at, updated_at)
-         values (?, ?, ?, 'ONE_OFF', ?, 'OPEN', ?, ?, ?::numeric, ?::numeric, ?::timestamptz, ?::timestamptz)`,
+                               amount, booked, credited_amount, invoiced_amount, invoice_id, created_at, updated_at)
+           values (?, ?, ?, 'ONE_OFF', ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?,
+                   ?::timestamptz, ?::timestamptz)`,
           [
-            id,
-            customer.id,
-            currency!.id,
+            row.id,
+            row.customer_id,
+            row.currency_id,
             description,
-            input.settlementMode,
-            currency!.fiatCode ?? currency!.code,
-            currency!.fiatValue ?? '1',
-            amount!.toFixed(),
+            status,
+            row.settlement_mode,
+            row.fiat_code,
+            row.fiat_value,
+            row.amount,
+            booked,
+            credited,
+            invoiced,
+            invoiceId,
             now.toISOString(),
             now.toISOString(),
           ],
         );
-        const [row] = await em.execute<ChargeRow[]>(
-          `select ${CHARGE_COLUMNS} from charge c left join feature f on f.id = c.feature_id where c.id = ? for update of c`,
-          [id],
-        );
-        const s = await this.settleOne(em, tx, row!, now, true);
-        await this.writeCharges(em, [s.update]);
-        return id;
+        return row.id;
       },
     );
     return (await this.em.fork().findOne(ChargeEntity, { id: chargeId }))!;
