@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateCurrencyDocument,
@@ -224,5 +225,23 @@ describe('health', () => {
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
+  });
+});
+
+describe('WebSocket message size', () => {
+  it('closes a socket that sends a message over the limit (1009)', async () => {
+    const socket = new WebSocket(t.wsUrl, 'graphql-transport-ws');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code: number) => resolve(code)));
+    socket.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { authorization: 'Bearer x', pad: 'x'.repeat(300_000) },
+      }),
+    );
+    expect(await closed).toBe(1009);
   });
 });
