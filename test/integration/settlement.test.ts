@@ -314,7 +314,8 @@ describe('pricing', () => {
 });
 
 describe('corrections', () => {
-  it('restores part, then the rest, in reverse take order; never more than consumed', async () => {
+  /** A grant a (2, drawn first) and b (5, priority 20), then `units` of usage at 1.00 settled. */
+  async function consumedFromTwoGrants(units: number) {
     const s = await setup({ price: { model: 'UNIT', unitAmount: '1' } });
     const a = await grant(s, '2');
     const b = (
@@ -328,9 +329,14 @@ describe('corrections', () => {
         },
       })
     ).createCreditGrant;
-    await t.ok(IngestUsageDocument, { events: events(s, 4) });
+    await t.ok(IngestUsageDocument, { events: events(s, units) });
     const consumed = (await t.ok(SettleChargesDocument, { customerId: s.customerId })).settleCharges
       .movements[0]!;
+    return { s, a, b, consumed };
+  }
+
+  it('restores part, then the rest, in reverse take order; never more than consumed', async () => {
+    const { s, a, b, consumed } = await consumedFromTwoGrants(4);
     expect(consumed.allocations).toEqual([
       { amount: '-2.00', grant: { id: a.id } },
       { amount: '-2.00', grant: { id: b.id } },
@@ -373,22 +379,7 @@ describe('corrections', () => {
   });
 
   it('does not restore portions whose grant was voided, and says so', async () => {
-    const s = await setup({ price: { model: 'UNIT', unitAmount: '1' } });
-    const a = await grant(s, '2');
-    const b = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: {
-          customerId: s.customerId,
-          currency: s.currency,
-          amount: '5',
-          fundingMethod: 'PROMOTIONAL',
-          priority: 20,
-        },
-      })
-    ).createCreditGrant;
-    await t.ok(IngestUsageDocument, { events: events(s, 3) });
-    const consumed = (await t.ok(SettleChargesDocument, { customerId: s.customerId })).settleCharges
-      .movements[0]!;
+    const { s, a, b, consumed } = await consumedFromTwoGrants(3);
     await t.ok(VoidCreditGrantDocument, { grantId: b.id, reason: 'chargeback' });
     const c = (
       await t.ok(CorrectMovementDocument, {
