@@ -199,25 +199,30 @@ abstract class CursorListener<T> implements Listener {
   }
 }
 
+const sharedUpdates = new WeakMap<MovementEntity, BalanceUpdate>();
+
 class BalanceListener extends CursorListener<BalanceUpdate> {
   private readonly lastSettled = new Map<string, string>();
 
   protected deliver(row: MovementEntity, balances: Map<string, BalanceView>): void {
-    const b = balances.get(row.currencyId)!;
-    const balance: BalanceView = {
-      ...b,
-      settled: formatDecimal(new Dec(row.balanceAfter), b.currency.scale),
-    };
-    this.lastPending.set(row.currencyId, b.pending);
-    this.lastSettled.set(row.currencyId, balance.settled);
-    this.queue.push({
-      customerId: this.customerId,
-      ledgerId: row.ledgerId,
-      currency: b.currency,
-      sequence: row.sequence,
-      balance,
-      movement: row,
-    });
+    // one update object per movement row the feed read: every dashboard of the customer gets the same
+    // object, so graphql-ws executes each distinct subscription once for all of them (server/ws.ts)
+    let update = sharedUpdates.get(row);
+    if (!update) {
+      const b = balances.get(row.currencyId)!;
+      update = {
+        customerId: this.customerId,
+        ledgerId: row.ledgerId,
+        currency: b.currency,
+        sequence: row.sequence,
+        balance: { ...b, settled: formatDecimal(new Dec(row.balanceAfter), b.currency.scale) },
+        movement: row,
+      };
+      sharedUpdates.set(row, update);
+    }
+    this.lastPending.set(row.currencyId, update.balance.pending);
+    this.lastSettled.set(row.currencyId, update.balance.settled);
+    this.queue.push(update);
   }
 
   override pending(

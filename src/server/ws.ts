@@ -1,8 +1,13 @@
 import {
   GraphQLError,
+  createSourceEventStream,
+  execute,
   parse,
+  print,
   specifiedRules,
   validate,
+  type ExecutionArgs,
+  type ExecutionResult,
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
@@ -21,6 +26,33 @@ type Extra = {
   principal?: Principal;
   expiryTimer?: NodeJS.Timeout;
 } & Record<PropertyKey, unknown>;
+
+/** Execution results per source event, per (document, variables): see sharedSubscribe. */
+const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+/**
+ * graphql's `subscribe`, except that an event object delivered to many subscriptions of the same document
+ * and variables (one customer's feed hands the same update to all its dashboards) is executed once, and
+ * every one of those subscriptions gets that result.
+ */
+async function sharedSubscribe(args: ExecutionArgs) {
+  const stream = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
+  const key = print(args.document) + '\u0000' + JSON.stringify(args.variableValues ?? {});
+  const run = (event: unknown): Promise<ExecutionResult> => {
+    const exec = () => Promise.resolve(execute({ ...args, rootValue: event }));
+    if (typeof event !== 'object' || event === null) return exec();
+    let byKey = executions.get(event);
+    if (!byKey) executions.set(event, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) byKey.set(key, (result = exec()));
+    return result;
+  };
+  async function* results() {
+    for await (const event of stream as AsyncIterable<unknown>) yield await run(event);
+  }
+  return results();
+}
 
 /**
  * graphql-ws on the shared `/graphql` path. Auth happens once in `connection_init`; each operation is
@@ -45,6 +77,7 @@ export function attachGraphqlWs(
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      subscribe: sharedSubscribe,
       connectionInitWaitTimeout: 10_000,
       onConnect: (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
