@@ -55,14 +55,21 @@ export default tseslint.config(
         message: 'modules/ imports no GraphQL.',
       },
       {
-        group: ['../*/!(index)', '../*/!(index)/**'],
+        group: ['../*/*', '!../shared/*', '!../../**'],
         message: 'Import another module through its index.ts.',
       },
     ],
   ),
   layer(
     ['src/graphql/**'],
-    [{ group: ['../server/*', '../../server/*'], message: 'graphql/ sits below server/.' }],
+    [
+      { group: ['../server/*', '../../server/*'], message: 'graphql/ sits below server/.' },
+      { group: ['**/modules/*/*', '!**/modules/*/index'], message: 'Import a module through its index.ts.' },
+    ],
+  ),
+  layer(
+    ['src/events/**', 'src/jobs/**', 'src/server/**', 'src/*.ts'],
+    [{ group: ['**/modules/*/*', '!**/modules/*/index'], message: 'Import a module through its index.ts.' }],
   ),
   { files: ['test/**', 'bench/**'], rules: { 'no-console': 'off' } },
 );

@@ -11,7 +11,7 @@ import type { AppDeps } from './graphql/context';
 import { AccessService } from './modules/access';
 import { allEntities } from './modules';
 import { loadOrCreateSecret } from './modules/settings';
-import { CursorCodec } from './modules/shared/cursor';
+import { CursorCodec } from './modules/shared';
 import { startServer } from './server/http';
 import { migrateJobs, startJobs } from './jobs';
 import { EventBus } from './events/bus';

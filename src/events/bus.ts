@@ -1,6 +1,6 @@
 import { Client, Pool } from 'pg';
 import type { Log } from '../core/log';
-import { addCommitListener, type CommittedChanges } from '../modules/shared/tx';
+import { addCommitListener, type CommittedChanges } from '../modules/shared';
 
 export const CHANNEL = 'drawdown_changes';
 export const LISTENER_APP_NAME = 'drawdown-listener';

@@ -7,7 +7,7 @@ import type { CurrencyEntity } from '../modules/catalog';
 import { CurrencyEntity as CurrencyRow } from '../modules/catalog';
 import { InvoicesService } from '../modules/invoices';
 import { LedgerEntity, LedgerService, MovementEntity, type BalanceView } from '../modules/ledger';
-import type { CursorCodec } from '../modules/shared/cursor';
+import type { CursorCodec } from '../modules/shared';
 import { AsyncQueue } from './queue';
 import type { WakeKind } from './bus';
 

@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import { type AccessService, type Principal } from '../modules/access';
 import { CatalogService, type CurrencyEntity } from '../modules/catalog';
 import { CustomersService } from '../modules/customers';
-import type { CursorCodec } from '../modules/shared/cursor';
+import type { CursorCodec } from '../modules/shared';
 import { SubscriptionsService } from '../modules/subscriptions';
 import { InvoicesService } from '../modules/invoices';
 import { LedgerService } from '../modules/ledger';

@@ -5,7 +5,7 @@ import type { Log } from '../core/log';
 import { InvoicesService } from '../modules/invoices';
 import { DUE_TASK, LedgerService } from '../modules/ledger';
 import { SettlementService } from '../modules/settlement';
-import type { CursorCodec } from '../modules/shared/cursor';
+import type { CursorCodec } from '../modules/shared';
 
 export const SWEEP_TASK = 'ledger_sweep';
 export const SETTLE_TASK = 'settle_tick';

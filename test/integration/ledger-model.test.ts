@@ -8,7 +8,7 @@ import { CatalogService } from '../../src/modules/catalog';
 import { CustomersService } from '../../src/modules/customers';
 import { InvoicesService } from '../../src/modules/invoices';
 import { LedgerService, grantStatusAt } from '../../src/modules/ledger';
-import { CursorCodec } from '../../src/modules/shared/cursor';
+import { CursorCodec } from '../../src/modules/shared';
 import { uniq, uniqCode } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
 

@@ -15,7 +15,7 @@ import {
 } from 'type-graphql';
 import { assertCanRead } from '../../modules/access';
 import type { GrantEntity, MovementEntity } from '../../modules/ledger';
-import type { Page } from '../../modules/shared/page';
+import type { Page } from '../../modules/shared';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
 import { CustomerType, toCustomer } from '../types/customers';

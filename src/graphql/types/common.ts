@@ -1,5 +1,5 @@
 import { Field, ID, InterfaceType, ObjectType, registerEnumType, type ClassType } from 'type-graphql';
-import type { Page } from '../../modules/shared/page';
+import type { Page } from '../../modules/shared';
 
 export enum SettlementMode {
   CREDIT_ONLY = 'CREDIT_ONLY',
