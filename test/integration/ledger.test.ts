@@ -690,3 +690,45 @@ describe('feature-restricted grants', () => {
     await checkLedgerInvariants([customerId]);
   });
 });
+
+describe('lock granularity', () => {
+  it("a writer holding one customer's ledger never makes another customer wait", async () => {
+    const a = await customerWith();
+    const b = await customerWith();
+    await t.ok(CreateCreditGrantDocument, {
+      input: { customerId: a.customerId, currency: a.currency, amount: '5', fundingMethod: 'PROMOTIONAL' },
+    });
+    await t.ok(CreateCreditGrantDocument, {
+      input: { customerId: b.customerId, currency: b.currency, amount: '5', fundingMethod: 'PROMOTIONAL' },
+    });
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      await db.query('begin');
+      await db.query('select 1 from ledger where customer_id = $1 for update', [a.customerId]);
+      let aDone = false;
+      const aWrite = t
+        .ok(AdjustCreditsDocument, {
+          input: { customerId: a.customerId, currency: a.currency, amount: '-1', reason: 'a' },
+        })
+        .then(() => {
+          aDone = true;
+        });
+      // B is served while A's ledger is held
+      const bMove = (
+        await t.ok(AdjustCreditsDocument, {
+          input: { customerId: b.customerId, currency: b.currency, amount: '-1', reason: 'b' },
+        })
+      ).adjustCredits;
+      expect(bMove.balanceAfter).toBe('4.00');
+      expect(aDone).toBe(false);
+      await db.query('commit');
+      await aWrite;
+      expect(aDone).toBe(true);
+    } finally {
+      await db.end();
+    }
+    expect(await balance(a.customerId, a.currency)).toMatchObject({ settled: '4.00' });
+    await checkLedgerInvariants([a.customerId, b.customerId]);
+  });
+});

@@ -512,3 +512,26 @@ describe('concurrency', () => {
     await checkLedgerInvariants([s.customerId]);
   });
 });
+
+describe('concurrent settlement runs', () => {
+  it('never book the same amount twice', async () => {
+    const s = await setup({ price: { model: 'UNIT', unitAmount: '0.25' } });
+    await grant(s, '50');
+    await t.ok(IngestUsageDocument, { events: events(s, 40) });
+    // four runs at once, two for this customer and two for everyone
+    const runs = await Promise.all([
+      t.ok(SettleChargesDocument, { customerId: s.customerId }),
+      t.ok(SettleChargesDocument, {}),
+      t.ok(SettleChargesDocument, { customerId: s.customerId }),
+      t.ok(SettleChargesDocument, {}),
+    ]);
+    const mine = runs
+      .flatMap((r) => r.settleCharges.movements)
+      .filter((m) => m.charge && m.currency.code === s.currency);
+    expect(mine).toHaveLength(1);
+    const consumed = (await history(s)).filter((m) => m.type === 'CONSUMED');
+    expect(consumed.map((m) => m.amount)).toEqual(['-10.00']);
+    expect(await balance(s)).toMatchObject({ settled: '40.00', pending: '40.00' });
+    await checkLedgerInvariants([s.customerId]);
+  });
+});
