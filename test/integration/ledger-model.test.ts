@@ -216,3 +216,45 @@ describe('ledger model', () => {
     expect(runs).toBe(25);
   });
 });
+
+describe('outbox retention', () => {
+  it('prunes outbox rows older than the retention and keeps the movements', async () => {
+    const catalog = new CatalogService(orm.em.fork(), cursors);
+    const currency = uniqCode('R');
+    await catalog.createCurrency({ code: currency, name: 'Retention', scale: 2 });
+    const customer = await new CustomersService(orm.em.fork(), cursors).create({
+      key: uniq('ret'),
+      name: 'R',
+    });
+    const at = (ms: number) => {
+      const em = orm.em.fork();
+      const c: Clock = { now: () => new Date(ms) };
+      return new LedgerService(em, c, cursors, new InvoicesService(em, cursors));
+    };
+    await at(Date.now()).createGrant({
+      customerId: customer.id,
+      currency,
+      amount: '1',
+      fundingMethod: 'PROMOTIONAL',
+    });
+    const count = async (table: 'outbox' | 'movement') =>
+      Number(
+        (
+          await orm.em
+            .fork()
+            .execute<{ n: string }[]>(`select count(*) as n from ${table} where customer_id = ?`, [
+              customer.id,
+            ])
+        )[0]!.n,
+      );
+    expect(await count('outbox')).toBe(1);
+    // nothing is old enough yet
+    await at(Date.now()).pruneOutbox(3600_000);
+    expect(await count('outbox')).toBe(1);
+    // an hour later (by the service's clock) with a one-minute retention, the row goes; the movement stays
+    await at(Date.now() + 3600_000).pruneOutbox(60_000);
+    expect(await count('outbox')).toBe(0);
+    expect(await count('movement')).toBe(1);
+    await checkLedgerInvariants([customer.id]);
+  });
+});
