@@ -535,3 +535,39 @@ describe('concurrent settlement runs', () => {
     await checkLedgerInvariants([s.customerId]);
   });
 });
+
+describe('one hot customer', () => {
+  it('16 concurrent one-off charges, shared and conflicting keys: every answer right, nothing booked twice', async () => {
+    const s = await setup({ price: { model: 'UNIT', unitAmount: '1' } });
+    await grant(s, '100');
+    const charge = (amount: string, key?: string) =>
+      t.gql(CreateChargeDocument, {
+        input: {
+          customerId: s.customerId,
+          currency: s.currency,
+          amount,
+          description: 'fee',
+          settlementMode: 'CREDIT_ONLY',
+          idempotencyKey: key,
+        },
+      });
+    const shared = uniq('shared');
+    const results = await Promise.all([
+      ...Array.from({ length: 12 }, () => charge('1.00')),
+      charge('2.00', shared),
+      charge('2.00', shared),
+      charge('2.00', shared),
+      charge('3.00', shared), // same key, other input
+    ]);
+    const codes = results.map((r) => codeOf(r) ?? 'OK');
+    expect(codes.filter((c) => c === 'OK')).toHaveLength(15);
+    expect(codes.filter((c) => c === 'IDEMPOTENCY_CONFLICT')).toHaveLength(1);
+    const sharedIds = new Set(results.slice(12, 15).map((r) => r.data!.createCharge.id));
+    expect(sharedIds.size).toBe(1);
+    const consumed = (await history(s)).filter((m) => m.type === 'CONSUMED');
+    expect(consumed).toHaveLength(13);
+    expect(consumed.reduce((sum, m) => sum + Math.round(Number(m.amount) * 100), 0)).toBe(-1400);
+    expect(await balance(s)).toMatchObject({ settled: '86.00' });
+    await checkLedgerInvariants([s.customerId]);
+  });
+});

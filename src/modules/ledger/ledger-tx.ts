@@ -584,3 +584,105 @@ export function newGrantState(g: {
     dirty: false,
   };
 }
+
+type LedgerWork = (tx: LedgerTx, em: EntityManager) => Promise<string>;
+
+interface GroupedJob {
+  now: Date;
+  idempotency: IdempotencyClaim | null;
+  work: LedgerWork;
+  resolve: (id: string) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Jobs waiting per ledger in this process; the first caller drains them (group commit). */
+const waiting = new Map<string, GroupedJob[]>();
+const MAX_GROUP = 64;
+
+/**
+ * `runOnLedger` with group commit: concurrent use cases on one ledger in this process share one
+ * transaction, so a hot customer's ledger lock is taken once per batch instead of once per request. Each
+ * job still gets its own answer: an idempotency replay or conflict answers that job alone; any other
+ * failure re-runs every job of the batch on its own (`runOnLedger`), so one bad job is one error.
+ */
+export function runOnLedgerGrouped(
+  em: EntityManager,
+  ledger: { customerId: string; currencyId: string },
+  now: Date,
+  idempotency: IdempotencyClaim | null,
+  work: LedgerWork,
+): Promise<string> {
+  const key = `${ledger.customerId}|${ledger.currencyId}`;
+  return new Promise<string>((resolve, reject) => {
+    const job: GroupedJob = { now, idempotency, work, resolve, reject };
+    const queue = waiting.get(key);
+    if (queue) {
+      queue.push(job);
+      return;
+    }
+    const fresh = [job];
+    waiting.set(key, fresh);
+    void drainGroup(em, ledger, key, fresh);
+  });
+}
+
+async function drainGroup(
+  em: EntityManager,
+  ledger: { customerId: string; currencyId: string },
+  key: string,
+  queue: GroupedJob[],
+): Promise<void> {
+  while (queue.length > 0) {
+    const batch = queue.splice(0, MAX_GROUP);
+    const now = new Date(Math.max(...batch.map((j) => j.now.getTime())));
+    let results: (string | DomainError)[];
+    try {
+      results = await inTransaction(em, async (txEm) => {
+        const tx = await LedgerTx.open(txEm, ledger.customerId, ledger.currencyId);
+        tx.bookDue(now);
+        const out: (string | DomainError)[] = [];
+        for (const job of batch) {
+          const idemKey = job.idempotency?.key ?? null;
+          if (job.idempotency && idemKey !== null) {
+            try {
+              // claiming changes nothing when it answers replay or conflict: the batch goes on
+              const claim = await claimIdempotencyKey(
+                txEm,
+                job.idempotency.scope,
+                idemKey,
+                job.idempotency.input,
+              );
+              if (claim.kind === 'replay') {
+                out.push(claim.resultId);
+                continue;
+              }
+            } catch (e) {
+              if (e instanceof DomainError) {
+                out.push(e);
+                continue;
+              }
+              throw e;
+            }
+          }
+          const id = await job.work(tx, txEm);
+          if (job.idempotency && idemKey !== null) {
+            await recordIdempotentResult(txEm, job.idempotency.scope, idemKey, id);
+          }
+          out.push(id);
+        }
+        await tx.flush();
+        return out;
+      });
+    } catch {
+      for (const job of batch)
+        runOnLedger(em, ledger, job.now, job.idempotency, job.work).then(job.resolve, job.reject);
+      continue;
+    }
+    batch.forEach((job, i) => {
+      const r = results[i]!;
+      if (r instanceof DomainError) job.reject(r);
+      else job.resolve(r);
+    });
+  }
+  waiting.delete(key);
+}

@@ -8,7 +8,14 @@ import { Dec, ZERO, formatDecimal, parseDecimal, roundToScale } from '../../mone
 import { CurrencyEntity, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
 import { InvoiceEntity, type InvoicesService } from '../invoices';
-import { LedgerTx, MovementEntity, runOnLedger, type AllocationDraft, type BookedMovement } from '../ledger';
+import {
+  LedgerTx,
+  MovementEntity,
+  runOnLedger,
+  runOnLedgerGrouped,
+  type AllocationDraft,
+  type BookedMovement,
+} from '../ledger';
 import { inTransaction } from '../shared/tx';
 import { valuesList } from '../shared/sql';
 import { ChargeEntity } from '../usage';
@@ -301,7 +308,8 @@ export class SettlementService {
       problems.add('description', 'must be 1-500 characters');
     problems.throwIfAny();
     const scope = `createCharge:${customer.id}`;
-    const chargeId = await runOnLedger(
+    // one-off charges on a hot ledger are committed in groups (see runOnLedgerGrouped)
+    const chargeId = await runOnLedgerGrouped(
       this.em,
       { customerId: customer.id, currencyId: currency!.id },
       now,
