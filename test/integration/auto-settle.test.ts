@@ -4,15 +4,12 @@ import {
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
-  CreateFeatureDocument,
-  CreatePlanDocument,
-  CreateSubscriptionDocument,
   CreditTransactionsDocument,
   IngestUsageDocument,
-  PublishPlanDocument,
 } from '../gql/graphql';
 import { uniq, uniqCode, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
+import { subscribeToUnitPlan } from '../support/usage';
 
 const t = useTestApp({ DRAWDOWN_SETTLE_INTERVAL: '300ms' });
 
@@ -20,31 +17,10 @@ describe('automatic settlement', () => {
   it('books open charges every DRAWDOWN_SETTLE_INTERVAL on the job runner, without settleCharges', async () => {
     const currency = uniqCode('A');
     await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Auto', scale: 2 } });
-    const eventType = uniq('ev');
-    const featureKey = uniq('f');
-    await t.ok(CreateFeatureDocument, {
-      input: { key: featureKey, name: 'F', eventType, aggregation: 'COUNT' },
-    });
-    const plan = await t.ok(CreatePlanDocument, {
-      input: {
-        key: uniq('p'),
-        name: 'P',
-        currency,
-        settlementMode: 'CREDIT_ONLY',
-        rateCards: [{ featureKey, price: { model: 'UNIT', unitAmount: '0.50' } }],
-      },
-    });
-    await t.ok(PublishPlanDocument, { id: plan.createPlan.id });
     const key = uniq('auto');
     const customerId = (await t.ok(CreateCustomerDocument, { input: { key, name: 'Auto' } })).createCustomer
       .id;
-    await t.ok(CreateSubscriptionDocument, {
-      input: {
-        customerId,
-        planId: plan.createPlan.id,
-        activeFrom: new Date(Date.now() - 60_000).toISOString(),
-      },
-    });
+    const { eventType } = await subscribeToUnitPlan(t, customerId, currency, '0.50');
     await t.ok(CreateCreditGrantDocument, {
       input: { customerId, currency, amount: '10', fundingMethod: 'PROMOTIONAL' },
     });

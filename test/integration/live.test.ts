@@ -11,18 +11,15 @@ import {
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
-  CreateFeatureDocument,
-  CreatePlanDocument,
-  CreateSubscriptionDocument,
   IngestUsageDocument,
   IssueCustomerTokenDocument,
-  PublishPlanDocument,
   SetCreditAlertsDocument,
   type BalanceAlertsSubscription,
   type BalanceChangedSubscription,
 } from '../gql/graphql';
 import { ADMIN_KEY, startTestApp, uniq, uniqCode, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
+import { subscribeToUnitPlan } from '../support/usage';
 import { collect, wsClient } from '../support/ws';
 
 const t = useTestApp();
@@ -100,28 +97,7 @@ describe('creditBalanceChanged', () => {
 
   it('sends pending-only updates (movement: null) while usage accrues, coalesced', async () => {
     const { currency, customerId, key } = await customer();
-    const eventType = uniq('ev');
-    const featureKey = uniq('f');
-    await t.ok(CreateFeatureDocument, {
-      input: { key: featureKey, name: 'F', eventType, aggregation: 'COUNT' },
-    });
-    const plan = await t.ok(CreatePlanDocument, {
-      input: {
-        key: uniq('p'),
-        name: 'P',
-        currency,
-        settlementMode: 'CREDIT_ONLY',
-        rateCards: [{ featureKey, price: { model: 'UNIT', unitAmount: '1' } }],
-      },
-    });
-    await t.ok(PublishPlanDocument, { id: plan.createPlan.id });
-    await t.ok(CreateSubscriptionDocument, {
-      input: {
-        customerId,
-        planId: plan.createPlan.id,
-        activeFrom: new Date(Date.now() - 60_000).toISOString(),
-      },
-    });
+    const { eventType } = await subscribeToUnitPlan(t, customerId, currency, '1');
     await grant(customerId, currency, '100');
     const ws = wsClient(t.wsUrl);
     const sub = collect<BalanceChangedSubscription>(ws.client, CHANGED, { customerId });
