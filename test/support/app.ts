@@ -7,6 +7,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { startDrawdown, type Drawdown } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import type { Clock } from '../../src/core/clock';
 import { createLog } from '../../src/core/log';
 
 export const ADMIN_KEY = 'test-admin-key';
@@ -37,6 +38,8 @@ export interface TestApp {
 export async function startTestApp(
   env: Record<string, string> = {},
   onQuery?: (sql: string) => void,
+  /** A controlled clock for the services (the model test moves time by hand). */
+  clock?: Clock,
 ): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-app-'));
   const config = loadConfig({
@@ -51,7 +54,7 @@ export async function startTestApp(
     DRAWDOWN_SETTLE_INTERVAL: '3600s',
     ...env,
   });
-  const app = await startDrawdown(config, createLog(config.logLevel), { onQuery });
+  const app = await startDrawdown(config, createLog(config.logLevel), { onQuery, clock });
   const url = app.url;
   const raw = async <R>(
     query: string,
