@@ -19,6 +19,12 @@ export interface Config {
     readonly maxPageSize: number;
     readonly bodyBytes: number;
     readonly wsMessageBytes: number;
+    /** Live subscriptions open or starting on one WebSocket. */
+    readonly maxSubscriptionsPerSocket: number;
+    /** Live subscriptions of one admin key or customer token, over all its sockets in this process. */
+    readonly maxSubscriptionsPerToken: number;
+    /** Subscription start-up work (authorization, first reads, replay pages) running at once, process-wide. */
+    readonly subscriptionStartConcurrency: number;
   };
 }
 
@@ -73,6 +79,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPageSize: 100,
       bodyBytes: int(env, 'DRAWDOWN_MAX_BODY_BYTES', 1_048_576),
       wsMessageBytes: int(env, 'DRAWDOWN_MAX_WS_MESSAGE_BYTES', 262_144),
+      maxSubscriptionsPerSocket: int(env, 'DRAWDOWN_MAX_SUBSCRIPTIONS_PER_SOCKET', 100),
+      maxSubscriptionsPerToken: int(env, 'DRAWDOWN_MAX_SUBSCRIPTIONS_PER_TOKEN', 500),
+      subscriptionStartConcurrency: int(env, 'DRAWDOWN_SUBSCRIPTION_START_CONCURRENCY', 4),
     }),
   });
 }
