@@ -12,6 +12,7 @@ import { InvoicesService } from '../modules/invoices';
 import { LedgerService } from '../modules/ledger';
 import { SettlementService } from '../modules/settlement';
 import { ChargesService } from '../modules/usage';
+import { ReconcileService } from '../modules/reconcile';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppDeps {
@@ -59,6 +60,9 @@ export class Services {
   }
   get settlement(): SettlementService {
     return this.get('settlement', () => new SettlementService(this.em, this.deps.clock, this.invoices));
+  }
+  get reconcile(): ReconcileService {
+    return this.get('reconcile', () => new ReconcileService(this.em));
   }
   get clock(): Clock {
     return this.deps.clock;

@@ -16,6 +16,7 @@ import {
 import { DateTimeScalar } from './scalars';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
+import { ReconcileResolver } from './resolvers/reconcile';
 
 export const resolvers = [
   NodeResolver,
@@ -36,6 +37,7 @@ export const resolvers = [
   MovementChargeResolver,
   SettleChargesResultResolver,
   LiveResolver,
+  ReconcileResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

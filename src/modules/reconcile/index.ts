@@ -1,0 +1,2 @@
+export { ReconcileService, DriftKind, formatReconciliation } from './service';
+export type { DriftItem, Reconciliation } from './service';
