@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from '../core/errors';
+import { errorForLog } from '../core/redact';
 
 export type Logger = (level: 'error' | 'warn' | 'info', msg: string, extra?: Record<string, unknown>) => void;
 
@@ -47,7 +48,7 @@ export function formatError(log: Logger) {
       return { ...base, extensions: { code } };
     }
     log('error', 'internal error', {
-      error: original instanceof Error ? (original.stack ?? original.message) : String(original),
+      error: errorForLog(original), // a database error's values (possibly personal data) stay out of logs
       path: formatted.path,
     });
     return {

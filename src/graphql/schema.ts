@@ -14,6 +14,7 @@ import {
   LedgerQueryResolver,
 } from './resolvers/ledger';
 import { DateTimeScalar } from './scalars';
+import { guardArgumentText } from './guards';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 import { ReconcileResolver } from './resolvers/reconcile';
@@ -57,5 +58,5 @@ export async function createSchema(): Promise<GraphQLSchema> {
       },
     },
   });
-  return cached;
+  return guardArgumentText(cached);
 }

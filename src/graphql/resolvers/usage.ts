@@ -2,6 +2,7 @@ import {
   Arg,
   Args,
   Ctx,
+  Extensions,
   FieldResolver,
   ID,
   Mutation,
@@ -14,7 +15,7 @@ import { assertCanRead } from '../../modules/access';
 import { Dec, formatDecimal } from '../../money';
 import { ingestUsage, type ChargeEntity } from '../../modules/usage';
 import { withCurrencies, type Context } from '../context';
-import { AdminOnly } from '../guards';
+import { AdminOnly, SCREENS_OWN_TEXT } from '../guards';
 import { FeatureType, toFeature } from '../types/catalog';
 import { toConnection } from '../types/common';
 import { CustomerType, PlanSubscriptionType, toCustomer, toSubscription } from '../types/customers';
@@ -57,6 +58,7 @@ export class ChargeResolver {
     description: 'Up to 1,000 events; each is accepted, a duplicate, or rejected with a code.',
   })
   @UseMiddleware(AdminOnly)
+  @Extensions({ [SCREENS_OWN_TEXT]: true }) // each event is screened alone, so one bad event fails alone
   async ingestUsage(
     @Arg('events', () => [UsageEventInput]) events: UsageEventInput[],
     @Ctx() ctx: Context,

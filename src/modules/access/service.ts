@@ -6,6 +6,8 @@ import { DomainError, ErrorCode } from '../../core/errors';
 export type Principal = { kind: 'admin' } | { kind: 'customer'; customerId: string; expiresAt: Date };
 
 const TOKEN_PREFIX = 'ddc1';
+/** `ddc1.<base64url payload>.<base64url HMAC-SHA256, 43 characters>`, nothing else. */
+const CUSTOMER_TOKEN = /^ddc1\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]{43})$/;
 export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
@@ -52,8 +54,11 @@ export class AccessService {
     if (!m) throw unauth('Authorization must be "Bearer <token>"');
     const token = m[1]!;
     if (token.startsWith(`${TOKEN_PREFIX}.`)) {
-      const [, body, sig] = token.split('.');
-      if (!body || !sig) throw unauth('Malformed customer token');
+      // exactly prefix, payload and signature: anything appended or missing is not this token
+      const parts = CUSTOMER_TOKEN.exec(token);
+      if (!parts) throw unauth('Malformed customer token');
+      const body = parts[1]!;
+      const sig = parts[2]!;
       const expected = Buffer.from(this.sign(body));
       const given = Buffer.from(sig);
       if (given.length !== expected.length || !timingSafeEqual(given, expected))

@@ -200,6 +200,9 @@ export class LedgerService {
             roundToScale(amount.times(cost), fiatScale(input.purchase.currency)),
             fiatScale(input.purchase.currency),
           );
+          // an invoice for nothing would fund the grant on a payment of 0.00
+          if (input.fundingMethod === 'INVOICE' && new Dec(purchaseTotal).isZero())
+            problems.add('purchase.perUnitCost', `amount × perUnitCost rounds to ${purchaseTotal}`);
         }
       }
     }

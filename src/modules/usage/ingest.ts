@@ -3,9 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../core/clock';
 import { parseIsoDuration, periodContaining } from '../../core/duration';
 import { DomainError } from '../../core/errors';
+import { UNSTORABLE_TEXT_MESSAGE, findUnstorableText, isUnstorableText } from '../../core/text';
 import { IdPrefix, newId } from '../../core/ids';
 import { aggregateStep, priceQuantity, type Aggregation } from '../../engine';
-import { Dec, isDecimalString } from '../../money';
+import { Dec, parseDecimal } from '../../money';
 import { toEnginePrice, type StoredPrice } from '../catalog';
 import { inTransaction, noteChange } from '../shared/tx';
 import { valuesList } from '../shared/sql';
@@ -13,6 +14,9 @@ import { valuesList } from '../shared/sql';
 export const MAX_BATCH = 1000;
 /** Events may arrive a little early from clients whose clocks run ahead; further ahead is refused. */
 const FUTURE_TOLERANCE_MS = 5 * 60_000;
+/** An event's `data` is context, not a document store: bounded in size (serialized, UTF-8) and depth. */
+export const MAX_EVENT_DATA_BYTES = 16_384;
+export const MAX_EVENT_DATA_DEPTH = 32;
 
 export interface UsageEventInput {
   id: string;
@@ -89,6 +93,40 @@ function contentHash(e: UsageEventInput): string {
 }
 
 /**
+ * What makes one event unusable on its own, before anything is looked up: its id, text PostgreSQL cannot
+ * store (NUL, lone surrogates), a value outside the decimal grammar (28 integer digits, at most 40
+ * decimals: PostgreSQL refuses 17,000), and data too large or too deep. Only that event is rejected.
+ */
+function screenEvent(e: UsageEventInput): { code: 'BAD_ID' | 'BAD_VALUE'; message: string } | null {
+  if (e.id.length === 0 || e.id.length > 200)
+    return { code: 'BAD_ID', message: 'id must be 1-200 characters' };
+  if (isUnstorableText(e.id)) return { code: 'BAD_ID', message: `id ${UNSTORABLE_TEXT_MESSAGE}` };
+  for (const field of ['subject', 'type'] as const) {
+    if (isUnstorableText(e[field]))
+      return { code: 'BAD_VALUE', message: `${field} ${UNSTORABLE_TEXT_MESSAGE}` };
+  }
+  if (e.value != null) {
+    if (e.value.startsWith('-')) return { code: 'BAD_VALUE', message: 'value must not be negative' };
+    try {
+      parseDecimal(e.value, { nonNegative: true, field: 'value' });
+    } catch (err) {
+      if (err instanceof DomainError) return { code: 'BAD_VALUE', message: err.message };
+      throw err;
+    }
+  }
+  if (e.data != null) {
+    const found = findUnstorableText(e.data, 'data', MAX_EVENT_DATA_DEPTH);
+    if (found?.kind === 'depth')
+      return { code: 'BAD_VALUE', message: `data is nested more than ${MAX_EVENT_DATA_DEPTH} levels deep` };
+    if (found) return { code: 'BAD_VALUE', message: `${found.path} ${UNSTORABLE_TEXT_MESSAGE}` };
+    // shallow now, so stringify cannot overflow the stack
+    if (Buffer.byteLength(JSON.stringify(e.data)) > MAX_EVENT_DATA_BYTES)
+      return { code: 'BAD_VALUE', message: `data is larger than ${MAX_EVENT_DATA_BYTES} bytes as JSON` };
+  }
+  return null;
+}
+
+/**
  * SPEC §8 ingestion: every event is accepted, a duplicate, or rejected with a code. Accepted events and
  * the charges they rate into are committed in one transaction before the answer; charge rows are locked in
  * id order (the same order settlement uses), so concurrent batches and settlement never lose an update.
@@ -109,12 +147,9 @@ export async function ingestUsage(
   const candidates: { e: UsageEventInput; hash: string; value: Dec; ts: Date }[] = [];
   let duplicates = 0;
   for (const e of events) {
-    if (e.id.length === 0 || e.id.length > 200) {
-      reject(e, 'BAD_ID', 'id must be 1-200 characters');
-      continue;
-    }
-    if (e.value != null && (!isDecimalString(e.value) || e.value.startsWith('-'))) {
-      reject(e, 'BAD_VALUE', 'value must be a non-negative decimal string');
+    const problem = screenEvent(e);
+    if (problem) {
+      reject(e, problem.code, problem.message);
       continue;
     }
     const ts = e.timestamp ?? now;
