@@ -14,8 +14,14 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly limits: {
     readonly maxDepth: number;
+    /** graphql-armor's cost: 2 per object field, 1 per scalar, times a literal first/last. */
     readonly maxCost: number;
-    readonly maxFields: number;
+    /** Objects a query may return, counting a connection without first/last at its default page size. */
+    readonly maxNodes: number;
+    readonly maxAliases: number;
+    readonly maxDirectives: number;
+    /** Parser tokens per document, over HTTP and WebSocket. */
+    readonly maxTokens: number;
     readonly maxPageSize: number;
     readonly bodyBytes: number;
     readonly wsMessageBytes: number;
@@ -74,8 +80,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: level as Config['logLevel'],
     limits: Object.freeze({
       maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),
-      maxCost: int(env, 'DRAWDOWN_MAX_COST', 5_000),
-      maxFields: int(env, 'DRAWDOWN_MAX_FIELDS', 500),
+      maxCost: int(env, 'DRAWDOWN_MAX_COST', 20_000),
+      maxNodes: int(env, 'DRAWDOWN_MAX_NODES', 5_000),
+      maxAliases: int(env, 'DRAWDOWN_MAX_ALIASES', 30),
+      maxDirectives: int(env, 'DRAWDOWN_MAX_DIRECTIVES', 50),
+      maxTokens: int(env, 'DRAWDOWN_MAX_TOKENS', 20_000),
       maxPageSize: 100,
       bodyBytes: int(env, 'DRAWDOWN_MAX_BODY_BYTES', 1_048_576),
       wsMessageBytes: int(env, 'DRAWDOWN_MAX_WS_MESSAGE_BYTES', 262_144),

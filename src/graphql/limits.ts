@@ -1,115 +1,138 @@
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
-  BREAK,
   GraphQLError,
-  visit,
   Kind,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
   type ASTVisitor,
-  type FragmentDefinitionNode,
+  type GraphQLNamedType,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../modules/shared';
 
-type Fragments = Record<string, FragmentDefinitionNode>;
-
-function fragmentsOf(ctx: ValidationContext): Fragments {
-  const out: Fragments = {};
-  for (const def of ctx.getDocument().definitions)
-    if (def.kind === Kind.FRAGMENT_DEFINITION) out[def.name.value] = def;
-  return out;
+export interface QueryLimits {
+  readonly maxDepth: number;
+  readonly maxCost: number;
+  readonly maxNodes: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
 }
 
 function limitError(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
-/** The standard introspection query nests `ofType` deeply; its subtree gets its own, fixed bound. */
-const INTROSPECTION_MAX_DEPTH = 16;
+/**
+ * graphql-armor rules throw their rejection out of `validate` by default (and prefix it with "Syntax
+ * Error:"); reporting it instead keeps every rule's finding in one validation result, with our code.
+ */
+const report = {
+  propagateOnRejection: false,
+  exposeLimits: true,
+  onReject: [
+    (ctx: ValidationContext | null, error: GraphQLError) =>
+      ctx?.reportError(limitError(error.message.replace(/^Syntax Error: /, ''))),
+  ],
+};
 
 /**
- * Depth of the deepest field path (fragments inlined). A `__schema`/`__type` subtree counts as depth 1 here
- * when it stays within INTROSPECTION_MAX_DEPTH, and as too deep otherwise.
+ * Upper bound on the objects a query can return: a paginated field (one with a `first` argument) returns
+ * `first`/`last` items when given as a literal, MAX_PAGE_SIZE when given as a variable (not known while
+ * validating) and DEFAULT_PAGE_SIZE when absent; a nested connection multiplies. graphql-armor's cost
+ * limit multiplies only by literal `first`/`last`, so it costs a connection without them as one object
+ * while the server returns 20 of them. Linear in the document: each fragment is counted once and its
+ * count reused at every spread.
  */
-function depthOf(set: SelectionSetNode, fragments: Fragments, seen: Set<string>): number {
-  let max = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      let d = sel.selectionSet ? 1 + depthOf(sel.selectionSet, fragments, seen) : 1;
-      if (sel.name.value.startsWith('__') && d <= INTROSPECTION_MAX_DEPTH) d = 1;
-      if (d > max) max = d;
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      max = Math.max(max, depthOf(sel.selectionSet, fragments, seen));
-    } else {
-      const f = fragments[sel.name.value];
-      if (!f || seen.has(f.name.value)) continue;
-      seen.add(f.name.value);
-      max = Math.max(max, depthOf(f.selectionSet, fragments, seen));
-      seen.delete(f.name.value);
-    }
-  }
-  return max;
-}
+export function pageSizeRule(maxNodes: number): ValidationRule {
+  return (ctx: ValidationContext): ASTVisitor => {
+    const schema = ctx.getSchema();
+    const fragmentCounts = new Map<string, number>();
 
-export function depthLimitRule(maxDepth: number): ValidationRule {
-  return (ctx: ValidationContext): ASTVisitor => ({
-    OperationDefinition(node) {
-      const depth = depthOf(node.selectionSet, fragmentsOf(ctx), new Set());
-      if (depth > maxDepth) {
-        ctx.reportError(limitError(`Query depth ${depth} exceeds the limit of ${maxDepth}`));
-      }
-    },
-  });
-}
+    const pageSize = (
+      args: readonly { name: { value: string }; value: { kind: Kind; value?: unknown } }[],
+    ) => {
+      const arg = args.find((a) => a.name.value === 'first' || a.name.value === 'last');
+      if (!arg) return DEFAULT_PAGE_SIZE;
+      if (arg.value.kind === Kind.INT) return Math.max(0, Math.min(Number(arg.value.value), MAX_PAGE_SIZE));
+      return MAX_PAGE_SIZE;
+    };
 
-/**
- * Cost: every field (alias included) costs 1; a field with `first`/`last` multiplies the cost of what is
- * under it by that page size (default 20), so wide and deep list nesting are both bounded. Counting stops
- * as soon as the limit is passed so a hostile document cannot make validation itself expensive.
- */
-export function costLimitRule(maxCost: number, maxFields: number): ValidationRule {
-  return (ctx: ValidationContext): ASTVisitor => ({
-    Document(doc) {
-      // aliases make a short document wide: bound the field selections written in it, whatever they cost
-      let fields = 0;
-      visit(doc, {
-        Field() {
-          fields++;
-          if (fields > maxFields) return BREAK;
-          return undefined;
-        },
-      });
-      if (fields > maxFields)
-        ctx.reportError(limitError(`Query cost exceeds the limit: more than ${maxFields} field selections`));
-    },
-    OperationDefinition(node) {
-      const fragments = fragmentsOf(ctx);
-      const cost = (set: SelectionSetNode, seen: Set<string>): number => {
-        let total = 0;
-        for (const sel of set.selections) {
-          if (total > maxCost) return total;
-          if (sel.kind === Kind.FIELD) {
-            let inner = sel.selectionSet ? cost(sel.selectionSet, seen) : 0;
-            const pageArg = sel.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
-            if (pageArg && inner > 0) {
-              // a variable page size is not known at validation: count it at the maximum
-              const size = pageArg.value.kind === Kind.INT ? Number(pageArg.value.value) : 100;
-              inner *= Math.max(1, Math.min(size, 100));
-            }
-            total += 1 + inner;
-          } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-            total += cost(sel.selectionSet, seen);
-          } else {
-            const f = fragments[sel.name.value];
-            if (!f || seen.has(f.name.value)) continue;
-            seen.add(f.name.value);
-            total += cost(f.selectionSet, seen);
-            seen.delete(f.name.value);
+    // objects returned under one instance of `type` selected with `set`
+    const count = (set: SelectionSetNode, type: GraphQLNamedType | undefined | null): number => {
+      let total = 0;
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          if (!sel.selectionSet) continue;
+          const def =
+            type && (isObjectType(type) || isInterfaceType(type))
+              ? type.getFields()[sel.name.value]
+              : undefined;
+          const inner = 1 + count(sel.selectionSet, def ? getNamedType(def.type) : undefined);
+          const paginated = def?.args.some((a) => a.name === 'first' || a.name === 'last') ?? false;
+          total += paginated ? pageSize(sel.arguments ?? []) * inner : inner;
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
+          total += count(sel.selectionSet, cond);
+        } else {
+          const name = sel.name.value;
+          let n = fragmentCounts.get(name);
+          if (n === undefined) {
+            const fragment = ctx.getFragment(name);
+            fragmentCounts.set(name, 0); // a cycle (reported by NoFragmentCycles) counts nothing
+            n = fragment
+              ? count(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value))
+              : 0;
+            fragmentCounts.set(name, n);
           }
+          total += n;
         }
-        return total;
-      };
-      const total = cost(node.selectionSet, new Set());
-      if (total > maxCost) ctx.reportError(limitError(`Query cost exceeds the limit of ${maxCost}`));
-    },
-  });
+        // past the limit the exact figure does not matter; stop before it grows past Number's range
+        if (total > maxNodes) return total;
+      }
+      return total;
+    };
+
+    return {
+      OperationDefinition(node) {
+        const root =
+          node.operation === 'query'
+            ? schema.getQueryType()
+            : node.operation === 'mutation'
+              ? schema.getMutationType()
+              : schema.getSubscriptionType();
+        const nodes = count(node.selectionSet, root);
+        if (nodes > maxNodes) {
+          ctx.reportError(
+            limitError(
+              `Query cost exceeds the limit: it may return more than ${maxNodes} objects ` +
+                `(a connection without first/last returns ${DEFAULT_PAGE_SIZE}, with a variable up to ${MAX_PAGE_SIZE})`,
+            ),
+          );
+        }
+      },
+    };
+  };
+}
+
+/**
+ * The query limits, applied by Apollo over HTTP and by graphql-ws (which does not run Apollo's rules).
+ * Each counts fragments once per document, so a document of fragments spreading fragments costs time
+ * linear in its size.
+ */
+export function limitRules(limits: QueryLimits): ValidationRule[] {
+  return [
+    // reported first: a document too big on several counts names its cost first
+    // depth has its own limit: weigh every level alike, so the cost reads as the fields an answer may hold
+    costLimitRule({ maxCost: limits.maxCost, depthCostFactor: 1, flattenFragments: true, ...report }),
+    pageSizeRule(limits.maxNodes),
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...report }),
+    maxAliasesRule({ n: limits.maxAliases, ...report }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...report }),
+  ];
 }

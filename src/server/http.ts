@@ -20,7 +20,7 @@ import { DomainError } from '../core/errors';
 import type { Log } from '../core/log';
 import { createContext, type AppDeps, type Context } from '../graphql/context';
 import { formatError } from '../graphql/errors';
-import { costLimitRule, depthLimitRule } from '../graphql/limits';
+import { limitRules } from '../graphql/limits';
 import { attachGraphqlWs } from './ws';
 
 export interface ServerOptions {
@@ -40,10 +40,7 @@ export interface RunningServer {
 }
 
 export function validationRules(deps: AppDeps): ValidationRule[] {
-  const rules = [
-    depthLimitRule(deps.config.limits.maxDepth),
-    costLimitRule(deps.config.limits.maxCost, deps.config.limits.maxFields),
-  ];
+  const rules = limitRules(deps.config.limits);
   if (deps.config.production) rules.push(NoSchemaIntrospectionCustomRule);
   return rules;
 }
@@ -81,7 +78,9 @@ export async function startServer(
     schema,
     introspection: !deps.config.production,
     validationRules: validationRules(deps),
-    formatError: formatError(log),
+    // the same token limit as the WebSocket path: parsing stops there, however long the document
+    parseOptions: { maxTokens: deps.config.limits.maxTokens },
+    formatError: formatError(log, { production: deps.config.production }),
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false, // main.ts owns shutdown order
     plugins: [

@@ -67,7 +67,9 @@ export function attachGraphqlWs(
   log: Log,
 ) {
   const rules = [...specifiedRules, ...extraRules];
-  const format = formatError((level, msg, extra) => log(level, msg, extra));
+  const format = formatError((level, msg, extra) => log(level, msg, extra), {
+    production: deps.config.production,
+  });
   const toGraphQLErrors = (errors: readonly GraphQLError[]) =>
     errors.map((e) => {
       const f = format(e.toJSON(), e);
@@ -112,9 +114,13 @@ export function attachGraphqlWs(
         const principal = (ctx.extra as Extra).principal!;
         let document;
         try {
-          document = parse(payload.query, { maxTokens: 20_000 });
+          document = parse(payload.query, { maxTokens: deps.config.limits.maxTokens });
         } catch (e) {
-          return toGraphQLErrors([e as GraphQLError]);
+          // as over HTTP: a syntax error (or too many tokens) is GRAPHQL_PARSE_FAILED, not an internal error
+          const message = e instanceof Error ? e.message : String(e);
+          return toGraphQLErrors([
+            new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } }),
+          ]);
         }
         const errors = validate(schema, document, rules);
         if (errors.length > 0) {
