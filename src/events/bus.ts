@@ -1,10 +1,13 @@
 import { Client, Pool } from 'pg';
 import type { Log } from '../core/log';
+import { fault } from '../core/fault';
 import { addCommitListener, type CommittedChanges } from '../modules/shared';
 
 export const CHANNEL = 'drawdown_changes';
 export const LISTENER_APP_NAME = 'drawdown-listener';
 const MAX_PAYLOAD = 7000; // NOTIFY payloads must stay under 8000 bytes
+/** How far back a starting process re-announces changes (see announceRecent). */
+const ANNOUNCE_RECENT_MS = 5 * 60_000;
 
 export type WakeKind = 'movements' | 'pending';
 
@@ -42,7 +45,30 @@ export class EventBus {
 
   async start(): Promise<void> {
     await this.connectListener();
-    this.removeCommitListener = addCommitListener((c) => this.publish(c));
+    this.removeCommitListener = addCommitListener((c) => {
+      void fault('commit.notify');
+      this.publish(c);
+    });
+    await this.announceRecent();
+  }
+
+  /**
+   * A process killed after a commit and before its NOTIFY leaves a change no replica heard of until that
+   * customer's next one. A starting process (typically the killed one's replacement) announces every
+   * customer the outbox saw change lately; listeners read by sequence, so what they already had costs one
+   * empty read.
+   */
+  private async announceRecent(): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ customer_id: string }>(
+        `select distinct customer_id from outbox where created_at >= now() - make_interval(secs => $1)`,
+        [ANNOUNCE_RECENT_MS / 1000],
+      );
+      if (rows.length > 0)
+        this.publish({ movements: new Set(rows.map((r) => r.customer_id)), pending: new Set() });
+    } catch (e) {
+      this.log('warn', 'could not announce recent changes', { error: String(e) });
+    }
   }
 
   publish(c: CommittedChanges): void {

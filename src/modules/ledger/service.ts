@@ -3,6 +3,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import type { Clock } from '../../core/clock';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf } from '../../core/ids';
+import { fault } from '../../core/fault';
 import { enqueueJob } from '../../db/jobs';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
 import { pendingBalance, type SettlementMode } from '../../engine';
@@ -267,6 +268,7 @@ export class LedgerService {
         });
         if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
         await this.scheduleDue(em, tx.id, g, now);
+        await fault('grant.funding');
         return g.id;
       },
     );
@@ -366,6 +368,7 @@ export class LedgerService {
         await em.execute(`update credit_grant set payment_status = ? where id = ?`, [status, grant.id]);
       }
       await tx.flush();
+      await fault('grant.funding');
     });
     return (await this.invoices.byIdFresh(invoiceId))!;
   }

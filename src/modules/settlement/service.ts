@@ -17,6 +17,7 @@ import {
   type BookedMovement,
 } from '../ledger';
 import { inTransaction } from '../shared/tx';
+import { fault } from '../../core/fault';
 import { valuesList } from '../shared/sql';
 import { ChargeEntity } from '../usage';
 
@@ -268,6 +269,7 @@ export class SettlementService {
         }
         // one round of multi-row writes for the whole batch
         await LedgerTx.flushAll(em, txs);
+        await fault('settlement.batch');
         await this.writeCharges(em, updates);
         for (const tx of txs) if (tx.booked.length > 0) r.customerIds.push(tx.customerId);
         // usage invoices of periods that ended are issued

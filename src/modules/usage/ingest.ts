@@ -10,6 +10,7 @@ import { Dec, parseDecimal } from '../../money';
 import { toEnginePrice, type StoredPrice } from '../catalog';
 import { inTransaction, noteChange } from '../shared/tx';
 import { valuesList } from '../shared/sql';
+import { fault } from '../../core/fault';
 
 export const MAX_BATCH = 1000;
 /** Events may arrive a little early from clients whose clocks run ahead; further ahead is refused. */
@@ -465,6 +466,7 @@ export async function ingestUsage(
         up,
       );
     }
+    await fault('usage.batch');
     noteChange(
       em,
       'pending',
