@@ -36,16 +36,32 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   },
 });
 
-const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * `Date` rolls impossible fields over (February 30 becomes March 2, 24:00 the next day): every field is
+ * checked against the calendar first. The instant must fall in the years 0001-9999 (UTC), which
+ * PostgreSQL and `toISOString` both write as four digits.
+ */
 function parseDateTime(text: string): Date {
-  const d = new Date(text);
-  if (!ISO_RE.test(text) || Number.isNaN(d.getTime())) {
-    throw badInput(
+  const fail = () =>
+    badInput(
       `"${text.slice(0, 40)}" is not an ISO-8601 date-time with offset, e.g. 2026-11-21T10:00:00.000Z`,
     );
-  }
-  return d;
+  const m = ISO_RE.exec(text);
+  if (!m) throw fail();
+  const [y, mo, d, h, mi, s, oh, om] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x))) as number[];
+  const days = mo === 2 && isLeap(y!) ? 29 : DAYS[mo! - 1];
+  if (days === undefined || d! < 1 || d! > days || h! > 23 || mi! > 59 || s! > 59 || oh! > 23 || om! > 59)
+    throw fail();
+  const date = new Date(text);
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) throw fail();
+  return date;
 }
 
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
@@ -45,6 +45,23 @@ export function validationRules(deps: AppDeps): ValidationRule[] {
   return rules;
 }
 
+/**
+ * Apollo would run a subscription sent over HTTP as a query, calling its resolver without an event:
+ * subscriptions are answered 400 here and served over WebSocket only.
+ */
+const subscriptionsOverWebSocketOnly: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation !== 'subscription') return;
+        throw new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) on this path', {
+          extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+        });
+      },
+    };
+  },
+};
+
 /** Authenticates a bearer value; an unauthenticated HTTP request answers 401. */
 export function authenticate(deps: AppDeps, authorization: string | undefined | null) {
   try {
@@ -85,6 +102,7 @@ export async function startServer(
     stopOnTerminationSignals: false, // main.ts owns shutdown order
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      subscriptionsOverWebSocketOnly,
       // no HTTP caching of a ledger API: skip the per-field cache-hint bookkeeping
       ApolloServerPluginCacheControlDisabled(),
       deps.config.production

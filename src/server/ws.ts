@@ -2,6 +2,8 @@ import {
   GraphQLError,
   createSourceEventStream,
   execute,
+  getOperationAST,
+  getVariableValues,
   parse,
   print,
   specifiedRules,
@@ -135,6 +137,23 @@ export function attachGraphqlWs(
                   }),
             ),
           );
+        }
+        // as over HTTP: a variable that does not coerce to its type is the client's input (BAD_USER_INPUT)
+        const operation = getOperationAST(document, payload.operationName);
+        if (operation) {
+          const coerced = getVariableValues(
+            schema,
+            operation.variableDefinitions ?? [],
+            payload.variables ?? {},
+          );
+          if (coerced.errors) {
+            return toGraphQLErrors(
+              coerced.errors.map(
+                (e) =>
+                  new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }),
+              ),
+            );
+          }
         }
         return {
           schema,
