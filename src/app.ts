@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { systemClock, type Clock } from './core/clock';
 import type { Log } from './core/log';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
-import { migrate, openOrm, type Orm, type QueryObserver } from './db/orm';
+import { migrate, openOrm, withMigrationLock, type Orm, type QueryObserver } from './db/orm';
 import { createSchema } from './graphql/schema';
 import type { AppDeps } from './graphql/context';
 import { AccessService } from './modules/access';
@@ -67,11 +67,21 @@ export async function startDrawdown(
     log('info', 'embedded PostgreSQL started', { dataDir: path.join(config.dataDir, 'pg') });
   }
   const orm = await openOrm(databaseUrl, allEntities, 20, opts.onQuery);
+  // what has been started so far, undone in reverse when a later step fails (quietly, without job errors)
+  const started: (() => unknown)[] = [];
   try {
     if (config.migrate) {
-      const applied = await migrate(orm);
-      if (applied.length > 0) log('info', 'migrations applied', { applied });
-      await migrateJobs(databaseUrl, log);
+      const url = databaseUrl;
+      // an advisory lock: replicas starting together migrate one after another
+      await withMigrationLock(
+        url,
+        async () => {
+          const applied = await migrate(orm);
+          if (applied.length > 0) log('info', 'migrations applied', { applied });
+          await migrateJobs(url, log);
+        },
+        () => log('info', 'another process is applying migrations; waiting for it'),
+      );
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
@@ -80,6 +90,10 @@ export async function startDrawdown(
     const feeds = new FeedHub({ fork, clock, cursors, log });
     const bus = new EventBus(databaseUrl, feeds, log);
     await bus.start();
+    started.push(
+      () => feeds.stop(),
+      () => bus.stop(),
+    );
     const deps: AppDeps = {
       config,
       clock,
@@ -98,6 +112,7 @@ export async function startDrawdown(
       outboxRetentionMs: config.outboxRetentionMs,
       settleIntervalMs: config.settleIntervalMs,
     });
+    started.push(() => jobs.stop());
     const schema = await createSchema();
     const server = await startServer(
       deps,
@@ -132,6 +147,7 @@ export async function startDrawdown(
       },
     };
   } catch (e) {
+    for (const undo of started.reverse()) await (async () => undo())().catch(() => undefined);
     await orm.close(true).catch(() => undefined);
     if (embedded) await embedded.stop().catch(() => undefined);
     throw e;

@@ -1,11 +1,51 @@
 import 'reflect-metadata';
+import net from 'node:net';
 import { startDrawdown } from './app';
-import { loadConfig } from './config';
+import { loadConfig, type Config } from './config';
 import { createLog } from './core/log';
+import { StartupError } from './core/startup';
+
+/** Tries to bind the port and lets go again: the answer is the listen error's code, or null when free. */
+function probePort(port: number, host: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'ERROR'));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(null)));
+  });
+}
+
+function portTaken(config: Config, code: string): StartupError {
+  const how = process.env.npm_lifecycle_event === 'start' ? 'npm start' : 'node dist/src/main.js';
+  if (code === 'EADDRINUSE') {
+    return new StartupError(
+      `port ${config.port} on ${config.host} is already in use (another Drawdown, or another program, is listening there). ` +
+        `Stop it, or choose another port: PORT=${config.port + 1} ${how}`,
+    );
+  }
+  return new StartupError(
+    `cannot listen on ${config.host}:${config.port} (${code}). Choose another port or address: PORT=… HOST=… ${how}`,
+  );
+}
+
+/**
+ * The port is checked before anything else happens: a taken port must not initialise a database, apply
+ * migrations or generate (and print) an admin key that the server then never serves.
+ */
+async function checkPort(config: Config): Promise<void> {
+  if (config.port === 0) return;
+  const code = await probePort(config.port, config.host);
+  if (code) throw portTaken(config, code);
+}
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    throw new StartupError(e instanceof Error ? e.message : String(e));
+  }
   const log = createLog(config.logLevel);
+  await checkPort(config);
   const started = Date.now();
   const app = await startDrawdown(config, log, {
     announceKey: (key) => {
@@ -14,6 +54,10 @@ async function main(): Promise<void> {
           `Send it as "Authorization: Bearer <key>".\n`,
       );
     },
+  }).catch((e: unknown) => {
+    // the port was free a moment ago, but something took it before the server bound it
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(config, 'EADDRINUSE');
+    throw e;
   });
   process.stdout.write(`Drawdown ready in ${Date.now() - started} ms at ${app.url} (HTTP and WebSocket)\n`);
 
@@ -43,15 +87,32 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // a closed terminal: without this, node would die at once and leave the embedded PostgreSQL running
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
   // a crash still stops the embedded database, so no orphaned postgres is left behind
   process.on('uncaughtException', (e) => {
     log('error', 'uncaught exception; shutting down', { error: e.stack ?? String(e) });
     process.exitCode = 1;
     shutdown('uncaughtException');
   });
+  // Started by an npm script (`npm start`): npm passes SIGINT and SIGTERM on, but when npm itself is killed
+  // outright (SIGKILL) this process is re-parented. Then nobody could stop it any more: stop as well.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      shutdown('parent exited');
+    }, 500);
+    watch.unref();
+  }
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof StartupError) {
+    process.stderr.write(`Drawdown cannot start: ${e.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(
     `Drawdown failed to start: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
   );

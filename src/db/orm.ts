@@ -3,6 +3,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { type PostgreSqlDriver, defineConfig } from '@mikro-orm/postgresql';
 import { migrationsList } from '../../migrations';
 import type { EntityClass } from '@mikro-orm/core';
+import { Client } from 'pg';
 
 export type Orm = MikroORM<PostgreSqlDriver>;
 
@@ -60,4 +61,37 @@ export async function openOrm(
 export async function migrate(orm: Orm): Promise<string[]> {
   const done = await orm.getMigrator().up();
   return done.map((m) => m.name);
+}
+
+/** The advisory lock every Drawdown process takes to migrate a database: "DRAW" "DOWN" as two int4 keys. */
+const MIGRATION_LOCK = [0x44524157, 0x444f574e];
+
+/**
+ * Runs `work` (the migrations) holding a session-level PostgreSQL advisory lock on its own connection, so
+ * replicas that start together migrate one after another: the first applies the migrations, the others wait
+ * and then find nothing left to do. `onWait` is called when another process holds the lock.
+ */
+export async function withMigrationLock<T>(
+  clientUrl: string,
+  work: () => Promise<T>,
+  onWait: () => void = () => undefined,
+): Promise<T> {
+  const client = new Client({ connectionString: clientUrl });
+  client.on('error', () => undefined); // a dropped connection surfaces through the query that needed it
+  await client.connect();
+  try {
+    const got = await client.query<{ ok: boolean }>(
+      'select pg_try_advisory_lock($1, $2) as ok',
+      MIGRATION_LOCK,
+    );
+    if (!got.rows[0]!.ok) {
+      onWait();
+      await client.query('select pg_advisory_lock($1, $2)', MIGRATION_LOCK);
+    }
+    return await work();
+  } finally {
+    // closing the session releases the lock too, so an unlock that fails changes nothing
+    await client.query('select pg_advisory_unlock($1, $2)', MIGRATION_LOCK).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  }
 }
