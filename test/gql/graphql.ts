@@ -803,6 +803,7 @@ export type SetCreditAlertsInput = {
 
 export type SettleChargesResult = {
   __typename?: 'SettleChargesResult';
+  /** The CONSUMED movements this run booked. */
   movements: Array<CreditMovement>;
   settledCharges: Scalars['Int']['output'];
 };
