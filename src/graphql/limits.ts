@@ -6,9 +6,12 @@ import {
   GraphQLError,
   Kind,
   getNamedType,
+  getNullableType,
   isInterfaceType,
+  isListType,
   isObjectType,
   type ASTVisitor,
+  type FieldNode,
   type GraphQLNamedType,
   type SelectionSetNode,
   type ValidationContext,
@@ -42,29 +45,32 @@ const report = {
 };
 
 /**
- * Upper bound on the objects a query can return: a paginated field (one with a `first` argument) returns
- * `first`/`last` items when given as a literal, MAX_PAGE_SIZE when given as a variable (not known while
- * validating) and DEFAULT_PAGE_SIZE when absent; a nested connection multiplies. graphql-armor's cost
- * limit multiplies only by literal `first`/`last`, so it costs a connection without them as one object
- * while the server returns 20 of them. Linear in the document: each fragment is counted once and its
- * count reused at every spread.
+ * Upper bound on the objects an answer can hold. A paginated field (one taking `first`/`last`) returns
+ * one connection whose lists (`edges`) hold `first`/`last` items when given as a literal, MAX_PAGE_SIZE
+ * when given as a variable (not known while validating) and DEFAULT_PAGE_SIZE when absent; a connection
+ * inside a connection multiplies. Other lists (a customer's subscriptions, a plan's rate cards) are small
+ * domain lists and count as one. graphql-armor's cost multiplies only by a literal `first`/`last`, so it
+ * costs a connection without them as one object while the server returns 20. Linear in the document: a
+ * fragment is counted once per page size it is spread under, and that count reused at every spread.
  */
 export function pageSizeRule(maxNodes: number): ValidationRule {
   return (ctx: ValidationContext): ASTVisitor => {
     const schema = ctx.getSchema();
     const fragmentCounts = new Map<string, number>();
 
-    const pageSize = (
-      args: readonly { name: { value: string }; value: { kind: Kind; value?: unknown } }[],
-    ) => {
-      const arg = args.find((a) => a.name.value === 'first' || a.name.value === 'last');
+    const pageSize = (field: FieldNode) => {
+      const arg = field.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
       if (!arg) return DEFAULT_PAGE_SIZE;
       if (arg.value.kind === Kind.INT) return Math.max(0, Math.min(Number(arg.value.value), MAX_PAGE_SIZE));
       return MAX_PAGE_SIZE;
     };
 
-    // objects returned under one instance of `type` selected with `set`
-    const count = (set: SelectionSetNode, type: GraphQLNamedType | undefined | null): number => {
+    /** Objects under one `type` selected with `set`; `page` is the item count of its lists, if paginated. */
+    const count = (
+      set: SelectionSetNode,
+      type: GraphQLNamedType | undefined | null,
+      page?: number,
+    ): number => {
       let total = 0;
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) {
@@ -73,22 +79,29 @@ export function pageSizeRule(maxNodes: number): ValidationRule {
             type && (isObjectType(type) || isInterfaceType(type))
               ? type.getFields()[sel.name.value]
               : undefined;
-          const inner = 1 + count(sel.selectionSet, def ? getNamedType(def.type) : undefined);
           const paginated = def?.args.some((a) => a.name === 'first' || a.name === 'last') ?? false;
-          total += paginated ? pageSize(sel.arguments ?? []) * inner : inner;
+          const each =
+            1 +
+            count(
+              sel.selectionSet,
+              def ? getNamedType(def.type) : undefined,
+              paginated ? pageSize(sel) : undefined,
+            );
+          const items = page !== undefined && def && isListType(getNullableType(def.type)) ? page : 1;
+          total += items * each;
         } else if (sel.kind === Kind.INLINE_FRAGMENT) {
           const cond = sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type;
-          total += count(sel.selectionSet, cond);
+          total += count(sel.selectionSet, cond, page);
         } else {
-          const name = sel.name.value;
-          let n = fragmentCounts.get(name);
+          const key = `${sel.name.value}:${page ?? ''}`;
+          let n = fragmentCounts.get(key);
           if (n === undefined) {
-            const fragment = ctx.getFragment(name);
-            fragmentCounts.set(name, 0); // a cycle (reported by NoFragmentCycles) counts nothing
+            const fragment = ctx.getFragment(sel.name.value);
+            fragmentCounts.set(key, 0); // a cycle (reported by NoFragmentCycles) counts nothing
             n = fragment
-              ? count(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value))
+              ? count(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value), page)
               : 0;
-            fragmentCounts.set(name, n);
+            fragmentCounts.set(key, n);
           }
           total += n;
         }
@@ -106,12 +119,12 @@ export function pageSizeRule(maxNodes: number): ValidationRule {
             : node.operation === 'mutation'
               ? schema.getMutationType()
               : schema.getSubscriptionType();
-        const nodes = count(node.selectionSet, root);
-        if (nodes > maxNodes) {
+        if (count(node.selectionSet, root) > maxNodes) {
           ctx.reportError(
             limitError(
-              `Query cost exceeds the limit: it may return more than ${maxNodes} objects ` +
-                `(a connection without first/last returns ${DEFAULT_PAGE_SIZE}, with a variable up to ${MAX_PAGE_SIZE})`,
+              `Query cost exceeds the limit: the answer may hold more than ${maxNodes} objects ` +
+                `(a connection without first/last returns ${DEFAULT_PAGE_SIZE}, ` +
+                `with a variable page size up to ${MAX_PAGE_SIZE})`,
             ),
           );
         }
