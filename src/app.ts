@@ -87,7 +87,13 @@ export async function startDrawdown(
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
     const cursors = new CursorCodec(secret);
     const fork = () => orm.em.fork();
-    const feeds = new FeedHub({ fork, clock, cursors, log });
+    const feeds = new FeedHub({
+      fork,
+      clock,
+      cursors,
+      log,
+      startConcurrency: config.limits.subscriptionStartConcurrency,
+    });
     const bus = new EventBus(databaseUrl, feeds, log);
     await bus.start();
     started.push(

@@ -10,6 +10,7 @@ import { LedgerEntity, LedgerService, MovementEntity, type BalanceView } from '.
 import type { CursorCodec } from '../modules/shared';
 import { AsyncQueue } from './queue';
 import type { WakeKind } from './bus';
+import { FairGate } from './gate';
 
 /** One update of `creditBalanceChanged`: a committed movement and the balance after it, or a pending-only change. */
 export interface BalanceUpdate {
@@ -35,6 +36,8 @@ export interface FeedDeps {
   clock: Clock;
   cursors: CursorCodec;
   log: Log;
+  /** Subscription start-up reads (see FeedHub.gate) running at once; 4 when not given. */
+  startConcurrency?: number;
 }
 
 /** Pending-only updates per customer are coalesced to at most this often (SPEC §10: 4 per second). */
@@ -126,6 +129,8 @@ abstract class CursorListener<T> implements Listener {
   private chain: Promise<void> = new Promise((resolve) => (this.open = resolve));
   protected readonly lastPending = new Map<string, string>();
   readonly queue: AsyncQueue<T>;
+  /** The subscriber left: pending reads on its behalf are skipped. */
+  private closed = false;
 
   constructor(
     protected readonly hub: FeedHub,
@@ -135,7 +140,10 @@ abstract class CursorListener<T> implements Listener {
     protected readonly fromSequence: number,
     onClose: () => void,
   ) {
-    this.queue = new AsyncQueue<T>(onClose);
+    this.queue = new AsyncQueue<T>(() => {
+      this.closed = true;
+      onClose();
+    });
   }
 
   protected enqueue(fn: () => Promise<void>): void {
@@ -148,20 +156,28 @@ abstract class CursorListener<T> implements Listener {
 
   protected abstract deliver(row: MovementEntity, balances: Map<string, BalanceView>): Promise<void> | void;
 
-  /** Reads from the database whatever this listener has not had yet (replay, or a gap). */
+  /**
+   * Reads from the database whatever this listener has not had yet (replay, or a gap). Each page is read
+   * through the hub's gate, taking turns per customer, so a thousand replaying subscriptions read a few
+   * pages at a time instead of queueing a thousand reads in front of the pool. Rows are handed on outside
+   * the gate: a gap found there runs its own catch-up, which must not wait for a slot this one holds.
+   */
   protected async catchUp(): Promise<void> {
     for (;;) {
-      const rows = await this.hub.movementsAfter(
-        this.customerId,
-        this.cursor,
-        this.currencyId,
-        PAGE,
-        this.fromSequence,
-      );
-      if (rows.length === 0) return;
-      const balances = await this.hub.balances(this.customerId);
-      for (const r of rows) await this.take(r, balances);
-      if (rows.length < PAGE) return;
+      const page = await this.hub.gate.run(this.customerId, async () => {
+        if (this.closed) return null;
+        const rows = await this.hub.movementsAfter(
+          this.customerId,
+          this.cursor,
+          this.currencyId,
+          PAGE,
+          this.fromSequence,
+        );
+        return rows.length === 0 ? null : { rows, balances: await this.hub.balances(this.customerId) };
+      });
+      if (!page) return;
+      for (const r of page.rows) await this.take(r, page.balances);
+      if (page.rows.length < PAGE) return;
     }
   }
 
@@ -258,10 +274,19 @@ class BalanceListener extends CursorListener<BalanceUpdate> {
   }
 }
 
+/** Thresholds read once per balances read: every alert subscriber of a customer shares one read. */
+const sharedThresholds = new WeakMap<Map<string, BalanceView>, Promise<Map<string, Dec[]>>>();
+
 class AlertListener extends CursorListener<AlertUpdate> {
   protected async deliver(row: MovementEntity, balances: Map<string, BalanceView>): Promise<void> {
     const b = balances.get(row.currencyId)!;
-    const thresholds = (await this.hub.thresholds(this.customerId)).get(row.currencyId) ?? [];
+    let all = sharedThresholds.get(balances);
+    if (!all) {
+      all = this.hub.thresholds(this.customerId);
+      sharedThresholds.set(balances, all);
+      all.catch(() => sharedThresholds.delete(balances));
+    }
+    const thresholds = (await all).get(row.currencyId) ?? [];
     for (const a of alertsFor(new Dec(row.balanceBefore), new Dec(row.balanceAfter), thresholds)) {
       this.queue.push({
         customerId: this.customerId,
@@ -279,6 +304,12 @@ class AlertListener extends CursorListener<AlertUpdate> {
 export class FeedHub {
   private readonly feeds = new Map<string, CustomerFeed>();
   stopped = false;
+  /**
+   * The budget for starting subscriptions: the WebSocket server runs each subscription's start (its
+   * authorization and first reads) through it, per socket, and listeners read their replay pages through it,
+   * per customer. The feeds' own reads (one per customer and change) do not use it.
+   */
+  readonly gate: FairGate;
 
   /** On shutdown: no more wake-ups; feeds are dropped. */
   stop(): void {
@@ -287,7 +318,9 @@ export class FeedHub {
     this.feeds.clear();
   }
 
-  constructor(readonly deps: FeedDeps) {}
+  constructor(readonly deps: FeedDeps) {
+    this.gate = new FairGate(deps.startConcurrency ?? 4);
+  }
 
   get size(): number {
     let n = 0;

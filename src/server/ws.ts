@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   GraphQLError,
   createSourceEventStream,
@@ -13,7 +14,7 @@ import {
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { DomainError } from '../core/errors';
@@ -26,8 +27,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 type Extra = {
   principal?: Principal;
+  /** Digest of the bearer token: the per-token subscription budget is counted under it. */
+  principalKey?: string;
+  /** Subscriptions open or starting on this socket, by their subscribe payload (ids may be reused). */
+  live?: Set<SubscribePayload>;
   expiryTimer?: NodeJS.Timeout;
 } & Record<PropertyKey, unknown>;
+
+type SourceStream = Awaited<ReturnType<typeof createSourceEventStream>>;
 
 /** Execution results per source event, per (document, variables): see sharedSubscribe. */
 const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
@@ -37,8 +44,8 @@ const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
  * and variables (one customer's feed hands the same update to all its dashboards) is executed once, and
  * every one of those subscriptions gets that result.
  */
-async function sharedSubscribe(args: ExecutionArgs) {
-  const stream = await createSourceEventStream(args);
+async function sharedSubscribe(args: ExecutionArgs, start: () => Promise<SourceStream>) {
+  const stream = await start();
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
   const key = print(args.document) + '\u0000' + JSON.stringify(args.variableValues ?? {});
   const run = (event: unknown): Promise<ExecutionResult> => {
@@ -50,10 +57,24 @@ async function sharedSubscribe(args: ExecutionArgs) {
     if (!result) byKey.set(key, (result = exec()));
     return result;
   };
-  async function* results() {
-    for await (const event of stream as AsyncIterable<unknown>) yield await run(event);
-  }
-  return results();
+  const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  // not an async generator: graphql-ws calls return() when the client completes or the socket closes, and a
+  // generator waiting for the next event would act on it only after that event came (keeping the feed's
+  // listener and the socket's subscription count); this ends the source at once
+  const results: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      const r = await source.next();
+      return r.done ? { done: true, value: undefined } : { done: false, value: await run(r.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+  };
+  return results;
 }
 
 /**
@@ -78,10 +99,50 @@ export function attachGraphqlWs(
       return new GraphQLError(f.message, { extensions: f.extensions });
     });
 
+  const { maxSubscriptionsPerSocket, maxSubscriptionsPerToken } = deps.config.limits;
+  /** Open and starting subscriptions per token digest, over every socket of this process. */
+  const perToken = new Map<string, number>();
+  /** The socket and message of each subscription about to start, by its context value. */
+  const starting = new WeakMap<object, { extra: Extra; payload: SubscribePayload }>();
+  const release = (extra: Extra, payload: SubscribePayload) => {
+    if (!extra.live?.delete(payload)) return;
+    const n = (perToken.get(extra.principalKey!) ?? 1) - 1;
+    if (n > 0) perToken.set(extra.principalKey!, n);
+    else perToken.delete(extra.principalKey!);
+  };
+  /** Counts a new subscription against its socket and token, or says which cap it is over. */
+  const admit = (extra: Extra, payload: SubscribePayload): GraphQLError | null => {
+    const live = (extra.live ??= new Set());
+    const key = extra.principalKey!;
+    const tooMany = (max: number, where: string) =>
+      new GraphQLError(
+        `Too many subscriptions ${where} (at most ${max}); complete one before starting another`,
+        {
+          extensions: { code: 'BAD_USER_INPUT' },
+        },
+      );
+    if (live.size >= maxSubscriptionsPerSocket) return tooMany(maxSubscriptionsPerSocket, 'per socket');
+    if ((perToken.get(key) ?? 0) >= maxSubscriptionsPerToken)
+      return tooMany(maxSubscriptionsPerToken, 'per token');
+    live.add(payload);
+    perToken.set(key, (perToken.get(key) ?? 0) + 1);
+    return null;
+  };
+
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
-      subscribe: sharedSubscribe,
+      // a subscription's start (authorization, first balances) reads the database: it waits its turn in the
+      // feeds' gate, per socket, and is skipped when the client completed it or left while it waited
+      subscribe: (args) => {
+        const s = starting.get(args.contextValue as object);
+        if (!s) return sharedSubscribe(args, async () => createSourceEventStream(args));
+        return sharedSubscribe(args, () =>
+          deps.feeds.gate.run(s.extra, async () =>
+            s.extra.live?.has(s.payload) ? createSourceEventStream(args) : { data: null },
+          ),
+        );
+      },
       connectionInitWaitTimeout: 10_000,
       onConnect: (ctx) => {
         const raw = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -89,6 +150,8 @@ export function attachGraphqlWs(
           const principal = deps.access.authenticate(typeof raw === 'string' ? raw : null);
           const extra = ctx.extra as Extra;
           extra.principal = principal;
+          const bearer = (raw as string).trim().replace(/^Bearer\s+/i, '');
+          extra.principalKey = createHash('sha256').update(bearer).digest('base64url');
           if (principal.kind === 'customer') {
             // setTimeout caps at about 24.8 days: re-arm until the real expiry
             const arm = () => {
@@ -111,6 +174,10 @@ export function attachGraphqlWs(
       onClose: (ctx) => {
         const extra = ctx.extra as Extra;
         if (extra.expiryTimer) clearTimeout(extra.expiryTimer);
+        for (const payload of [...(extra.live ?? [])]) release(extra, payload);
+      },
+      onComplete: (ctx, _id, payload) => {
+        release(ctx.extra as Extra, payload);
       },
       onSubscribe: (ctx, _id, payload) => {
         const principal = (ctx.extra as Extra).principal!;
@@ -155,12 +222,19 @@ export function attachGraphqlWs(
             );
           }
         }
+        const contextValue = createContext(deps, principal);
+        if (operation?.operation === 'subscription') {
+          const extra = ctx.extra as Extra;
+          const refused = admit(extra, payload);
+          if (refused) return toGraphQLErrors([refused]);
+          starting.set(contextValue, { extra, payload });
+        }
         return {
           schema,
           document,
           operationName: payload.operationName,
           variableValues: payload.variables,
-          contextValue: createContext(deps, principal),
+          contextValue,
         };
       },
       onError: (_ctx, _id, _payload, errors) => {
