@@ -75,16 +75,63 @@ function binariesDir(): string | null {
   return null;
 }
 
-/** A postmaster.pid left by a killed server blocks the next start; remove it when its process is gone. */
-function clearStalePid(dataDir: string): void {
+/** A live process's command line and parent, from /proc (Linux); null when it is gone or /proc is absent. */
+function processInfo(pid: number): { argv: string[]; ppid: number } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state === 'Z') return null;
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return { argv, ppid: Number(ppid) };
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A postmaster.pid left behind blocks the next start. When its process is gone, the file is removed.
+ * When it is still running but orphaned (the Drawdown that started it was killed with SIGKILL, say by
+ * the OOM killer, and could not stop it), it is stopped first (a fast shutdown). When a live node process
+ * still owns it, another Drawdown is using this data directory: say so.
+ */
+async function clearStalePid(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  try {
-    if (pid > 0) process.kill(pid, 0);
-  } catch {
+  if (!(pid > 0) || !isAlive(pid)) {
     fs.rmSync(pidFile, { force: true });
+    return;
   }
+  const postmaster = processInfo(pid);
+  if (!postmaster) return; // no /proc: PostgreSQL's own lock check decides
+  if (!postmaster.argv.some((a) => path.basename(a) === 'postgres')) {
+    fs.rmSync(pidFile, { force: true }); // the pid was reused by something else
+    return;
+  }
+  const parent = processInfo(postmaster.ppid);
+  if (parent && /^node/.test(path.basename(parent.argv[0] ?? ''))) {
+    throw new StartupError(
+      `the embedded PostgreSQL in ${dataDir} is in use by another process (pid ${postmaster.ppid}). ` +
+        `Stop that Drawdown first, or give this one its own DRAWDOWN_DATA_DIR`,
+    );
+  }
+  log(`stopping the embedded PostgreSQL (pid ${pid}) that a killed Drawdown left running`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pid) && processInfo(pid) !== null) {
+    if (Date.now() > deadline) throw new StartupError(`the orphaned PostgreSQL (pid ${pid}) did not stop`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fs.rmSync(pidFile, { force: true });
 }
 
 const HOOKED_EVENTS = [
@@ -173,7 +220,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
   } else {
-    clearStalePid(dataDir);
+    await clearStalePid(dataDir, log);
   }
   try {
     await pg.start();

@@ -205,6 +205,55 @@ describe('stopping npm start stops Drawdown and its embedded PostgreSQL', () => 
   });
 });
 
+describe('an embedded PostgreSQL left running by a Drawdown killed with SIGKILL', () => {
+  it('is stopped by the next start, which then serves; a second Drawdown on the same data is refused', async () => {
+    const dataDir = tempDir('drawdown-orphan-');
+    dirs.push(dataDir);
+    const start = async () => {
+      const port = await freePort();
+      const node = launch(
+        process.execPath,
+        ['dist/src/main.js'],
+        userEnv({ PORT: String(port), DRAWDOWN_DATA_DIR: dataDir }),
+      );
+      await until(`node answers /healthz on ${port}`, async () => {
+        if (!node.isRunning()) throw new Error(`node exited:\n${node.stdout()}\n${node.stderr()}`);
+        return healthy(port);
+      });
+      const postmaster = Number(
+        fs.readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      leftovers.push(node.pid, postmaster);
+      return { node, postmaster, port };
+    };
+    const first = await start();
+    process.kill(first.node.pid, 'SIGKILL'); // the OOM killer: no handler runs
+    await first.node.exited;
+    expect(alive(first.postmaster)).toBe(true);
+
+    const second = await start();
+    expect(alive(first.postmaster)).toBe(false);
+    expect(second.postmaster).not.toBe(first.postmaster);
+
+    const third = launch(
+      process.execPath,
+      ['dist/src/main.js'],
+      userEnv({ PORT: String(await freePort()), DRAWDOWN_DATA_DIR: dataDir }),
+    );
+    expect(await third.exited).toBe(2);
+    expect(third.stderr()).toMatch(
+      /^Drawdown cannot start: the embedded PostgreSQL in .* is in use by another process/,
+    );
+    expect(await healthy(second.port)).toBe(true);
+
+    process.kill(second.node.pid, 'SIGTERM');
+    await until(
+      'the second node and its PostgreSQL exit',
+      () => !alive(second.node.pid) && !alive(second.postmaster),
+    );
+  });
+});
+
 describe('a taken port', () => {
   it('is reported first, in one line that says what to do, before any database, migration or key', async () => {
     const blocker = net.createServer();
