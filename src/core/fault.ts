@@ -6,7 +6,9 @@
  *
  * `DRAWDOWN_FAULT_MODE=pause` instead holds execution at the point (the transaction stays open) until the
  * process receives SIGUSR2, so a test can kill the database connection under it. `DRAWDOWN_FAULT_SKIP=n`
- * lets the first n arrivals pass. Either way the process announces the point on stderr first.
+ * lets the first n arrivals pass. `DRAWDOWN_FAULT_CUSTOMER=<id>` arms the point only for work on that
+ * customer, so background work on other data (jobs, sweeps) passes. Either way the process announces the
+ * point on stderr first.
  *
  * Unset, `fault()` does nothing: the environment is read once, at load.
  */
@@ -21,12 +23,17 @@ export type FaultPoint =
   | 'commit.notify';
 
 const POINT = process.env.DRAWDOWN_FAULT_POINT || null;
+const CUSTOMER = process.env.DRAWDOWN_FAULT_CUSTOMER || null;
 const PAUSE = process.env.DRAWDOWN_FAULT_MODE === 'pause';
 let skip = Number(process.env.DRAWDOWN_FAULT_SKIP ?? '0') || 0;
 
-/** Await it at a fault point: `await fault('usage.batch')`. A no-op unless the point is armed. */
-export function fault(at: FaultPoint): Promise<void> | undefined {
+/**
+ * Await it at a fault point: `await fault('usage.batch', () => customerIds)`, naming (lazily: nothing is
+ * computed unless armed) the customers whose work reached it. A no-op unless the point is armed (for one of those customers).
+ */
+export function fault(at: FaultPoint, customerIds: () => Iterable<string>): Promise<void> | undefined {
   if (POINT !== at) return undefined;
+  if (CUSTOMER !== null && ![...customerIds()].includes(CUSTOMER)) return undefined;
   if (skip > 0) {
     skip--;
     return undefined;

@@ -46,7 +46,7 @@ export class EventBus {
   async start(): Promise<void> {
     await this.connectListener();
     this.removeCommitListener = addCommitListener((c) => {
-      void fault('commit.notify');
+      void fault('commit.notify', () => [...c.movements, ...c.pending]);
       this.publish(c);
     });
     await this.announceRecent();

@@ -39,6 +39,9 @@ const BUILD = path.join(ROOT, 'node_modules', '.cache', `drawdown-crash-${proces
 const MAIN = path.join(BUILD, 'src', 'main.js');
 const CHANGED = print(BalanceChangedDocument);
 type Update = BalanceChangedSubscription['creditBalanceChanged'];
+/** Each test starts two or three server processes: generous limits for a loaded CI machine. */
+const SLOW = 120_000;
+const WAIT = 30_000;
 
 interface Server {
   url: string;
@@ -132,6 +135,15 @@ async function startServer(fault: Record<string, string> = {}): Promise<Server> 
   };
 }
 
+/**
+ * The environment that arms a fault point for one customer's work only: background jobs of this shared
+ * database (due grants of other test files, sweeps) pass it by.
+ */
+const armed = (point: string, customerId: string) => ({
+  DRAWDOWN_FAULT_POINT: point,
+  DRAWDOWN_FAULT_CUSTOMER: customerId,
+});
+
 /** Sends a request the server dies in the middle of: the client sees the connection drop, no answer. */
 async function dies<R, V>(s: Server, doc: TypedDocumentNode<R, V>, variables: V, point: string) {
   await expect(s.gql(doc, variables)).rejects.toThrow(/fetch failed/);
@@ -185,7 +197,7 @@ async function customer(opts: { usage?: boolean } = {}) {
 const settled = async (customerId: string, currency: string) =>
   (await t.ok(CreditBalancesDocument, { customerId, currency })).creditBalances[0]!;
 
-describe('killed inside a settlement batch', () => {
+describe('killed inside a settlement batch', { timeout: SLOW }, () => {
   it('books nothing of the batch; the next run settles every charge exactly once', async () => {
     const c = await customer({ usage: true });
     await t.ok(CreateCreditGrantDocument, {
@@ -198,7 +210,7 @@ describe('killed inside a settlement batch', () => {
     }));
     expect((await t.ok(IngestUsageDocument, { events })).ingestUsage.accepted).toBe(7);
 
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'settlement.batch' });
+    const a = await startServer(armed('settlement.batch', c.customerId));
     await dies(a, SettleChargesDocument, { customerId: c.customerId }, 'settlement.batch');
     // the movements the batch had written are gone with it, and the charge books nothing
     expect((await movements(c.customerId)).map((m) => m.type)).toEqual(['FUNDED']);
@@ -224,7 +236,7 @@ describe('killed inside a settlement batch', () => {
   });
 });
 
-describe("killed inside a grant's funding", () => {
+describe("killed inside a grant's funding", { timeout: SLOW }, () => {
   it('a new grant: nothing of it remains; the retry with the same key creates and funds it once', async () => {
     const c = await customer();
     const input = {
@@ -234,7 +246,7 @@ describe("killed inside a grant's funding", () => {
       fundingMethod: 'PROMOTIONAL' as const,
       idempotencyKey: uniq('grant'),
     };
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'grant.funding' });
+    const a = await startServer(armed('grant.funding', c.customerId));
     await dies(a, CreateCreditGrantDocument, { input }, 'grant.funding');
     const grants = await db.query(`select id from credit_grant where customer_id = $1`, [c.customerId]);
     expect(grants.rows).toEqual([]);
@@ -267,7 +279,7 @@ describe("killed inside a grant's funding", () => {
       },
     });
     const invoiceId = g.createCreditGrant.invoice!.id;
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'grant.funding' });
+    const a = await startServer(armed('grant.funding', c.customerId));
     await dies(a, UpdateInvoicePaymentStatusDocument, { invoiceId, status: 'SETTLED' }, 'grant.funding');
     const inv = await db.query(`select status, payment_status from invoice where id = $1`, [invoiceId]);
     expect(inv.rows).toEqual([{ status: 'ISSUED', payment_status: 'PENDING' }]);
@@ -285,7 +297,7 @@ describe("killed inside a grant's funding", () => {
   });
 });
 
-describe('killed inside a usage batch', () => {
+describe('killed inside a usage batch', { timeout: SLOW }, () => {
   it('loses no accepted event, keeps none of the dying batch, and the retried batches count once', async () => {
     const c = await customer({ usage: true });
     await t.ok(CreateCreditGrantDocument, {
@@ -300,7 +312,7 @@ describe('killed inside a usage batch', () => {
     const accepted = batch(10, 'ok');
     const dying = batch(6, 'die');
     // the first batch passes the fault point; the second dies at it
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'usage.batch', DRAWDOWN_FAULT_SKIP: '1' });
+    const a = await startServer({ ...armed('usage.batch', c.customerId), DRAWDOWN_FAULT_SKIP: '1' });
     expect(data(await a.gql(IngestUsageDocument, { events: accepted })).ingestUsage).toMatchObject({
       accepted: 10,
       rejected: [],
@@ -340,7 +352,7 @@ describe('killed inside a usage batch', () => {
   });
 });
 
-describe('killed between commit and NOTIFY', () => {
+describe('killed between commit and NOTIFY', { timeout: SLOW }, () => {
   it('the booking stands; subscribers resuming with afterSequence, and the surviving replica, miss nothing', async () => {
     const c = await customer();
     await t.ok(CreateCreditGrantDocument, {
@@ -356,7 +368,7 @@ describe('killed between commit and NOTIFY', () => {
       },
     });
     // the first two commits of the process are announced; the third dies after commit, before NOTIFY
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'commit.notify', DRAWDOWN_FAULT_SKIP: '2' });
+    const a = await startServer({ ...armed('commit.notify', c.customerId), DRAWDOWN_FAULT_SKIP: '2' });
     const onA = wsClient(a.wsUrl);
     const dashboard = collect<BalanceChangedSubscription>(onA.client, CHANGED, { customerId: c.customerId });
     const survivorWs = wsClient(t.wsUrl);
@@ -366,9 +378,9 @@ describe('killed between commit and NOTIFY', () => {
     });
     data(await a.gql(AdjustCreditsDocument, adjust(1)));
     data(await a.gql(AdjustCreditsDocument, adjust(2)));
-    const seen = (await dashboard.until(2)).map((u) => u.creditBalanceChanged);
+    const seen = (await dashboard.until(2, WAIT)).map((u) => u.creditBalanceChanged);
     expect(seen.map((u) => u.sequence)).toEqual([2, 3]);
-    await survivor.until(2);
+    await survivor.until(2, WAIT);
 
     await dies(a, AdjustCreditsDocument, adjust(3), 'commit.notify');
     expect(await onA.closed).toBe(1006);
@@ -383,7 +395,7 @@ describe('killed between commit and NOTIFY', () => {
 
     // the restarted server announces what changed lately: the replica that stayed up delivers it
     const b = await startServer();
-    const heard = (await survivor.until(3)).map((u) => u.creditBalanceChanged);
+    const heard = (await survivor.until(3, WAIT)).map((u) => u.creditBalanceChanged);
     expect(heard.map((u) => [u.sequence, u.movement?.id])).toEqual([
       [2, booked[1]!.id],
       [3, booked[2]!.id],
@@ -395,7 +407,7 @@ describe('killed between commit and NOTIFY', () => {
       customerId: c.customerId,
       afterSequence: seen.at(-1)!.sequence,
     });
-    const replayed = (await resumed.until(1)).map((u) => u.creditBalanceChanged);
+    const replayed = (await resumed.until(1, WAIT)).map((u) => u.creditBalanceChanged);
     expect(replayed.map((u) => [u.sequence, u.movement?.id, u.balance.settled])).toEqual([
       [4, booked[3]!.id, '97.00'],
     ]);
@@ -403,10 +415,10 @@ describe('killed between commit and NOTIFY', () => {
     const retried = data(await b.gql(AdjustCreditsDocument, adjust(3)));
     expect(retried.adjustCredits).toMatchObject({ id: booked[3]!.id, sequence: 4 });
     data(await b.gql(AdjustCreditsDocument, adjust(4)));
-    const live = (await resumed.until(2)).map((u) => u.creditBalanceChanged);
+    const live = (await resumed.until(2, WAIT)).map((u) => u.creditBalanceChanged);
     expect(live.map((u) => u.sequence)).toEqual([4, 5]);
     // on the replica that stayed up: every movement, in order, once
-    const all: Update[] = (await survivor.until(4)).map((u) => u.creditBalanceChanged);
+    const all: Update[] = (await survivor.until(4, WAIT)).map((u) => u.creditBalanceChanged);
     expect(all.filter((u) => u.movement).map((u) => u.sequence)).toEqual([2, 3, 4, 5]);
     expect((await movements(c.customerId)).length).toBe(5);
 
@@ -419,7 +431,7 @@ describe('killed between commit and NOTIFY', () => {
   });
 });
 
-describe('database connection killed mid-transaction', () => {
+describe('database connection killed mid-transaction', { timeout: SLOW }, () => {
   it('the request answers a clean error, nothing is written, and the server goes on serving', async () => {
     const c = await customer();
     const input = {
@@ -429,14 +441,15 @@ describe('database connection killed mid-transaction', () => {
       fundingMethod: 'PROMOTIONAL' as const,
       idempotencyKey: uniq('term'),
     };
-    const a = await startServer({ DRAWDOWN_FAULT_POINT: 'grant.funding', DRAWDOWN_FAULT_MODE: 'pause' });
+    const a = await startServer({ ...armed('grant.funding', c.customerId), DRAWDOWN_FAULT_MODE: 'pause' });
     const pending = a.gql(CreateCreditGrantDocument, { input });
     await a.atFault;
     // the server's backend sits in its open transaction, having written the grant row
     const { rows } = await db.query<{ pid: number }>(
       `select pid from pg_stat_activity
         where datname = current_database() and pid <> pg_backend_pid()
-          and state = 'idle in transaction' and backend_xid is not null`,
+          and state = 'idle in transaction' and backend_xid is not null
+          and query like 'insert into credit_grant%'`,
     );
     expect(rows).toHaveLength(1);
     await db.query(`select pg_terminate_backend($1)`, [rows[0]!.pid]);

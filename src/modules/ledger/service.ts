@@ -268,7 +268,7 @@ export class LedgerService {
         });
         if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
         await this.scheduleDue(em, tx.id, g, now);
-        await fault('grant.funding');
+        await fault('grant.funding', () => [customer.id]);
         return g.id;
       },
     );
@@ -368,7 +368,7 @@ export class LedgerService {
         await em.execute(`update credit_grant set payment_status = ? where id = ?`, [status, grant.id]);
       }
       await tx.flush();
-      await fault('grant.funding');
+      await fault('grant.funding', () => [found.customerId]);
     });
     return (await this.invoices.byIdFresh(invoiceId))!;
   }

@@ -269,7 +269,7 @@ export class SettlementService {
         }
         // one round of multi-row writes for the whole batch
         await LedgerTx.flushAll(em, txs);
-        await fault('settlement.batch');
+        await fault('settlement.batch', () => keys.map((k) => k.customerId));
         await this.writeCharges(em, updates);
         for (const tx of txs) if (tx.booked.length > 0) r.customerIds.push(tx.customerId);
         // usage invoices of periods that ended are issued

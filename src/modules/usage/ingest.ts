@@ -466,7 +466,7 @@ export async function ingestUsage(
         up,
       );
     }
-    await fault('usage.batch');
+    await fault('usage.batch', () => rated.map((r) => r.customerId));
     noteChange(
       em,
       'pending',
