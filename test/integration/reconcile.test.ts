@@ -126,7 +126,11 @@ describe('reconcileLedgers', () => {
 
   it('finds no drift in a database the API wrote, across every ledger and for one customer', async () => {
     await checkLedgerInvariants([f.customerId]);
+    const started = Date.now();
     const all = await reconcile();
+    console.log(
+      `reconcileLedgers over ${all.ledgers} ledgers, ${all.movements} movements: ${Date.now() - started} ms`,
+    );
     expect(all.drift).toEqual([]);
     expect(all.clean).toBe(true);
     expect(all.ledgers).toBeGreaterThanOrEqual(1);
