@@ -1,4 +1,9 @@
 export * from './entities';
-export { CatalogService, toEnginePrice } from './service';
+export { CatalogService } from './service';
 export type { CreateCurrencyInput, CreateFeatureInput, CreatePlanInput, PriceInput } from './service';
+export { toEnginePrice } from './prices';
 export { fiatScale, isFiatCode } from './iso4217';
+export { settlementTermsOf } from './terms';
+export type { CurrencyTerms, SettlementTerms } from './terms';
+export { knownEventTypes, ratingCardsOfPlans } from './reads';
+export type { RatingCard } from './reads';

@@ -3,8 +3,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseIsoDuration } from '../../core/duration';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
-import { validatePrice, type Price } from '../../engine';
-import { Dec, parseDecimal } from '../../money';
+import { validatePrice } from '../../engine';
+import { parseDecimal } from '../../money';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import {
@@ -19,6 +19,7 @@ import {
   type StoredPrice,
 } from './entities';
 import { FIAT_MINOR_UNITS, isFiatCode } from './iso4217';
+import { toEnginePrice } from './prices';
 
 export interface CreateCurrencyInput {
   code: string;
@@ -58,19 +59,6 @@ const PRICE_SCALE = 12;
 
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
-}
-
-/** Parses a stored price into the engine's shape. */
-export function toEnginePrice(p: StoredPrice): Price {
-  if (p.model === 'UNIT') return { model: 'UNIT', unitAmount: new Dec(p.unitAmount ?? '0') };
-  return {
-    model: p.model,
-    tiers: (p.tiers ?? []).map((t) => ({
-      upTo: t.upTo === null ? null : new Dec(t.upTo),
-      unitAmount: new Dec(t.unitAmount),
-      flatAmount: t.flatAmount === null ? null : new Dec(t.flatAmount),
-    })),
-  };
 }
 
 const currencyCache = new Map<string, CurrencyEntity>();

@@ -1,2 +1,3 @@
 export * from './entities';
 export { InvoicesService, checkPaymentTransition } from './service';
+export type { UsageLineInput } from './usage-lines';

@@ -5,6 +5,7 @@ import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { InvoiceEntity, type InvoiceKind, type InvoiceLine, type PaymentStatus } from './entities';
+import { issueEndedUsage, putUsageLine, type UsageLineInput } from './usage-lines';
 
 /**
  * Payment transitions (SPEC §9): PENDING → AUTHORIZED → SETTLED, or → FAILED from PENDING/AUTHORIZED.
@@ -61,6 +62,23 @@ export class InvoicesService {
     em.persist(invoice);
     await em.flush();
     return invoice;
+  }
+
+  /**
+   * Puts a charge's invoiced credits on its usage invoice (see `putUsageLine`), inside the caller's
+   * transaction. Returns the invoice id.
+   */
+  putUsageLine(em: EntityManager, line: UsageLineInput): Promise<string> {
+    return putUsageLine(em, (txEm, input) => this.create(txEm, input), line);
+  }
+
+  /** Issues the draft usage invoices of these ended periods, inside the caller's transaction. */
+  issueEndedUsage(
+    em: EntityManager,
+    ended: readonly { subscriptionId: string; periodStart: Date }[],
+    now: Date,
+  ): Promise<void> {
+    return issueEndedUsage(em, ended, now);
   }
 
   /** Locks and returns the invoice for a payment update in the caller's transaction. */

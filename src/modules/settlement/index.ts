@@ -1,2 +1,3 @@
 export { SettlementService } from './service';
-export type { CorrectMovementInput, CreateChargeInput, SettleResult } from './service';
+export type { CreateChargeInput, SettleResult } from './service';
+export type { CorrectMovementInput } from './correct';

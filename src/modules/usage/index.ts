@@ -1,4 +1,9 @@
 export * from './entities';
-export { ingestUsage, MAX_BATCH } from './ingest';
-export type { IngestResult, RejectedEvent, UsageEventInput } from './ingest';
+export { UsageService, ingestUsage, MAX_BATCH } from './ingest';
+export type { IngestResult } from './ingest';
+export type { UsageEventInput } from './screen';
+export { RejectionCode } from './rejections';
+export type { RejectedEvent } from './rejections';
 export { ChargesService } from './charges';
+export { chargeStore } from './charge-store';
+export type { ChargeSettlement, OpenCharge } from './charge-store';

@@ -1,0 +1,302 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Aggregation } from '../../engine';
+import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '../catalog';
+import { valuesList } from '../shared/sql';
+import type { ChargeKind, ChargeStatus } from './entities';
+
+/**
+ * Every write to `charge`, and the hot reads, as named operations inside the caller's transaction. The
+ * usage module owns the table; ingestion and settlement (the only writers) come through here. Locks: a
+ * caller that locks charges holds its ledgers' locks first, and takes the charges in id order.
+ */
+
+/** A usage charge to open for a (subscription, rate card, period) unless it exists. */
+export interface NewUsageCharge {
+  id: string;
+  customerId: string;
+  currencyId: string;
+  subscriptionId: string;
+  rateCardId: string;
+  featureId: string;
+  featureKey: string;
+  aggregation: Aggregation;
+  settlementMode: SettlementMode;
+  terms: SettlementTerms;
+  periodStart: Date;
+  periodEnd: Date;
+}
+
+/** An open charge, locked for settlement. */
+export interface OpenCharge {
+  id: string;
+  customerId: string;
+  currencyId: string;
+  kind: ChargeKind;
+  subscriptionId: string | null;
+  featureKey: string | null;
+  featureName: string | null;
+  description: string | null;
+  status: ChargeStatus;
+  settlementMode: SettlementMode;
+  /** What its uninvoiced remainder converts to (`settlementTermsOf`). */
+  terms: SettlementTerms;
+  amount: string;
+  booked: string;
+  creditedAmount: string;
+  invoicedAmount: string;
+  periodStart: Date | null;
+  periodEnd: Date | null;
+  invoiceId: string | null;
+}
+
+/** A charge's figures after a settlement step. */
+export interface ChargeSettlement {
+  id: string;
+  booked: string;
+  credited: string;
+  invoiced: string;
+  status: ChargeStatus;
+  invoiceId: string | null;
+}
+
+const list = (n: number) => Array.from({ length: n }, () => '?').join(',');
+
+/**
+ * Opens the usage charges that do not exist yet (one per subscription, rate card and period) and reads
+ * the status of all of them, without locking (locks are taken last, held briefly). Two round trips.
+ */
+async function openUsage(
+  em: EntityManager,
+  rows: readonly NewUsageCharge[],
+  now: Date,
+): Promise<
+  { id: string; subscriptionId: string; rateCardId: string; periodStart: Date; status: ChargeStatus }[]
+> {
+  const params: unknown[] = [];
+  for (const r of rows) {
+    params.push(
+      r.id,
+      r.customerId,
+      r.currencyId,
+      r.subscriptionId,
+      r.rateCardId,
+      r.featureId,
+      r.featureKey,
+      r.aggregation,
+      r.settlementMode,
+      r.terms.fiatCode,
+      r.terms.fiatValue,
+      r.periodStart.toISOString(),
+      r.periodEnd.toISOString(),
+      now.toISOString(),
+    );
+  }
+  await em.execute(
+    `insert into charge (id, customer_id, currency_id, kind, subscription_id, rate_card_id, feature_id, feature_key,
+                         aggregation, status, settlement_mode, fiat_code, fiat_value, quantity, amount, period_start,
+                         period_end, created_at, updated_at)
+     select v.id, v.customer_id, v.currency_id, 'USAGE', v.subscription_id, v.rate_card_id, v.feature_id, v.feature_key,
+            v.aggregation, 'OPEN', v.mode, v.fiat_code, v.fiat_value::numeric, 0, 0, v.ps::timestamptz, v.pe::timestamptz,
+            v.now::timestamptz, v.now::timestamptz
+       from (values ${valuesList(rows.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', params)})
+            as v(id, customer_id, currency_id, subscription_id, rate_card_id, feature_id, feature_key, aggregation, mode,
+                 fiat_code, fiat_value, ps, pe, now)
+     on conflict (subscription_id, rate_card_id, period_start) where kind = 'USAGE' do nothing`,
+    params,
+  );
+  const keyParams: unknown[] = [];
+  for (const r of rows) keyParams.push(r.subscriptionId, r.rateCardId, r.periodStart.toISOString());
+  const found = await em.execute<
+    { id: string; subscription_id: string; rate_card_id: string; period_start: Date; status: ChargeStatus }[]
+  >(
+    `select id, subscription_id, rate_card_id, period_start, status
+       from charge
+      where kind = 'USAGE' and (subscription_id, rate_card_id, period_start) in (${rows.map(() => '(?, ?, ?::timestamptz)').join(', ')})
+      order by id`,
+    keyParams,
+  );
+  return found.map((c) => ({
+    id: c.id,
+    subscriptionId: c.subscription_id,
+    rateCardId: c.rate_card_id,
+    periodStart: new Date(c.period_start),
+    status: c.status,
+  }));
+}
+
+/** Locks charges in id order (the order settlement uses) and returns their status and quantity. */
+async function lockForUsage(
+  em: EntityManager,
+  ids: readonly string[],
+): Promise<Map<string, { status: ChargeStatus; quantity: string }>> {
+  const rows = await em.execute<{ id: string; status: ChargeStatus; quantity: string }[]>(
+    `select id, status, quantity::text as quantity from charge where id in (${list(ids.length)})
+      order by id for update`,
+    [...ids],
+  );
+  return new Map(rows.map((r) => [r.id, { status: r.status, quantity: r.quantity }]));
+}
+
+/** Sets locked usage charges' period quantity and its price (full precision), in one statement. */
+async function applyUsage(
+  em: EntityManager,
+  rows: readonly { id: string; quantity: string; amount: string }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const params = rows.flatMap((r) => [r.id, r.quantity, r.amount]);
+  await em.execute(
+    `update charge as c set quantity = v.q::numeric, amount = v.a::numeric, updated_at = now()
+       from (values ${valuesList(rows.length, '(?, ?, ?)', params)}) as v(id, q, a)
+      where c.id = v.id`,
+    params,
+  );
+}
+
+/**
+ * The ledgers (customer, currency) with something to settle: an open charge with an unbooked amount, or
+ * one whose period has ended. A sub-cent remainder that rounds to what is booked has nothing to book: it
+ * waits until its period ends.
+ */
+async function ledgersToSettle(
+  em: EntityManager,
+  now: Date,
+  customerId?: string | null,
+): Promise<{ customerId: string; currencyId: string }[]> {
+  const rows = await em.execute<{ customer_id: string; currency_id: string }[]>(
+    `select distinct c.customer_id, c.currency_id from charge c join currency cur on cur.id = c.currency_id
+      where c.status = 'OPEN' and (round(c.amount, cur.scale) <> c.booked or c.period_end <= ?::timestamptz)
+            ${customerId ? 'and c.customer_id = ?' : ''}
+      order by c.customer_id, c.currency_id`,
+    customerId ? [now.toISOString(), customerId] : [now.toISOString()],
+  );
+  return rows.map((r) => ({ customerId: r.customer_id, currencyId: r.currency_id }));
+}
+
+/** The open charges of several ledgers, locked in id order (after their ledgers: the global order). */
+async function lockOpen(
+  em: EntityManager,
+  keys: readonly { customerId: string; currencyId: string }[],
+): Promise<OpenCharge[]> {
+  const rows = await em.execute<
+    {
+      id: string;
+      customer_id: string;
+      currency_id: string;
+      kind: ChargeKind;
+      subscription_id: string | null;
+      feature_key: string | null;
+      feature_name: string | null;
+      description: string | null;
+      status: ChargeStatus;
+      settlement_mode: SettlementMode;
+      fiat_code: string | null;
+      fiat_value: string | null;
+      currency_code: string;
+      currency_fiat_code: string | null;
+      currency_fiat_value: string | null;
+      amount: string;
+      booked: string;
+      credited_amount: string;
+      invoiced_amount: string;
+      period_start: Date | null;
+      period_end: Date | null;
+      invoice_id: string | null;
+    }[]
+  >(
+    `select c.id, c.customer_id, c.currency_id, c.kind, c.subscription_id, c.feature_key, f.name as feature_name,
+            c.description, c.status, c.settlement_mode, c.fiat_code, c.fiat_value::text as fiat_value,
+            cur.code as currency_code, cur.fiat_code as currency_fiat_code, cur.fiat_value::text as currency_fiat_value,
+            c.amount::text as amount, c.booked::text as booked, c.credited_amount::text as credited_amount,
+            c.invoiced_amount::text as invoiced_amount, c.period_start, c.period_end, c.invoice_id
+       from charge c join currency cur on cur.id = c.currency_id left join feature f on f.id = c.feature_id
+      where (c.customer_id, c.currency_id) in (${keys.map(() => '(?, ?)').join(', ')}) and c.status = 'OPEN'
+      order by c.id
+      for update of c`,
+    keys.flatMap((k) => [k.customerId, k.currencyId]),
+  );
+  return rows.map((c) => ({
+    id: c.id,
+    customerId: c.customer_id,
+    currencyId: c.currency_id,
+    kind: c.kind,
+    subscriptionId: c.subscription_id,
+    featureKey: c.feature_key,
+    featureName: c.feature_name,
+    description: c.description,
+    status: c.status,
+    settlementMode: c.settlement_mode,
+    terms: settlementTermsOf(
+      { code: c.currency_code, fiatCode: c.currency_fiat_code, fiatValue: c.currency_fiat_value },
+      { fiatCode: c.fiat_code, fiatValue: c.fiat_value },
+    ),
+    amount: c.amount,
+    booked: c.booked,
+    creditedAmount: c.credited_amount,
+    invoicedAmount: c.invoiced_amount,
+    periodStart: c.period_start === null ? null : new Date(c.period_start),
+    periodEnd: c.period_end === null ? null : new Date(c.period_end),
+    invoiceId: c.invoice_id,
+  }));
+}
+
+/** Writes settled figures of locked charges, in one statement for a whole batch. */
+async function applySettlement(em: EntityManager, rows: readonly ChargeSettlement[]): Promise<void> {
+  if (rows.length === 0) return;
+  const params = rows.flatMap((r) => [r.id, r.booked, r.credited, r.invoiced, r.status, r.invoiceId]);
+  await em.execute(
+    `update charge as c set booked = v.b::numeric, credited_amount = v.cr::numeric, invoiced_amount = v.inv::numeric,
+            status = v.st, invoice_id = v.inv_id, updated_at = now()
+       from (values ${valuesList(rows.length, '(?, ?, ?, ?, ?, ?)', params)}) as v(id, b, cr, inv, st, inv_id)
+      where c.id = v.id`,
+    params,
+  );
+}
+
+/** Writes a one-off charge once, with the figures its settlement gave it. */
+async function insertOneOff(
+  em: EntityManager,
+  c: {
+    customerId: string;
+    currencyId: string;
+    description: string;
+    settlementMode: SettlementMode;
+    terms: SettlementTerms;
+    amount: string;
+    now: Date;
+  } & ChargeSettlement,
+): Promise<void> {
+  await em.execute(
+    `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
+                         amount, booked, credited_amount, invoiced_amount, invoice_id, created_at, updated_at)
+     values (?, ?, ?, 'ONE_OFF', ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?,
+             ?::timestamptz, ?::timestamptz)`,
+    [
+      c.id,
+      c.customerId,
+      c.currencyId,
+      c.description,
+      c.status,
+      c.settlementMode,
+      c.terms.fiatCode,
+      c.terms.fiatValue,
+      c.amount,
+      c.booked,
+      c.credited,
+      c.invoiced,
+      c.invoiceId,
+      c.now.toISOString(),
+      c.now.toISOString(),
+    ],
+  );
+}
+
+/** The charge table's operations (see the module README for who may call which). */
+export const chargeStore = {
+  openUsage,
+  lockForUsage,
+  applyUsage,
+  ledgersToSettle,
+  lockOpen,
+  applySettlement,
+  insertOneOff,
+};
