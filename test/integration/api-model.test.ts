@@ -138,7 +138,7 @@ async function setupRun(): Promise<{ model: LedgerModel; real: Real }> {
     });
   }
   return {
-    model: new LedgerModel(),
+    model: new LedgerModel(STRICT),
     real: { customerId: customer.createCustomer.id, subject, lastBatch: {} },
   };
 }
@@ -155,6 +155,31 @@ function expectOutcome(res: GqlResult<unknown>, expected: Outcome, what: string)
 }
 
 /** Everything the model predicts, read back through the API, plus the SPEC §6 invariants from the database. */
+type Retry = 'none' | 'same' | 'conflict';
+const retryNote = (r: Retry) => (r === 'none' ? '' : r === 'same' ? ', retried' : ', key reused');
+
+/**
+ * Sends a mutation with an idempotency key. 'same' sends it again: it must answer the same (the same id, or
+ * the same error) and book nothing more. 'conflict' sends other input with the same key after a success:
+ * IDEMPOTENCY_CONFLICT. The model is not told about the retries, so verify() checks nothing changed.
+ */
+async function sendKeyed<R>(
+  retry: Retry,
+  send: (key: string, changed: boolean) => Promise<GqlResult<R>>,
+  idOf: (r: R) => string,
+): Promise<GqlResult<R>> {
+  const key = uniq('idem');
+  const first = await send(key, false);
+  if (retry === 'same') {
+    const again = await send(key, false);
+    if (first.errors) expect(codeOf(again), 'a retried failure fails the same').toBe(codeOf(first));
+    else expect(idOf(again.data!), 'a retry answers the first result').toBe(idOf(first.data!));
+  } else if (retry === 'conflict' && !first.errors) {
+    expect(codeOf(await send(key, true)), 'same key, other input').toBe('IDEMPOTENCY_CONFLICT');
+  }
+  return first;
+}
+
 /** Commands run (not just generated), by name. */
 const executed = new Map<string, number>();
 
@@ -261,6 +286,7 @@ class GrantCmd implements Cmd {
       terms: boolean;
       restrictedTo: Mode | null;
     },
+    readonly retry: Retry = 'none',
   ) {}
   check = () => true;
   async run(m: LedgerModel, r: Real) {
@@ -270,19 +296,22 @@ class GrantCmd implements Cmd {
     const expiresAt = p.expiresAfterMin === null ? null : effectiveAt + p.expiresAfterMin * 60_000;
     const terms = p.method === 'INVOICE' || (p.method === 'EXTERNAL' && p.terms);
     const perUnitCost = terms ? p.costMilli / 1000 : 0;
-    const res = await t.gql(CreateCreditGrantDocument, {
-      input: {
-        customerId: r.customerId,
-        currency,
-        amount: money(p.cents),
-        fundingMethod: p.method,
-        priority: p.priority,
-        effectiveAt: p.effectiveInMin > 0 ? iso(effectiveAt) : undefined,
-        expiresAt: expiresAt === null ? undefined : iso(expiresAt),
-        purchase: terms ? { currency: 'USD', perUnitCost: String(perUnitCost) } : undefined,
-        featureKeys: p.restrictedTo ? [featureKeyOf[p.restrictedTo]] : undefined,
-      },
-    });
+    const send = (idempotencyKey: string, changed: boolean) =>
+      t.gql(CreateCreditGrantDocument, {
+        input: {
+          idempotencyKey,
+          customerId: r.customerId,
+          currency,
+          amount: money(p.cents + (changed ? 1 : 0)),
+          fundingMethod: p.method,
+          priority: p.priority,
+          effectiveAt: p.effectiveInMin > 0 ? iso(effectiveAt) : undefined,
+          expiresAt: expiresAt === null ? undefined : iso(expiresAt),
+          purchase: terms ? { currency: 'USD', perUnitCost: String(perUnitCost) } : undefined,
+          featureKeys: p.restrictedTo ? [featureKeyOf[p.restrictedTo]] : undefined,
+        },
+      });
+    const res = await sendKeyed(this.retry, send, (d) => d.createCreditGrant.id);
     expectOutcome(res, { ok: true }, this.toString());
     const g = res.data!.createCreditGrant;
     m.createGrant(now, {
@@ -311,28 +340,43 @@ class GrantCmd implements Cmd {
     const p = this.p;
     return `grant(${p.method} ${money(p.cents)} p${p.priority}${p.effectiveInMin ? ` eff+${p.effectiveInMin}m` : ''}${
       p.expiresAfterMin !== null ? ` exp+${p.expiresAfterMin}m` : ''
-    }${p.method === 'INVOICE' || (p.method === 'EXTERNAL' && p.terms) ? ` @${p.costMilli / 1000}` : ''}${p.restrictedTo ? ` only ${p.restrictedTo}` : ''})`;
+    }${p.method === 'INVOICE' || (p.method === 'EXTERNAL' && p.terms) ? ` @${p.costMilli / 1000}` : ''}${
+      p.restrictedTo ? ` only ${p.restrictedTo}` : ''
+    }${retryNote(this.retry)})`;
   }
 }
 
 class AdjustCmd implements Cmd {
-  constructor(readonly cents: number) {}
+  constructor(
+    readonly cents: number,
+    readonly retry: Retry = 'none',
+  ) {}
   check = () => true;
   async run(m: LedgerModel, r: Real) {
     const now = tick();
-    const input = { customerId: r.customerId, currency, amount: money(this.cents), reason: 'model' };
+    const send = (idempotencyKey: string, changed: boolean) =>
+      t.gql(AdjustCreditsDocument, {
+        input: {
+          idempotencyKey,
+          customerId: r.customerId,
+          currency,
+          amount: money(this.cents + (changed ? Math.sign(this.cents) : 0)),
+          reason: 'model',
+        },
+      });
+    const movementId = (d: { adjustCredits: { id: string } }) => d.adjustCredits.id;
     if (this.cents > 0) {
-      const res = await t.gql(AdjustCreditsDocument, { input });
+      const res = await sendKeyed(this.retry, send, movementId);
       expectOutcome(res, { ok: true }, this.toString());
       m.adjustAdd(now, res.data!.adjustCredits.grant!.id, this.cents);
     } else {
       const expected = m.deduct(now, -this.cents);
-      expectOutcome(await t.gql(AdjustCreditsDocument, { input }), expected, this.toString());
+      expectOutcome(await sendKeyed(this.retry, send, movementId), expected, this.toString());
     }
     await verify(m, r, this);
   }
   toString() {
-    return `adjust(${this.cents > 0 ? '+' : ''}${money(this.cents)})`;
+    return `adjust(${this.cents > 0 ? '+' : ''}${money(this.cents)}${retryNote(this.retry)})`;
   }
 }
 
@@ -480,6 +524,7 @@ class CorrectCmd implements Cmd {
   constructor(
     readonly pick: number,
     readonly cents: number | null,
+    readonly retry: Retry = 'none',
   ) {}
   check = (m: Readonly<LedgerModel>) => m.s.consumptions.length > 0;
   async run(m: LedgerModel, r: Real) {
@@ -487,41 +532,50 @@ class CorrectCmd implements Cmd {
     const index = this.pick % m.s.consumptions.length;
     const movementId = m.s.consumptions[index]!.movement.id!;
     const expected = m.correct(now, index, this.cents);
-    const res = await t.gql(CorrectMovementDocument, {
-      input: {
-        movementId,
-        amount: this.cents === null ? undefined : money(this.cents),
-        reason: 'model',
-      },
-    });
+    const send = (idempotencyKey: string, changed: boolean) =>
+      t.gql(CorrectMovementDocument, {
+        input: {
+          idempotencyKey,
+          movementId,
+          amount: this.cents === null ? undefined : money(this.cents),
+          reason: changed ? 'model, again' : 'model',
+        },
+      });
+    const res = await sendKeyed(this.retry, send, (d) => d.correctMovement.id);
     expectOutcome(res, expected, this.toString());
     await verify(m, r, this);
   }
   toString() {
-    return `correct(#${this.pick} ${this.cents === null ? 'rest' : money(this.cents)})`;
+    return `correct(#${this.pick} ${this.cents === null ? 'rest' : money(this.cents)}${retryNote(this.retry)})`;
   }
 }
 
 const status = fc.constantFrom<PaymentStatus>('SETTLED', 'SETTLED', 'FAILED', 'AUTHORIZED');
+const retry = fc.constantFrom<Retry>('none', 'none', 'none', 'same', 'conflict');
 const grantCmd = fc
-  .record({
-    method: fc.constantFrom<FundingMethod>('PROMOTIONAL', 'INVOICE', 'EXTERNAL'),
-    cents: fc.integer({ min: 100, max: 5_000 }),
-    priority: fc.integer({ min: 1, max: 3 }),
-    effectiveInMin: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 30 })),
-    expiresAfterMin: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null }),
-    costMilli: fc.constantFrom(125, 500, 1000, 2000),
-    terms: fc.boolean(),
-    restrictedTo: fc.oneof(
-      { weight: 4, arbitrary: fc.constant(null) },
-      fc.constantFrom<Mode>('CREDIT_ONLY', 'CREDIT_THEN_INVOICE'),
-    ),
-  })
-  .map((p) => new GrantCmd(p));
+  .tuple(
+    fc.record({
+      method: fc.constantFrom<FundingMethod>('PROMOTIONAL', 'INVOICE', 'EXTERNAL'),
+      cents: fc.integer({ min: 100, max: 5_000 }),
+      priority: fc.integer({ min: 1, max: 3 }),
+      effectiveInMin: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, fc.integer({ min: 1, max: 30 })),
+      expiresAfterMin: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null }),
+      costMilli: fc.constantFrom(125, 500, 1000, 2000),
+      terms: fc.boolean(),
+      restrictedTo: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(null) },
+        fc.constantFrom<Mode>('CREDIT_ONLY', 'CREDIT_THEN_INVOICE'),
+      ),
+    }),
+    retry,
+  )
+  .map(([p, r]) => new GrantCmd(p, r));
 const adjustCmd = fc
-  .integer({ min: -3_000, max: 3_000 })
-  .filter((c) => c !== 0)
-  .map((c) => new AdjustCmd(c));
+  .tuple(
+    fc.integer({ min: -3_000, max: 3_000 }).filter((c) => c !== 0),
+    retry,
+  )
+  .map(([c, r]) => new AdjustCmd(c, r));
 const voidCmd = fc.nat().map((p) => new VoidCmd(p));
 const payCmd = fc.tuple(fc.nat(), status).map(([p, s]) => new PayInvoiceCmd(p, s));
 const externalCmd = fc.tuple(fc.nat(), status).map(([p, s]) => new ExternalCmd(p, s));
@@ -535,8 +589,8 @@ const ingestCmd = fc
   .map(([mode, n, resend]) => new IngestCmd(mode, n, resend));
 const settleCmd = fc.constant(new SettleCmd());
 const correctCmd = fc
-  .tuple(fc.nat(), fc.option(fc.integer({ min: 1, max: 1_500 }), { nil: null }))
-  .map(([p, c]) => new CorrectCmd(p, c));
+  .tuple(fc.nat(), fc.option(fc.integer({ min: 1, max: 1_500 }), { nil: null }), retry)
+  .map(([p, c, r]) => new CorrectCmd(p, c, r));
 /** Weighted by repetition: grants, usage, settlement, payments and corrections come more often. */
 const commands = [
   grantCmd,
@@ -576,6 +630,25 @@ const EXAMPLES: Cmd[][] = [
     }),
     new AdvanceCmd(10),
     new SettleCmd(),
+  ],
+  // debt from usage, then a grant whose whole effective window passes while nothing is booked: the server
+  // never funds it (no FUNDED, no EXPIRED, the debt stays), where punctual jobs would have repaid the debt
+  [
+    new IngestCmd('CREDIT_ONLY', 8, false),
+    new SettleCmd(),
+    new GrantCmd({
+      method: 'PROMOTIONAL',
+      cents: 2_000,
+      priority: 1,
+      effectiveInMin: 5,
+      expiresAfterMin: 5,
+      costMilli: 1000,
+      terms: false,
+      restrictedTo: null,
+    }),
+    new AdvanceCmd(7),
+    new AdvanceCmd(10),
+    new AdjustCmd(100),
   ],
 ];
 

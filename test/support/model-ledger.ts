@@ -119,6 +119,13 @@ export function compareDrawdown(a: MGrant, b: MGrant): number {
 }
 
 export class LedgerModel {
+  /**
+   * Strict: SPEC semantics where the server is known to deviate (reported). A grant whose whole effective
+   * window passed while nothing was booked is funded at effectiveAt (repaying debt) and expired at expiresAt,
+   * as punctual ledger_due jobs would have booked it; the server never funds it.
+   */
+  constructor(readonly strict = false) {}
+
   s: ModelState = {
     debt: 0,
     settled: 0,
@@ -206,7 +213,14 @@ export class LedgerModel {
     const events: { at: number; kind: 0 | 1; g: MGrant }[] = [];
     for (const g of this.s.grants) {
       if (g.voided || g.expired) continue;
-      if (this.fundable(g, now)) events.push({ at: g.effectiveAt, kind: 0, g });
+      const due = this.strict
+        ? !g.funded && g.effectiveAt <= now && (g.method !== 'INVOICE' || g.payment === 'SETTLED')
+        : this.fundable(g, now);
+      if (due) {
+        events.push({ at: g.effectiveAt, kind: 0, g });
+        if (g.expiresAt !== null && g.expiresAt <= now) events.push({ at: g.expiresAt, kind: 1, g });
+        continue;
+      }
       if (g.expiresAt !== null && g.expiresAt <= now) {
         if (g.funded) events.push({ at: g.expiresAt, kind: 1, g });
         else g.expired = true;
@@ -457,7 +471,7 @@ export class LedgerModel {
 
   /** A deep copy (movements shared by reference with consumptions stay linked). */
   copy(): LedgerModel {
-    const m = new LedgerModel();
+    const m = new LedgerModel(this.strict);
     m.s = structuredClone(this.s);
     return m;
   }
