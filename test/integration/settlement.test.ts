@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Client } from 'pg';
+import { describe, expect, inject, it } from 'vitest';
 import {
   CorrectMovementDocument,
   CreateChargeDocument,
@@ -273,6 +274,35 @@ describe('CREDIT_THEN_INVOICE', () => {
     expect(again.lines).toHaveLength(1);
     expect(await balance(s)).toMatchObject({ settled: '0.00', pending: '0.00' });
     expect((await history(s)).map((x) => x.type)).toEqual(['CONSUMED', 'FUNDED']);
+    await checkLedgerInvariants([s.customerId]);
+  });
+
+  it("converts at the currency's fiat terms when the charge row carries none, never at a default USD 1:1", async () => {
+    // the charge columns are nullable; settlement used to fall back to `?? 'USD'` and 1, invoicing credits
+    // worth 0.50 EUR as 1.00 USD. One rule (settlementTermsOf) now decides: the currency's own terms.
+    const s = await setup({
+      price: { model: 'UNIT', unitAmount: '1' },
+      mode: 'CREDIT_THEN_INVOICE',
+      currency: { scale: 2, fiatCode: 'EUR', fiatValue: '0.5' },
+    });
+    await t.ok(IngestUsageDocument, { events: events(s, 3) });
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      const r = await db.query(
+        'update charge set fiat_code = null, fiat_value = null where customer_id = $1',
+        [s.customerId],
+      );
+      expect(r.rowCount).toBe(1);
+    } finally {
+      await db.end();
+    }
+    await t.ok(SettleChargesDocument, { customerId: s.customerId });
+    const inv = (await t.ok(UsageInvoicesDocument, { customerId: s.customerId })).invoices.edges[0]!.node;
+    expect(inv).toMatchObject({ kind: 'USAGE', currency: 'EUR', total: '1.50' });
+    expect(inv.lines).toEqual([
+      { description: expect.any(String), quantity: '3', unitPrice: '0.5', amount: '1.50' },
+    ]);
     await checkLedgerInvariants([s.customerId]);
   });
 });
