@@ -99,6 +99,7 @@ export function createLoaders(s: Services) {
     customer: mapLoader((ids) => s.customers.byIds(ids)),
     subjectKeys: listLoader((ids) => s.customers.subjectKeysByCustomerIds(ids)),
     subscriptionsByCustomer: listLoader((ids) => s.subscriptions.byCustomerIds(ids)),
+    subscription: mapLoader((ids) => s.subscriptions.byIds(ids)),
     grant: mapLoader((ids) => s.ledger.grantsByIds(ids)),
     movement: mapLoader((ids) => s.ledger.movementsByIds(ids)),
     allocations: listLoader((ids) => s.ledger.allocationsByMovementIds(ids)),

@@ -4,7 +4,13 @@ import {
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
+  ChargesDocument,
+  CreateFeatureDocument,
+  CreatePlanDocument,
+  CreateSubscriptionDocument,
   HistoryWithRelationsDocument,
+  IngestUsageDocument,
+  PublishPlanDocument,
 } from '../gql/graphql';
 import { startTestApp, uniq, uniqCode, type TestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
@@ -62,5 +68,50 @@ describe('DataLoaders', () => {
     // page size; without loaders a page of 100 would take several hundred
     for (const n of [small, medium, large]) expect(n).toBeLessThanOrEqual(8);
     await checkLedgerInvariants([customerId]);
+  });
+
+  it("resolve a page of charges with each charge's subscription in a fixed number of queries", async () => {
+    const currency = uniqCode('Q');
+    await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q' } });
+    // a customer's key is one of its usage subjects
+    const subject = uniq('q');
+    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: subject, name: 'Q' } }))
+      .createCustomer.id;
+    // one plan (and subscription, and so one charge) per event type
+    const subscribe = async () => {
+      const eventType = uniq('q_event');
+      const featureKey = uniq('q_feature');
+      await t.ok(CreateFeatureDocument, {
+        input: { key: featureKey, name: 'Q', eventType, aggregation: 'COUNT' },
+      });
+      const plan = await t.ok(CreatePlanDocument, {
+        input: {
+          key: uniq('q_plan'),
+          name: 'Q',
+          currency,
+          settlementMode: 'CREDIT_ONLY',
+          rateCards: [{ featureKey, price: { model: 'UNIT', unitAmount: '1' } }],
+        },
+      });
+      await t.ok(PublishPlanDocument, { id: plan.createPlan.id });
+      await t.ok(CreateSubscriptionDocument, {
+        input: {
+          customerId,
+          planId: plan.createPlan.id,
+          activeFrom: new Date(Date.now() - 3600_000).toISOString(),
+        },
+      });
+      await t.ok(IngestUsageDocument, { events: [{ id: uniq('q_e'), subject, type: eventType }] });
+    };
+    const page = async (first: number) => {
+      const res = await t.ok(ChargesDocument, { customerId, first });
+      expect(res.charges.edges).toHaveLength(first);
+      expect(new Set(res.charges.edges.map((e) => e.node.subscription!.id)).size).toBe(first);
+    };
+    for (let i = 0; i < 8; i++) await subscribe();
+    const small = await countQueries(() => page(2));
+    const large = await countQueries(() => page(8));
+    console.log(`queries for pages of 2 and 8 charges with their subscriptions: ${small}, ${large}`);
+    expect(large).toBe(small);
   });
 });

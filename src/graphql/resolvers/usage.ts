@@ -114,8 +114,7 @@ export class ChargeResolver {
 
   @FieldResolver(() => PlanSubscriptionType, { nullable: true })
   async subscription(@Root() c: ChargeType, @Ctx() ctx: Context) {
-    if (!c.subscriptionId) return null;
-    const s = (await ctx.services.subscriptions.byIds([c.subscriptionId])).get(c.subscriptionId);
+    const s = c.subscriptionId ? await ctx.loaders.subscription.load(c.subscriptionId) : null;
     return s ? toSubscription(s) : null;
   }
 }
