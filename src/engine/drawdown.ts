@@ -26,6 +26,12 @@ export interface GrantAmount {
   amount: Dec;
 }
 
+/** What the draw-down order reads of a grant. */
+export type DrawdownKeys = Pick<
+  GrantSnapshot,
+  'id' | 'priority' | 'expiresAt' | 'perUnitCost' | 'effectiveAt' | 'createdAt'
+>;
+
 function compareIds(a: string, b: string): number {
   // Code-unit order, not localeCompare: identical on every machine and locale.
   return a < b ? -1 : a > b ? 1 : 0;
@@ -36,7 +42,7 @@ function compareIds(a: string, b: string): number {
  * effectiveAt asc, createdAt asc, id asc. Total over distinct ids, so the result never
  * depends on input order.
  */
-export function compareDrawdown(a: GrantSnapshot, b: GrantSnapshot): number {
+export function compareDrawdown(a: DrawdownKeys, b: DrawdownKeys): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
   const ae = a.expiresAt?.getTime() ?? null;
   const be = b.expiresAt?.getTime() ?? null;
@@ -54,7 +60,7 @@ export function compareDrawdown(a: GrantSnapshot, b: GrantSnapshot): number {
   return compareIds(a.id, b.id);
 }
 
-export interface UsableGrantsOptions {
+interface UsableGrantsOptions {
   asOf: Date;
   /** The feature being charged; `null`/absent for a charge with no feature (fees, manual debits). */
   featureKey?: string | null;
@@ -63,20 +69,20 @@ export interface UsableGrantsOptions {
 }
 
 /** Whether the grant is live at `asOf`: effectiveAt <= asOf < expiresAt. Ignores remaining and feature. */
-export function isLiveAt(grant: GrantSnapshot, asOf: Date): boolean {
+function isLiveAt(grant: GrantSnapshot, asOf: Date): boolean {
   const t = asOf.getTime();
   if (grant.effectiveAt.getTime() > t) return false;
   return grant.expiresAt === null || t < grant.expiresAt.getTime();
 }
 
 /** Whether the grant may pay a charge of `featureKey`. Restricted grants never pay a feature-less charge. */
-export function paysFeature(grant: GrantSnapshot, featureKey: string | null | undefined): boolean {
+function paysFeature(grant: GrantSnapshot, featureKey: string | null | undefined): boolean {
   if (!grant.featureKeys || grant.featureKeys.length === 0) return true;
   return featureKey != null && grant.featureKeys.includes(featureKey);
 }
 
 /** Grants that can pay now, in draw-down order. */
-export function usableGrants(grants: readonly GrantSnapshot[], opts: UsableGrantsOptions): GrantSnapshot[] {
+function usableGrants(grants: readonly GrantSnapshot[], opts: UsableGrantsOptions): GrantSnapshot[] {
   return grants
     .filter(
       (g) =>
@@ -207,32 +213,4 @@ export function planRestore(input: PlanRestoreInput): PlanRestoreResult {
     }
   }
   return { restores, notRestored };
-}
-
-export interface RepayDebtInput {
-  /** Outstanding debt, as a positive amount (the negative balance negated). */
-  debt: Dec;
-  /** What the newly available credit brings (e.g. the new grant's remaining). */
-  available: Dec;
-}
-
-export interface RepayDebtResult {
-  /** Taken from the new credit to pay the debt. */
-  repaid: Dec;
-  /** What the new credit keeps after repaying. */
-  remainingAfter: Dec;
-  /** Debt still outstanding. */
-  debtAfter: Dec;
-}
-
-/** SPEC §6: a negative balance is repaid first by the next credit that becomes available. */
-export function repayDebt(input: RepayDebtInput): RepayDebtResult {
-  if (input.debt.lt(0)) throw DomainError.badInput('debt must not be negative');
-  if (input.available.lt(0)) throw DomainError.badInput('available credit must not be negative');
-  const repaid = min(input.debt, input.available);
-  return {
-    repaid,
-    remainingAfter: input.available.minus(repaid),
-    debtAfter: input.debt.minus(repaid),
-  };
 }

@@ -1,33 +1,18 @@
+// The engine's public face: every export here has a caller in modules/ (see README.md).
+export { allocateDebit, planRestore } from './drawdown';
+export type { GrantSnapshot } from './drawdown';
 export {
-  compareDrawdown,
-  isLiveAt,
-  paysFeature,
-  usableGrants,
-  allocateDebit,
-  planRestore,
+  dueSteps,
+  grantStatus,
+  isFundable,
   repayDebt,
-} from './drawdown';
-export type {
-  GrantSnapshot,
-  GrantAmount,
-  UsableGrantsOptions,
-  AllocateDebitInput,
-  AllocateDebitResult,
-  ConsumedPortion,
-  PlanRestoreInput,
-  PlanRestoreResult,
-  RepayDebtInput,
-  RepayDebtResult,
-} from './drawdown';
-export { dueExpiries, unbookedExpiredCredit } from './expiry';
-export type { DueExpiry } from './expiry';
-export { validatePrice, priceQuantity, aggregate, aggregateStep } from './rating';
-export type { Price, PriceTier, Aggregation } from './rating';
-export { settleCharge, pendingAfter, pendingBalance } from './settlement';
-export type {
-  SettlementMode,
-  ChargeSnapshot,
-  SettleChargeInput,
-  SettleChargeResult,
-  SettlementAllocation,
-} from './settlement';
+  snapshotOf,
+  unbookedExpiredCredit,
+  unbookedFundedCredit,
+  upcomingCredit,
+} from './lifecycle';
+export type { DueStep, FundingMethod, GrantStatus, LedgerGrant, PaymentStatus } from './lifecycle';
+export { validatePrice, priceQuantity, aggregateStep } from './rating';
+export type { Price, Aggregation } from './rating';
+export { settleCharge, pendingBalance } from './settlement';
+export type { SettlementMode } from './settlement';

@@ -104,10 +104,3 @@ export function aggregateStep(kind: Aggregation, current: Dec | null, value: Dec
       return current === null ? value : max(current, value);
   }
 }
-
-/** The aggregate of a list of event values; 0 when there are none. */
-export function aggregate(kind: Aggregation, values: readonly Dec[]): Dec {
-  let current: Dec | null = null;
-  for (const v of values) current = aggregateStep(kind, current, v);
-  return current ?? ZERO;
-}

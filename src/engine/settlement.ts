@@ -112,7 +112,7 @@ export function settleCharge(input: SettleChargeInput): SettleChargeResult {
  * unbooked amount (`cumulativeStep(amount, booked, scale)`); a CREDIT_THEN_INVOICE charge takes
  * it at most down to zero, since the rest is invoiced.
  */
-export function pendingAfter(balance: Dec, unbooked: Dec, mode: SettlementMode): Dec {
+function pendingAfter(balance: Dec, unbooked: Dec, mode: SettlementMode): Dec {
   const after = balance.minus(max(unbooked, ZERO));
   if (mode === 'CREDIT_ONLY') return after;
   return balance.lt(0) ? balance : max(after, ZERO);

@@ -2,16 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { DomainError } from '../../src/core/errors';
-import {
-  allocateDebit,
-  compareDrawdown,
-  dueExpiries,
-  planRestore,
-  repayDebt,
-  unbookedExpiredCredit,
-  usableGrants,
-  type GrantSnapshot,
-} from '../../src/engine';
+import { allocateDebit, planRestore, type GrantSnapshot } from '../../src/engine';
+// the draw-down order is internal to the engine (allocateDebit and dueSteps sort with it)
+import { compareDrawdown } from '../../src/engine/drawdown';
 import { Dec, ZERO, sum } from '../../src/money';
 import { at, dec } from './arbitraries';
 
@@ -90,7 +83,11 @@ describe('draw-down order (SPEC §5)', () => {
   });
 });
 
-describe('usableGrants', () => {
+/** Which grants a debit may draw from, seen through allocateDebit (it draws only from usable grants). */
+const usable = (grants: GrantSnapshot[], opts: { asOf: Date; featureKey?: string | null }) =>
+  allocateDebit({ amount: new Dec(1_000_000), grants, ...opts }).allocations;
+
+describe('usable grants (allocateDebit)', () => {
   const asOf = at(100);
   it.each<[string, Partial<Omit<GrantSnapshot, 'remaining'>> & { remaining?: string }, boolean]>([
     ['available and live', {}, true],
@@ -102,17 +99,17 @@ describe('usableGrants', () => {
     ['expired', { expiresAt: at(99) }, false],
     ['expires later', { expiresAt: at(101) }, true],
     ['empty featureKeys pays anything', { featureKeys: [] }, true],
-  ])('%s → %s', (_name, over, usable) => {
+  ])('%s → %s', (_name, over, isUsable) => {
     const g = grant('g', { remaining: '5', ...over });
-    expect(usableGrants([g], { asOf, featureKey: 'tokens' }).length).toBe(usable ? 1 : 0);
+    expect(usable([g], { asOf, featureKey: 'tokens' }).length).toBe(isUsable ? 1 : 0);
   });
 
   it('feature-restricted grants pay only their features, never a charge with no feature', () => {
     const g = grant('g', { featureKeys: ['tokens', 'emails'], remaining: '5' });
-    expect(usableGrants([g], { asOf, featureKey: 'tokens' })).toHaveLength(1);
-    expect(usableGrants([g], { asOf, featureKey: 'minutes' })).toHaveLength(0);
-    expect(usableGrants([g], { asOf, featureKey: null })).toHaveLength(0);
-    expect(usableGrants([g], { asOf })).toHaveLength(0);
+    expect(usable([g], { asOf, featureKey: 'tokens' })).toHaveLength(1);
+    expect(usable([g], { asOf, featureKey: 'minutes' })).toHaveLength(0);
+    expect(usable([g], { asOf, featureKey: null })).toHaveLength(0);
+    expect(usable([g], { asOf })).toHaveLength(0);
   });
 });
 
@@ -230,7 +227,17 @@ describe('allocateDebit properties', () => {
     fc.assert(
       fc.property(grantsArb, debitArb, featureArb, (grants, amount, featureKey) => {
         const asOf = at(0);
-        const usable = usableGrants(grants, { asOf, featureKey });
+        // SPEC §5 restated on its own: available, credit left, live at asOf, pays the feature; draw-down order
+        const usable = grants
+          .filter(
+            (g) =>
+              g.available &&
+              g.remaining.gt(0) &&
+              g.effectiveAt <= asOf &&
+              (g.expiresAt === null || asOf < g.expiresAt) &&
+              (!g.featureKeys?.length || (featureKey !== null && g.featureKeys.includes(featureKey))),
+          )
+          .sort(compareDrawdown);
         const r = allocateDebit({ amount, grants, asOf, featureKey });
         expect(r.allocations.map((a) => a.grantId)).toEqual(
           usable.slice(0, r.allocations.length).map((g) => g.id),
@@ -393,44 +400,5 @@ describe('planRestore (SPEC §6 correctMovement)', () => {
         },
       ),
     );
-  });
-});
-
-describe('repayDebt (SPEC §6 negative balance)', () => {
-  it.each([
-    ['30', '100', '30', '70', '0'],
-    ['100', '30', '30', '0', '70'],
-    ['0', '10', '0', '10', '0'],
-  ])('debt %s, new credit %s → repaid %s, keeps %s, debt left %s', (debt, available, repaid, kept, left) => {
-    const r = repayDebt({
-      debt: new Dec(debt),
-      available: new Dec(available),
-    });
-    expect([r.repaid.toFixed(), r.remainingAfter.toFixed(), r.debtAfter.toFixed()]).toEqual([
-      repaid,
-      kept,
-      left,
-    ]);
-  });
-});
-
-describe('dueExpiries', () => {
-  it('books the unused remainder of available grants at their expiresAt, earliest first', () => {
-    const grants = [
-      grant('late', { expiresAt: at(20), remaining: '5' }),
-      grant('early', { expiresAt: at(10), remaining: '7' }),
-      grant('future', { expiresAt: at(31), remaining: '1' }),
-      grant('never', { expiresAt: null, remaining: '1' }),
-      grant('empty', { expiresAt: at(5), remaining: '0' }),
-      grant('voided', { expiresAt: at(5), remaining: '3', available: false }),
-      grant('exact', { expiresAt: at(30), remaining: '2' }),
-    ];
-    const due = dueExpiries(grants, at(30));
-    expect(due.map((d) => [d.grantId, d.amount.toFixed(), d.bookedAt.toISOString()])).toEqual([
-      ['early', '7', at(10).toISOString()],
-      ['late', '5', at(20).toISOString()],
-      ['exact', '2', at(30).toISOString()],
-    ]);
-    expect(unbookedExpiredCredit(grants, at(30)).toFixed()).toBe('14');
   });
 });

@@ -2,15 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { DomainError } from '../../src/core/errors';
-import {
-  aggregate,
-  aggregateStep,
-  priceQuantity,
-  validatePrice,
-  type Price,
-  type PriceTier,
-} from '../../src/engine';
-import { Dec } from '../../src/money';
+import { aggregateStep, priceQuantity, validatePrice, type Price } from '../../src/engine';
+import type { PriceTier } from '../../src/engine/rating';
+import { Dec, ZERO } from '../../src/money';
 import { dec } from './arbitraries';
 
 const d = (s: string) => new Dec(s);
@@ -171,7 +165,14 @@ describe('validatePrice', () => {
   });
 });
 
-describe('aggregate', () => {
+/** What ingestion does: fold the events one at a time; no events aggregate to 0. */
+function aggregate(kind: 'SUM' | 'COUNT' | 'MAX', values: readonly Dec[]): Dec {
+  let current: Dec | null = null;
+  for (const v of values) current = aggregateStep(kind, current, v);
+  return current ?? ZERO;
+}
+
+describe('aggregateStep', () => {
   const values = ['3', '1.5', '7', '0'].map(d);
   it.each<['SUM' | 'COUNT' | 'MAX', string]>([
     ['SUM', '11.5'],

@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  pendingAfter,
+  pendingBalance,
   priceQuantity,
   settleCharge,
   type GrantSnapshot,
-  type SettleChargeResult,
   type SettlementMode,
 } from '../../src/engine';
+import type { SettleChargeResult } from '../../src/engine/settlement';
 import { Dec, ZERO, roundToScale, sum } from '../../src/money';
 import { at, dec } from './arbitraries';
 
@@ -309,7 +309,7 @@ describe('settleCharge properties', () => {
   });
 });
 
-describe('pendingAfter', () => {
+describe('pendingBalance, one open charge', () => {
   it.each<[string, string, SettlementMode, string]>([
     ['10', '4', 'CREDIT_ONLY', '6'],
     ['10', '14', 'CREDIT_ONLY', '-4'],
@@ -317,6 +317,8 @@ describe('pendingAfter', () => {
     ['10', '4', 'CREDIT_THEN_INVOICE', '6'],
     ['-2', '4', 'CREDIT_THEN_INVOICE', '-2'],
   ])('balance %s, unbooked %s, %s → %s', (balance, unbooked, mode, expected) => {
-    expect(pendingAfter(new Dec(balance), new Dec(unbooked), mode).toFixed()).toBe(expected);
+    expect(pendingBalance(new Dec(balance), [{ mode, unbooked: new Dec(unbooked) }]).toFixed()).toBe(
+      expected,
+    );
   });
 });

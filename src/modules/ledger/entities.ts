@@ -1,9 +1,10 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
-export type FundingMethod = 'PROMOTIONAL' | 'INVOICE' | 'EXTERNAL';
-export type GrantStatus = 'PENDING' | 'ACTIVE' | 'DEPLETED' | 'EXPIRED' | 'VOIDED';
+import type { FundingMethod, PaymentStatus } from '../../engine';
+
+// the grant lifecycle's vocabulary is the engine's (engine/lifecycle.ts)
+export type { FundingMethod, GrantStatus, PaymentStatus } from '../../engine';
 export type MovementType = 'FUNDED' | 'CONSUMED' | 'EXPIRED' | 'VOIDED' | 'ADJUSTED' | 'CORRECTED';
-export type PaymentStatus = 'PENDING' | 'AUTHORIZED' | 'SETTLED' | 'FAILED';
 
 @Entity({ tableName: 'ledger' })
 export class LedgerEntity {

@@ -1,6 +1,7 @@
 export * from './entities';
 export { LedgerService, DUE_TASK } from './service';
 export type { AdjustCreditsInput, BalanceView, CreateGrantInput, MovementFilter } from './service';
-export { LedgerTx, runOnLedger, runOnLedgerGrouped, newGrantState } from './ledger-tx';
-export type { BookedMovement, GrantState, AllocationDraft } from './ledger-tx';
-export { grantStatusAt, balanceAt, isExpiredAt, isFundableAt } from './views';
+export { LedgerTx, newGrantState } from './booking';
+export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
+export type { BookedMovement, GrantState, AllocationDraft } from './store';
+export { grantStatusAt, balanceAt } from './views';

@@ -1,34 +1,47 @@
+import {
+  grantStatus,
+  unbookedExpiredCredit,
+  unbookedFundedCredit,
+  upcomingCredit,
+  type LedgerGrant,
+} from '../../engine';
 import { Dec, ZERO } from '../../money';
 import type { GrantEntity, GrantStatus } from './entities';
 
-/** Whether an unfunded grant may become available at `asOf` (invoice-funded ones wait for SETTLED). */
-export function isFundableAt(g: GrantEntity, asOf: Date): boolean {
-  return (
-    g.fundedAt === null &&
-    g.voidedAt === null &&
-    g.effectiveAt <= asOf &&
-    (g.fundingMethod !== 'INVOICE' || g.paymentStatus === 'SETTLED')
-  );
-}
+/**
+ * Reads as of an instant, whether or not the background job has booked what is due yet. The rules are the
+ * engine's (`engine/lifecycle.ts`), the same ones `LedgerTx.bookDue` books with; this file only maps stored
+ * grants onto them.
+ */
 
-export function isExpiredAt(g: GrantEntity, asOf: Date): boolean {
-  return g.expiredAt !== null || (g.expiresAt !== null && g.expiresAt <= asOf);
+/** A stored grant as the engine sees it: `remaining` is what is on the ledger, 0 until funded. */
+function ledgerGrant(g: GrantEntity): LedgerGrant {
+  return {
+    id: g.id,
+    fundingMethod: g.fundingMethod,
+    paymentStatus: g.paymentStatus,
+    effectiveAt: g.effectiveAt,
+    expiresAt: g.expiresAt,
+    fundedAt: g.fundedAt,
+    voidedAt: g.voidedAt,
+    expiredAt: g.expiredAt,
+    priority: g.priority,
+    perUnitCost: new Dec(g.perUnitCost),
+    createdAt: g.createdAt,
+    featureKeys: g.featureKeys,
+    amount: new Dec(g.amount),
+    remaining: g.fundedAt !== null ? new Dec(g.remaining) : ZERO,
+  };
 }
 
 /**
- * A grant as of `asOf`, whether or not the background job has booked what is due yet: credit past its
- * expiry is never shown, credit whose effective date came is shown as available.
+ * A grant as of `asOf`: credit past its expiry is never shown, credit whose effective date came is shown as
+ * available. `remaining` is what it holds or will bring: 0 once voided or expired, its amount until funded.
  */
 export function grantStatusAt(g: GrantEntity, asOf: Date): { status: GrantStatus; remaining: Dec } {
-  if (g.voidedAt) return { status: 'VOIDED', remaining: ZERO };
-  if (isExpiredAt(g, asOf)) return { status: 'EXPIRED', remaining: ZERO };
-  if (g.fundedAt === null) {
-    return isFundableAt(g, asOf)
-      ? { status: 'ACTIVE', remaining: new Dec(g.amount) }
-      : { status: 'PENDING', remaining: new Dec(g.amount) };
-  }
-  const remaining = new Dec(g.remaining);
-  return { status: remaining.isZero() ? 'DEPLETED' : 'ACTIVE', remaining };
+  const status = grantStatus(ledgerGrant(g), asOf);
+  if (status === 'VOIDED' || status === 'EXPIRED') return { status, remaining: ZERO };
+  return { status, remaining: new Dec(g.fundedAt === null ? g.amount : g.remaining) };
 }
 
 /**
@@ -40,17 +53,9 @@ export function balanceAt(
   liveGrants: readonly GrantEntity[],
   asOf: Date,
 ): { settled: Dec; upcoming: Dec } {
-  let settled = booked;
-  let upcoming = ZERO;
-  for (const g of liveGrants) {
-    if (g.voidedAt || g.expiredAt) continue;
-    const expired = isExpiredAt(g, asOf);
-    if (g.fundedAt !== null) {
-      if (expired) settled = settled.minus(g.remaining);
-    } else if (!expired) {
-      if (isFundableAt(g, asOf)) settled = settled.plus(g.amount);
-      else upcoming = upcoming.plus(g.amount);
-    }
-  }
-  return { settled, upcoming };
+  const grants = liveGrants.map(ledgerGrant);
+  return {
+    settled: booked.plus(unbookedFundedCredit(grants, asOf)).minus(unbookedExpiredCredit(grants, asOf)),
+    upcoming: upcomingCredit(grants, asOf),
+  };
 }

@@ -1,0 +1,285 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError, ErrorCode } from '../../core/errors';
+import { IdPrefix, newId } from '../../core/ids';
+import { allocateDebit, dueSteps, repayDebt, snapshotOf, type GrantSnapshot } from '../../engine';
+import { type Dec, ZERO, formatDecimal } from '../../money';
+import type { FundingMethod, MovementType, PaymentStatus } from './entities';
+import {
+  lockLedgers,
+  writeLedgers,
+  type AllocationDraft,
+  type BookedMovement,
+  type GrantState,
+  type LedgerHead,
+} from './store';
+
+/**
+ * One locked ledger inside one transaction: books movements in memory with gapless sequences and running
+ * balances, on the engine's rules (draw-down, debt repayment, due fundings and expiries), and hands them to
+ * the store at `flush()`. It holds no SQL and no transaction; `open` locks through the store's lock contract.
+ */
+export class LedgerTx {
+  readonly booked: BookedMovement[] = [];
+  private flushed = 0;
+  readonly id: string;
+  readonly customerId: string;
+  readonly currencyId: string;
+  readonly currencyCode: string;
+  readonly scale: number;
+  private balance: Dec;
+  private debt: Dec;
+  private lastSequence: number;
+
+  private constructor(
+    private readonly em: EntityManager,
+    head: LedgerHead,
+    readonly grants: Map<string, GrantState>,
+  ) {
+    this.id = head.id;
+    this.customerId = head.customerId;
+    this.currencyId = head.currencyId;
+    this.currencyCode = head.currencyCode;
+    this.scale = head.scale;
+    this.balance = head.balance;
+    this.debt = head.debt;
+    this.lastSequence = head.lastSequence;
+  }
+
+  /** Locks one ledger (its row, then its live grants in id order), creating it when missing. */
+  static async open(em: EntityManager, customerId: string, currencyId: string): Promise<LedgerTx> {
+    return (await LedgerTx.openMany(em, [{ customerId, currencyId }]))[0]!;
+  }
+
+  /**
+   * Locks several ledgers at once (settlement's micro-batches) in the global order: the ledger rows in
+   * (customer, currency) order, then all their live grants in id order. Answers in `keys` order.
+   */
+  static async openMany(
+    em: EntityManager,
+    keys: readonly { customerId: string; currencyId: string }[],
+  ): Promise<LedgerTx[]> {
+    const locked = await lockLedgers(em, keys);
+    return locked.map((l) => new LedgerTx(em, l.head, l.grants));
+  }
+
+  get settled(): Dec {
+    return this.balance;
+  }
+  get outstandingDebt(): Dec {
+    return this.debt;
+  }
+
+  format(d: Dec): string {
+    return formatDecimal(d, this.scale);
+  }
+
+  /** Adds a grant created in this transaction (already inserted, not yet funded). */
+  track(g: GrantState): void {
+    this.grants.set(g.id, g);
+  }
+
+  grant(id: string): GrantState {
+    const g = this.grants.get(id);
+    if (!g) throw DomainError.notFound('Credit grant', id);
+    return g;
+  }
+
+  /** Appends one movement; allocations move grant remainders (grant ids) or the debt (null). */
+  book(m: {
+    type: MovementType;
+    amount: Dec;
+    bookedAt: Date;
+    allocations: AllocationDraft[];
+    grantId?: string | null;
+    chargeId?: string | null;
+    correctsId?: string | null;
+    description?: string | null;
+    details?: Record<string, unknown> | null;
+  }): BookedMovement {
+    const sum = m.allocations.reduce((s, a) => s.plus(a.amount), ZERO);
+    if (!sum.eq(m.amount))
+      throw new Error(`allocations (${sum.toFixed()}) do not add up to the movement (${m.amount.toFixed()})`);
+    for (const a of m.allocations) {
+      if (a.grantId === null) {
+        this.debt = this.debt.minus(a.amount);
+      } else {
+        const g = this.grant(a.grantId);
+        g.remaining = g.remaining.plus(a.amount);
+        if (g.remaining.lt(0) || g.remaining.gt(g.amount))
+          throw new Error(`grant ${g.id} would leave its bounds`);
+        g.dirty = true;
+      }
+    }
+    if (this.debt.lt(0)) throw new Error('debt cannot go below zero');
+    const before = this.balance;
+    this.balance = before.plus(m.amount);
+    const booked: BookedMovement = {
+      id: newId(IdPrefix.CreditMovement),
+      sequence: ++this.lastSequence,
+      type: m.type,
+      amount: m.amount,
+      balanceBefore: before,
+      balanceAfter: this.balance,
+      bookedAt: m.bookedAt,
+      grantId: m.grantId ?? null,
+      chargeId: m.chargeId ?? null,
+      correctsId: m.correctsId ?? null,
+      description: m.description ?? null,
+      details: m.details ?? null,
+      allocations: m.allocations.filter((a) => !a.amount.isZero()),
+    };
+    this.booked.push(booked);
+    return booked;
+  }
+
+  /** Credit becomes available: FUNDED (or ADJUSTED for an adjustment), repaying debt first (SPEC §6). */
+  fund(g: GrantState, at: Date, description?: string | null): BookedMovement {
+    const { repaid, remainingAfter } = repayDebt({ debt: this.debt, available: g.amount });
+    const allocations: AllocationDraft[] = [];
+    if (remainingAfter.gt(0)) allocations.push({ grantId: g.id, amount: remainingAfter });
+    if (repaid.gt(0)) allocations.push({ grantId: null, amount: repaid });
+    g.fundedAt = at;
+    g.dirty = true;
+    return this.book({
+      type: g.source === 'ADJUSTMENT' ? 'ADJUSTED' : 'FUNDED',
+      amount: g.amount,
+      bookedAt: at,
+      grantId: g.id,
+      allocations,
+      description: description ?? null,
+    });
+  }
+
+  /**
+   * Books a grant's expiry: the unused remainder leaves the ledger with an EXPIRED movement booked at the
+   * expiry instant (SPEC §5); a depleted or never-funded grant is only marked expired.
+   */
+  expire(g: GrantState): BookedMovement | null {
+    g.expiredAt = g.expiresAt;
+    g.dirty = true;
+    if (g.remaining.isZero()) return null;
+    return this.book({
+      type: 'EXPIRED',
+      amount: g.remaining.neg(),
+      bookedAt: g.expiresAt!,
+      grantId: g.id,
+      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+    });
+  }
+
+  /** Voids a grant; a funded remainder leaves the ledger with a VOIDED movement. */
+  void(g: GrantState, at: Date, reason: string | null): BookedMovement | null {
+    g.voidedAt = at;
+    g.voidReason = reason;
+    g.dirty = true;
+    if (g.fundedAt === null || g.remaining.isZero()) return null;
+    return this.book({
+      type: 'VOIDED',
+      amount: g.remaining.neg(),
+      bookedAt: at,
+      grantId: g.id,
+      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+      description: reason,
+    });
+  }
+
+  /**
+   * Books what is due by `asOf`, in the engine's order (`dueSteps`): fundings at their effective instant,
+   * expiries at expiresAt. Every writer calls this first, so no debit ever draws from credit past its expiry.
+   */
+  bookDue(asOf: Date): BookedMovement[] {
+    const out: BookedMovement[] = [];
+    for (const step of dueSteps([...this.grants.values()], asOf)) {
+      const g = this.grant(step.grantId);
+      const m = step.kind === 'FUND' ? this.fund(g, step.at) : this.expire(g);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  /** The engine's view of the grants that could pay something now. */
+  snapshots(): GrantSnapshot[] {
+    return [...this.grants.values()].map(snapshotOf);
+  }
+
+  /** An admin deduction: draws in draw-down order from any usable grant; never below what is available. */
+  deduct(amount: Dec, at: Date, description: string): BookedMovement {
+    const { allocations, uncovered } = allocateDebit({
+      amount,
+      grants: this.snapshots(),
+      asOf: at,
+      anyFeature: true,
+    });
+    if (uncovered.gt(0)) {
+      const available = amount.minus(uncovered);
+      throw new DomainError(
+        ErrorCode.INSUFFICIENT_CREDITS,
+        `Only ${this.format(available)} ${this.currencyCode} is available; cannot deduct ${this.format(amount)}`,
+        { available: this.format(available) },
+      );
+    }
+    return this.book({
+      type: 'ADJUSTED',
+      amount: amount.neg(),
+      bookedAt: at,
+      description,
+      allocations: allocations.map((a) => ({ grantId: a.grantId, amount: a.amount.neg() })),
+    });
+  }
+
+  /** Writes the booked movements, their allocations, the grants and the ledger row. */
+  async flush(): Promise<void> {
+    await LedgerTx.flushAll(this.em, [this]);
+  }
+
+  /**
+   * Writes what several ledgers booked with one statement (see the store's `writeLedgers`). Each ledger's
+   * movements are written once (later calls add only the new ones).
+   */
+  static async flushAll(em: EntityManager, txs: readonly LedgerTx[]): Promise<void> {
+    await writeLedgers(
+      em,
+      txs.map((tx) => {
+        const movements = tx.booked.slice(tx.flushed);
+        tx.flushed = tx.booked.length;
+        return {
+          head: {
+            id: tx.id,
+            customerId: tx.customerId,
+            currencyId: tx.currencyId,
+            balance: tx.balance,
+            debt: tx.debt,
+            lastSequence: tx.lastSequence,
+          },
+          movements,
+          grants: tx.grants.values(),
+        };
+      }),
+    );
+  }
+}
+
+/** A grant about to be inserted: nothing funded, voided or expired yet. */
+export function newGrantState(g: {
+  fundingMethod: FundingMethod;
+  source: 'GRANT' | 'ADJUSTMENT';
+  amount: Dec;
+  priority: number;
+  effectiveAt: Date;
+  expiresAt: Date | null;
+  perUnitCost: Dec;
+  paymentStatus: PaymentStatus | null;
+  featureKeys: string[] | null;
+  createdAt: Date;
+}): GrantState {
+  return {
+    id: newId(IdPrefix.CreditGrant),
+    ...g,
+    remaining: ZERO,
+    fundedAt: null,
+    voidedAt: null,
+    expiredAt: null,
+    voidReason: null,
+    dirty: false,
+  };
+}

@@ -1,0 +1,219 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { IsolationLevel } from '@mikro-orm/core';
+import type { Clock } from '../../core/clock';
+import { DomainError } from '../../core/errors';
+import { IdPrefix, isIdOf } from '../../core/ids';
+import { Dec, formatDecimal, roundToScale } from '../../money';
+import { pendingBalance, type SettlementMode } from '../../engine';
+import { CurrencyEntity } from '../catalog';
+import type { CursorCodec } from '../shared/cursor';
+import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
+import {
+  type AllocationEntity,
+  GrantEntity,
+  LedgerEntity,
+  type MovementEntity,
+  type GrantStatus,
+  type MovementType,
+} from './entities';
+import { grantStatusSql } from './grant-sql';
+import { balanceAt } from './views';
+import { selectAllocations, selectGrants, selectMovements } from './rows';
+
+export interface BalanceView {
+  currency: CurrencyEntity;
+  settled: string;
+  pending: string;
+  upcoming: string;
+  asOf: Date;
+}
+
+export interface MovementFilter {
+  currency?: string | null;
+  types?: MovementType[] | null;
+}
+
+/**
+ * The ledger's reads: balances as of now (SPEC §7), grants, movements and allocations, keyset pages (SPEC
+ * §12). Nothing here locks or writes; figures as of an instant come from views.ts, on the engine's rules.
+ */
+export class LedgerReads {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+    private readonly cursors: CursorCodec,
+  ) {}
+
+  /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */
+  async balances(customerId: string, currencyCode?: string | null): Promise<BalanceView[]> {
+    const asOf = this.clock.now();
+    return this.em.fork().transactional(
+      async (em) => {
+        const where: Record<string, unknown> = { customerId };
+        if (currencyCode != null) {
+          const c = await em.findOne(CurrencyEntity, { code: currencyCode });
+          if (!c) return [];
+          where.currencyId = c.id;
+        }
+        const ledgers = await em.find(LedgerEntity, where, { orderBy: { id: 'asc' } });
+        if (ledgers.length === 0) return [];
+        const currencies = await em.find(CurrencyEntity, { id: { $in: ledgers.map((l) => l.currencyId) } });
+        const byId = new Map(currencies.map((c) => [c.id, c]));
+        const grants = await em.find(GrantEntity, {
+          ledgerId: { $in: ledgers.map((l) => l.id) },
+          voidedAt: null,
+          expiredAt: null,
+        });
+        // what open charges will still take: rated usage not yet booked (SPEC §7 pending)
+        const open = await em.execute<
+          { currency_id: string; settlement_mode: string; amount: string; booked: string }[]
+        >(
+          `select currency_id, settlement_mode, amount::text as amount, booked::text as booked
+             from charge where customer_id = ? and status = 'OPEN' and amount <> booked`,
+          [customerId],
+        );
+        return ledgers
+          .map((l) => {
+            const currency = byId.get(l.currencyId)!;
+            const { settled, upcoming } = balanceAt(
+              new Dec(l.balance),
+              grants.filter((g) => g.ledgerId === l.id),
+              asOf,
+            );
+            const p = pendingBalance(
+              settled,
+              open
+                .filter((c) => c.currency_id === l.currencyId)
+                .map((c) => ({
+                  mode: c.settlement_mode as SettlementMode,
+                  unbooked: roundToScale(new Dec(c.amount), currency.scale).minus(c.booked),
+                })),
+            );
+            return {
+              currency,
+              settled: formatDecimal(settled, currency.scale),
+              pending: formatDecimal(p, currency.scale),
+              upcoming: formatDecimal(upcoming, currency.scale),
+              asOf,
+            };
+          })
+          .sort((a, b) => (a.currency.code < b.currency.code ? -1 : 1));
+      },
+      { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true },
+    );
+  }
+
+  async grantsByIds(ids: readonly string[]): Promise<Map<string, GrantEntity>> {
+    const rows = await selectGrants(this.em, ids);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async listGrants(
+    customerId: string,
+    filter: { currency?: string | null; status?: GrantStatus[] | null },
+    args: PageArgs,
+  ): Promise<Page<GrantEntity>> {
+    const asOf = this.clock.now();
+    const scope = this.cursors.scopeOf([
+      'grants',
+      customerId,
+      filter.currency ?? null,
+      [...(filter.status ?? [])].sort(),
+    ]);
+    const req = keysetRequest<string>(args, this.cursors, scope, 'string');
+    const conds: string[] = ['g.customer_id = ?'];
+    const params: unknown[] = [customerId];
+    if (filter.currency != null) {
+      conds.push('c.code = ?');
+      params.push(filter.currency);
+    }
+    if (filter.status && filter.status.length > 0) {
+      const statuses = [...new Set(filter.status)];
+      const at = () => {
+        params.push(asOf.toISOString());
+        return '?::timestamptz';
+      };
+      conds.push(`${grantStatusSql(at)} in (${statuses.map(() => '?').join(', ')})`);
+      params.push(...statuses);
+    }
+    if (req.bound !== null) {
+      conds.push(req.forward ? 'g.id < ?' : 'g.id > ?');
+      params.push(req.bound);
+    }
+    params.push(req.limit + 1);
+    const rows = await this.em.execute<{ id: string }[]>(
+      `select g.id from credit_grant g join currency c on c.id = g.currency_id
+        where ${conds.join(' and ')} order by g.id ${req.forward ? 'desc' : 'asc'} limit ?`,
+      params,
+    );
+    const byId = await this.grantsByIds(rows.map((r) => r.id));
+    return finishPage(
+      rows.map((r) => byId.get(r.id)!),
+      req,
+      (g) => g.id,
+      this.cursors,
+      scope,
+    );
+  }
+
+  async movementById(id: string): Promise<MovementEntity | null> {
+    if (!isIdOf(IdPrefix.CreditMovement, id)) return null;
+    return (await selectMovements(this.em, 'm.id = ?', [id]))[0] ?? null;
+  }
+
+  async movementsByIds(ids: readonly string[]): Promise<Map<string, MovementEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await selectMovements(this.em, `m.id in (${ids.map(() => '?').join(',')})`, [...ids]);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async allocationsByMovementIds(ids: readonly string[]): Promise<Map<string, AllocationEntity[]>> {
+    const rows = await selectAllocations(this.em, ids);
+    const out = new Map<string, AllocationEntity[]>(ids.map((id) => [id, []]));
+    for (const r of rows) out.get(r.movementId)?.push(r);
+    return out;
+  }
+
+  /** History newest first, keyset on the customer-wide booking order; never OFFSET (SPEC §12). */
+  async listMovements(
+    customerId: string,
+    filter: MovementFilter,
+    args: PageArgs,
+  ): Promise<Page<MovementEntity>> {
+    const types = filter.types && filter.types.length > 0 ? [...new Set(filter.types)].sort() : null;
+    const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
+    const req = keysetRequest<string>(args, this.cursors, scope, 'string');
+    const conds = ['m.customer_id = ?'];
+    const params: unknown[] = [customerId];
+    if (filter.currency != null) {
+      // the ledger of that currency, resolved inside the same statement
+      conds.push(
+        `m.ledger_id = (select l.id from ledger l join currency c on c.id = l.currency_id
+                         where l.customer_id = ? and c.code = ?)`,
+      );
+      params.push(customerId, filter.currency);
+    }
+    if (types) {
+      conds.push(`m.type in (${types.map(() => '?').join(',')})`);
+      params.push(...types);
+    }
+    if (req.bound !== null) {
+      if (!/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
+      conds.push(req.forward ? 'm.gseq < ?::bigint' : 'm.gseq > ?::bigint');
+      params.push(req.bound);
+    }
+    params.push(req.limit + 1);
+    const rows = await selectMovements(
+      this.em,
+      conds.join(' and '),
+      params,
+      `order by m.gseq ${req.forward ? 'desc' : 'asc'} limit ?`,
+    );
+    return finishPage(rows, req, (m) => String(m.gseq), this.cursors, scope);
+  }
+
+  async ledgerIdFor(customerId: string, currencyId: string): Promise<string | null> {
+    const l = await this.em.findOne(LedgerEntity, { customerId, currencyId });
+    return l?.id ?? null;
+  }
+}
