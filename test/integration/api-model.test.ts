@@ -650,6 +650,23 @@ const EXAMPLES: Cmd[][] = [
     new AdvanceCmd(10),
     new AdjustCmd(100),
   ],
+  // debt beside credit: a grant only for the other plan does not pay CREDIT_ONLY usage, which becomes debt;
+  // a deduction of what that grant holds then succeeds and drives the balance further below zero
+  [
+    new GrantCmd({
+      method: 'PROMOTIONAL',
+      cents: 1_000,
+      priority: 1,
+      effectiveInMin: 0,
+      expiresAfterMin: null,
+      costMilli: 1000,
+      terms: false,
+      restrictedTo: 'CREDIT_THEN_INVOICE',
+    }),
+    new IngestCmd('CREDIT_ONLY', 4, false),
+    new SettleCmd(),
+    new AdjustCmd(-1_000),
+  ],
 ];
 
 describe('API model', () => {

@@ -122,7 +122,8 @@ export class LedgerModel {
   /**
    * Strict: SPEC semantics where the server is known to deviate (reported). A grant whose whole effective
    * window passed while nothing was booked is funded at effectiveAt (repaying debt) and expired at expiresAt,
-   * as punctual ledger_due jobs would have booked it; the server never funds it.
+   * as punctual ledger_due jobs would have booked it; the server never funds it. A deduction above the
+   * settled balance fails even when grants hold enough (debt outstanding beside credit on a grant).
    */
   constructor(readonly strict = false) {}
 
@@ -315,6 +316,9 @@ export class LedgerModel {
     copy.commitDue(now);
     const { allocations, uncovered } = copy.allocate(cents, now, 'any');
     if (uncovered > 0) return fail('INSUFFICIENT_CREDITS');
+    // strict (reported): SPEC §6 refuses a deduction above the available balance, which outstanding debt
+    // lowers; the server checks only what the grants hold
+    if (this.strict && cents > copy.s.settled) return fail('INSUFFICIENT_CREDITS');
     this.s = copy.s;
     this.book({
       type: 'ADJUSTED',
