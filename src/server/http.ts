@@ -3,10 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import {
@@ -21,12 +17,13 @@ import type { Log } from '../core/log';
 import { createContext, type AppDeps, type Context } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { limitRules } from '../graphql/limits';
+import { landingPagePlugin, loopbackSandbox } from './landing';
 import { attachGraphqlWs } from './ws';
 
 export interface ServerOptions {
   port: number;
   host: string;
-  /** Shown pre-filled in the development landing page. */
+  /** Shown pre-filled in the development landing page, to loopback clients only. */
   sandboxKey?: string | null;
   /** Answers whether the database is reachable, for /readyz. */
   ready(): Promise<boolean>;
@@ -105,13 +102,7 @@ export async function startServer(
       subscriptionsOverWebSocketOnly,
       // no HTTP caching of a ledger API: skip the per-field cache-hint bookkeeping
       ApolloServerPluginCacheControlDisabled(),
-      deps.config.production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({
-            footer: false,
-            includeCookies: false,
-            ...(opts.sandboxKey ? { headers: { Authorization: `Bearer ${opts.sandboxKey}` } } : {}),
-          }),
+      landingPagePlugin(deps.config.production),
     ],
   });
   await apollo.start();
@@ -134,6 +125,7 @@ export async function startServer(
     }
     next();
   });
+  app.use('/graphql', await loopbackSandbox(deps.config.production ? null : opts.sandboxKey));
   app.use(
     '/graphql',
     express.json({ limit: deps.config.limits.bodyBytes }),
