@@ -8,10 +8,9 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { migrate, openOrm, withMigrationLock, type Orm, type QueryObserver } from './db/orm';
 import { createSchema } from './graphql/schema';
 import type { AppDeps } from './graphql/context';
-import { AccessService } from './modules/access';
 import { allEntities } from './modules';
+import { createServices } from './services';
 import { loadOrCreateSecret } from './modules/settings';
-import { CursorCodec } from './modules/shared';
 import { startServer } from './server/http';
 import { migrateJobs, startJobs } from './jobs';
 import { EventBus } from './events/bus';
@@ -85,12 +84,9 @@ export async function startDrawdown(
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
-    const cursors = new CursorCodec(secret);
-    const fork = () => orm.em.fork();
+    const services = createServices({ fork: () => orm.em.fork(), clock, secret, adminKeys: keys });
     const feeds = new FeedHub({
-      fork,
-      clock,
-      cursors,
+      services,
       log,
       startConcurrency: config.limits.subscriptionStartConcurrency,
     });
@@ -100,19 +96,10 @@ export async function startDrawdown(
       () => feeds.stop(),
       () => bus.stop(),
     );
-    const deps: AppDeps = {
-      config,
-      clock,
-      access: new AccessService(keys, secret, clock),
-      cursors,
-      fork,
-      feeds,
-    };
+    const deps: AppDeps = { config, clock, access: services.access, services, feeds };
     const jobs = await startJobs({
       connectionString: databaseUrl,
-      fork: () => orm.em.fork(),
-      clock,
-      cursors: deps.cursors,
+      services,
       log,
       sweepIntervalMs: 10_000,
       outboxRetentionMs: config.outboxRetentionMs,

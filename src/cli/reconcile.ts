@@ -1,10 +1,13 @@
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig } from '../config';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { openOrm } from '../db/orm';
 import { allEntities } from '../modules';
-import { ReconcileService, formatReconciliation } from '../modules/reconcile';
+import { formatReconciliation } from '../modules/reconcile';
+import { createServices } from '../services';
+import { systemClock } from '../core/clock';
 
 /**
  * `npm run reconcile [-- --customer <id>] [-- --json]`: recomputes every ledger of DATABASE_URL (or the
@@ -23,7 +26,10 @@ async function main(): Promise<number> {
     : await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pg'), persistent: true });
   const orm = await openOrm(config.databaseUrl ?? embedded!.url, allEntities, 2);
   try {
-    const report = await new ReconcileService(orm.em.fork()).run(customerId);
+    // a read-only check signs no cursor or token: a throwaway secret, so nothing is written to app_setting
+    const secret = randomBytes(32).toString('base64url');
+    const services = createServices({ fork: () => orm.em.fork(), clock: systemClock, secret });
+    const report = await services.open().reconcile.run(customerId);
     process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatReconciliation(report));
     return report.drift.length > 0 ? 1 : 0;
   } finally {

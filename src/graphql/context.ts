@@ -1,75 +1,22 @@
 import DataLoader from 'dataloader';
 import type { FeedHub } from '../events/feeds';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../core/clock';
 import type { Config } from '../config';
-import { type AccessService, type Principal } from '../modules/access';
-import { CatalogService, type CurrencyEntity } from '../modules/catalog';
-import { CustomersService } from '../modules/customers';
-import type { CursorCodec } from '../modules/shared';
-import { SubscriptionsService } from '../modules/subscriptions';
-import { InvoicesService } from '../modules/invoices';
-import { LedgerService } from '../modules/ledger';
-import { SettlementService } from '../modules/settlement';
-import { ChargesService } from '../modules/usage';
-import { ReconcileService } from '../modules/reconcile';
+import type { AccessService, Principal } from '../modules/access';
+import type { CurrencyEntity } from '../modules/catalog';
+import type { ServiceRoot, Services } from '../services';
+
+export type { Services } from '../services';
 
 /** What lives for the whole process and is shared by every request. */
 export interface AppDeps {
   config: Config;
   clock: Clock;
   access: AccessService;
-  cursors: CursorCodec;
-  /** A fresh EntityManager fork for one request or one subscription event. */
-  fork(): EntityManager;
+  /** Builds the services of one request or one subscription event (src/services.ts). */
+  services: ServiceRoot;
   /** Live feeds of this process (graphql-ws subscriptions). */
   feeds: FeedHub;
-}
-
-/** One set of services bound to one EntityManager fork. */
-export class Services {
-  constructor(
-    readonly em: EntityManager,
-    private readonly deps: AppDeps,
-  ) {}
-  private cache = new Map<string, unknown>();
-  private get<T>(name: string, make: () => T): T {
-    if (!this.cache.has(name)) this.cache.set(name, make());
-    return this.cache.get(name) as T;
-  }
-  get catalog(): CatalogService {
-    return this.get('catalog', () => new CatalogService(this.em, this.deps.cursors));
-  }
-  get customers(): CustomersService {
-    return this.get('customers', () => new CustomersService(this.em, this.deps.cursors));
-  }
-  get subscriptions(): SubscriptionsService {
-    return this.get('subscriptions', () => new SubscriptionsService(this.em, this.deps.clock));
-  }
-  get invoices(): InvoicesService {
-    return this.get('invoices', () => new InvoicesService(this.em, this.deps.cursors));
-  }
-  get ledger(): LedgerService {
-    return this.get(
-      'ledger',
-      () => new LedgerService(this.em, this.deps.clock, this.deps.cursors, this.invoices),
-    );
-  }
-  get charges(): ChargesService {
-    return this.get('charges', () => new ChargesService(this.em, this.deps.cursors));
-  }
-  get settlement(): SettlementService {
-    return this.get('settlement', () => new SettlementService(this.em, this.deps.clock, this.invoices));
-  }
-  get reconcile(): ReconcileService {
-    return this.get('reconcile', () => new ReconcileService(this.em));
-  }
-  get clock(): Clock {
-    return this.deps.clock;
-  }
-  get access(): AccessService {
-    return this.deps.access;
-  }
 }
 
 function mapLoader<V>(
@@ -142,7 +89,7 @@ export interface Context {
 export function createContext(deps: AppDeps, principal: Principal): Context {
   // one instant per request: services and field resolvers agree on what "now" is
   const now = deps.clock.now();
-  const services = new Services(deps.fork(), { ...deps, clock: { now: () => now } });
+  const services = deps.services.open({ clock: { now: () => now } });
   return { principal, deps, feeds: deps.feeds, services, loaders: createLoaders(services), now };
 }
 

@@ -1,20 +1,15 @@
 import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Clock } from '../core/clock';
 import type { Log } from '../core/log';
-import { InvoicesService } from '../modules/invoices';
-import { DUE_TASK, LedgerService } from '../modules/ledger';
-import { SettlementService } from '../modules/settlement';
-import type { CursorCodec } from '../modules/shared';
+import { DUE_TASK } from '../modules/ledger';
+import type { ServiceRoot } from '../services';
 
 export const SWEEP_TASK = 'ledger_sweep';
 export const SETTLE_TASK = 'settle_tick';
 
 export interface JobDeps {
   connectionString: string;
-  fork(): EntityManager;
-  clock: Clock;
-  cursors: CursorCodec;
+  /** Each task run takes a fresh set of services (its own EntityManager fork) from here. */
+  services: ServiceRoot;
   log: Log;
   /** How often the sweep looks for due work the scheduled jobs may have missed. */
   sweepIntervalMs: number;
@@ -43,10 +38,7 @@ export async function migrateJobs(connectionString: string, log: Log): Promise<v
  * re-schedules itself and books anything due that was missed (a replica that was down, a lost job).
  */
 export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> }> {
-  const ledger = () => {
-    const em = deps.fork();
-    return new LedgerService(em, deps.clock, deps.cursors, new InvoicesService(em, deps.cursors));
-  };
+  const ledger = () => deps.services.open().ledger;
   const due: Task = async (payload) => {
     const { ledgerId } = payload as { ledgerId: string };
     await ledger().bookDue(ledgerId);
@@ -67,8 +59,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   };
   // settles every charge with an unbooked amount and closes billing periods that ended
   const settle: Task = async (_payload, helpers) => {
-    const em = deps.fork();
-    await new SettlementService(em, deps.clock, new InvoicesService(em, deps.cursors)).settle();
+    await deps.services.open().settlement.settle();
     await helpers.addJob(
       SETTLE_TASK,
       {},

@@ -2,15 +2,11 @@ import { createHash } from 'node:crypto';
 import {
   GraphQLError,
   createSourceEventStream,
-  execute,
   getOperationAST,
   getVariableValues,
   parse,
-  print,
   specifiedRules,
   validate,
-  type ExecutionArgs,
-  type ExecutionResult,
   type GraphQLSchema,
   type ValidationRule,
 } from 'graphql';
@@ -18,6 +14,7 @@ import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { DomainError } from '../core/errors';
+import { sharedSubscribe } from '../events/shared';
 import type { Log } from '../core/log';
 import type { Principal } from '../modules/access';
 import { createContext, type AppDeps } from '../graphql/context';
@@ -33,49 +30,6 @@ type Extra = {
   live?: Set<SubscribePayload>;
   expiryTimer?: NodeJS.Timeout;
 } & Record<PropertyKey, unknown>;
-
-type SourceStream = Awaited<ReturnType<typeof createSourceEventStream>>;
-
-/** Execution results per source event, per (document, variables): see sharedSubscribe. */
-const executions = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
-
-/**
- * graphql's `subscribe`, except that an event object delivered to many subscriptions of the same document
- * and variables (one customer's feed hands the same update to all its dashboards) is executed once, and
- * every one of those subscriptions gets that result.
- */
-async function sharedSubscribe(args: ExecutionArgs, start: () => Promise<SourceStream>) {
-  const stream = await start();
-  if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
-  const key = print(args.document) + '\u0000' + JSON.stringify(args.variableValues ?? {});
-  const run = (event: unknown): Promise<ExecutionResult> => {
-    const exec = () => Promise.resolve(execute({ ...args, rootValue: event }));
-    if (typeof event !== 'object' || event === null) return exec();
-    let byKey = executions.get(event);
-    if (!byKey) executions.set(event, (byKey = new Map()));
-    let result = byKey.get(key);
-    if (!result) byKey.set(key, (result = exec()));
-    return result;
-  };
-  const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-  // not an async generator: graphql-ws calls return() when the client completes or the socket closes, and a
-  // generator waiting for the next event would act on it only after that event came (keeping the feed's
-  // listener and the socket's subscription count); this ends the source at once
-  const results: AsyncIterableIterator<ExecutionResult> = {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      const r = await source.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: await run(r.value) };
-    },
-    async return() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-  };
-  return results;
-}
 
 /**
  * graphql-ws on the shared `/graphql` path. Auth happens once in `connection_init`; each operation is

@@ -2,7 +2,6 @@ import { Arg, Ctx, ID, Int, Mutation, Resolver, Root, Subscription, UseMiddlewar
 import { DomainError } from '../../core/errors';
 import type { AlertUpdate, BalanceUpdate } from '../../events/feeds';
 import { assertCanRead } from '../../modules/access';
-import { AlertsService } from '../../modules/alerts';
 import { renewContext, type Context } from '../context';
 import { AdminOnly } from '../guards';
 import { DecimalScalar } from '../scalars';
@@ -81,10 +80,6 @@ export class LiveResolver {
     @Ctx() ctx: Context,
   ) {
     await ctx.services.customers.require(input.customerId);
-    return new AlertsService(ctx.services.em).setThresholds(
-      input.customerId,
-      input.currency,
-      input.thresholds,
-    );
+    return ctx.services.alerts.setThresholds(input.customerId, input.currency, input.thresholds);
   }
 }

@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from './core/clock';
+import { AccessService } from './modules/access';
+import { AlertsService } from './modules/alerts';
+import { CatalogService } from './modules/catalog';
+import { CustomersService } from './modules/customers';
+import { InvoicesService } from './modules/invoices';
+import { LedgerService } from './modules/ledger';
+import { ReconcileService } from './modules/reconcile';
+import { SettlementService } from './modules/settlement';
+import { CursorCodec } from './modules/shared';
+import { SubscriptionsService } from './modules/subscriptions';
+import { ChargesService } from './modules/usage';
+
+/** What the services of one process are built from. */
+export interface ServiceDeps {
+  /** A fresh EntityManager fork (with its own identity map) for one unit of work. */
+  fork(): EntityManager;
+  clock: Clock;
+  /** Signs cursors and customer tokens. */
+  secret: string;
+  /** Admin API keys; none outside the server (jobs, command-line tools). */
+  adminKeys?: readonly string[];
+}
+
+/**
+ * Every module service, bound to one EntityManager fork: built once per request, subscription event or
+ * job run, so one unit of work shares one identity map, and units of work never share one.
+ */
+export interface Services {
+  readonly em: EntityManager;
+  /** The clock these services read "now" from (a request pins one instant). */
+  readonly clock: Clock;
+  readonly access: AccessService;
+  readonly alerts: AlertsService;
+  readonly catalog: CatalogService;
+  readonly charges: ChargesService;
+  readonly customers: CustomersService;
+  readonly invoices: InvoicesService;
+  readonly ledger: LedgerService;
+  readonly reconcile: ReconcileService;
+  readonly settlement: SettlementService;
+  readonly subscriptions: SubscriptionsService;
+}
+
+/** The composition root of the modules: what lives for the whole process, and the per-fork services. */
+export interface ServiceRoot {
+  readonly clock: Clock;
+  readonly cursors: CursorCodec;
+  readonly access: AccessService;
+  /** Every service on a fresh fork (or on `em`), reading time from `clock` (the process clock by default). */
+  open(opts?: { em?: EntityManager; clock?: Clock }): Services;
+}
+
+/**
+ * The one place services are constructed: the GraphQL context, the live feeds, the jobs and the
+ * command-line tools all take them from here.
+ */
+export function createServices(deps: ServiceDeps): ServiceRoot {
+  const cursors = new CursorCodec(deps.secret);
+  const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
+  return {
+    clock: deps.clock,
+    cursors,
+    access,
+    open(opts = {}) {
+      const em = opts.em ?? deps.fork();
+      const clock = opts.clock ?? deps.clock;
+      const invoices = new InvoicesService(em, cursors);
+      return {
+        em,
+        clock,
+        access,
+        alerts: new AlertsService(em),
+        catalog: new CatalogService(em, cursors),
+        charges: new ChargesService(em, cursors),
+        customers: new CustomersService(em, cursors),
+        invoices,
+        ledger: new LedgerService(em, clock, cursors, invoices),
+        reconcile: new ReconcileService(em),
+        settlement: new SettlementService(em, clock, invoices),
+        subscriptions: new SubscriptionsService(em, clock),
+      };
+    },
+  };
+}
