@@ -38,19 +38,32 @@ export function noteChange(
  * One transaction per use case, retried a bounded number of times on serialization failures and
  * deadlocks (with jitter); domain errors and everything else surface at once. After commit, the changes
  * it noted are handed to the commit listeners (publish-after-commit).
+ *
+ * Called with the `em` of a transaction this helper opened, `fn` joins that transaction: same connection,
+ * locks and identity map, its changes announced when the outer one commits, and a retry re-runs the outer
+ * use case as a whole. Anywhere else (a request's em, or one of a transaction opened by plain
+ * `em.transactional`, whose commit would not announce the changes) it starts a new transaction on a fresh
+ * fork, so the caller's identity map (one per request) never sees rows of a transaction that may still
+ * roll back.
  */
 export async function inTransaction<T>(
   em: EntityManager,
   fn: (em: EntityManager) => Promise<T>,
   attempts = 5,
 ): Promise<T> {
+  if (openChanges.has(em)) return fn(em);
   for (let attempt = 1; ; attempt++) {
     try {
       let changes: CommittedChanges | undefined;
       const result = await em.fork().transactional(async (txEm) => {
         changes = { movements: new Set(), pending: new Set() };
         openChanges.set(txEm, changes);
-        return fn(txEm);
+        try {
+          return await fn(txEm);
+        } finally {
+          // closed for joining: an em kept past this point would otherwise "join" a finished transaction
+          openChanges.delete(txEm);
+        }
       });
       if (changes && (changes.movements.size > 0 || changes.pending.size > 0)) {
         for (const l of commitListeners) l(changes);
