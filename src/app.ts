@@ -9,6 +9,7 @@ import { migrate, openOrm, withMigrationLock, type Orm, type QueryObserver } fro
 import { createSchema } from './graphql/schema';
 import type { AppDeps } from './graphql/context';
 import { allEntities } from './modules';
+import { setLedgerRunnerLog } from './modules/ledger';
 import { createServices } from './services';
 import { loadOrCreateSecret } from './modules/settings';
 import { startServer } from './server/http';
@@ -85,6 +86,7 @@ export async function startDrawdown(
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
     const services = createServices({ fork: () => orm.em.fork(), clock, secret, adminKeys: keys });
+    setLedgerRunnerLog(log); // the ledger's group commit reports its fallbacks here
     const feeds = new FeedHub({
       services,
       log,
