@@ -151,6 +151,16 @@ async function dies<R, V>(s: Server, doc: TypedDocumentNode<R, V>, variables: V,
   expect(s.stderr()).toContain(`DRAWDOWN_FAULT ${point} kill`);
 }
 
+/** A request to a server that should stay up; if it fails, the server's own log says why. */
+async function alive<T>(s: Server, request: Promise<T>): Promise<T> {
+  try {
+    return await request;
+  } catch (e) {
+    const how = s.child.exitCode !== null || s.child.signalCode !== null ? 'it ended' : 'it is still up';
+    throw new Error(`${String(e)}; ${how}; server stderr:\n${s.stderr()}`);
+  }
+}
+
 function data<R>(res: GqlResult<R>): R {
   if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors)}`);
   return res.data!;
@@ -454,7 +464,7 @@ describe('database connection killed mid-transaction', { timeout: SLOW }, () => 
     expect(rows).toHaveLength(1);
     await db.query(`select pg_terminate_backend($1)`, [rows[0]!.pid]);
     a.child.kill('SIGUSR2'); // let the request go on, onto its dead connection
-    const res = await pending;
+    const res = await alive(a, pending);
     expect(res.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
     expect(res.errors?.[0]?.message).toBe('Internal server error');
     expect(res.data?.createCreditGrant ?? null).toBeNull();
@@ -465,9 +475,12 @@ describe('database connection killed mid-transaction', { timeout: SLOW }, () => 
 
     // the pool replaced the dead connection: the same process serves the next request
     const adjusted = data(
-      await a.gql(AdjustCreditsDocument, {
-        input: { customerId: c.customerId, currency: c.currency, amount: '5', reason: 'after the cut' },
-      }),
+      await alive(
+        a,
+        a.gql(AdjustCreditsDocument, {
+          input: { customerId: c.customerId, currency: c.currency, amount: '5', reason: 'after the cut' },
+        }),
+      ),
     );
     expect(adjusted.adjustCredits).toMatchObject({ sequence: 1, amount: '5.00' });
     await a.stop();
