@@ -143,13 +143,13 @@ export class SubscriptionResolver {
 
   @FieldResolver(() => SubscriptionStatus)
   status(@Root() s: PlanSubscriptionType, @Ctx() ctx: Context): SubscriptionStatus {
-    return subscriptionStatus(s.entity, ctx.now) as SubscriptionStatus;
+    return subscriptionStatus(s.entity, ctx.now);
   }
 
   @FieldResolver(() => SettlementMode, { description: "The subscription's own mode, else its plan's." })
   async settlementMode(@Root() s: PlanSubscriptionType, @Ctx() ctx: Context): Promise<SettlementMode> {
     if (s.settlementModeOverride) return s.settlementModeOverride;
-    return (await ctx.loaders.plan.load(s.planId))!.settlementMode as SettlementMode;
+    return (await ctx.loaders.plan.load(s.planId))!.settlementMode;
   }
 
   @FieldResolver(() => BillingPeriodType, {

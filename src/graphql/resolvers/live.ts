@@ -7,7 +7,6 @@ import { AdminOnly } from '../guards';
 import { DecimalScalar } from '../scalars';
 import { toBalance, toMovement } from '../types/ledger';
 import {
-  type CreditAlertType,
   CreditBalanceAlertType,
   CreditBalanceUpdateType,
   SetCreditAlertsInput,
@@ -68,7 +67,7 @@ export class LiveResolver {
     @Root() a: AlertUpdate,
     @Arg('customerId', () => ID) _customerId: string,
   ): CreditBalanceAlertType {
-    return { ...a, type: a.type as CreditAlertType };
+    return a;
   }
 
   @Mutation(() => [DecimalScalar], {

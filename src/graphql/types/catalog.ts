@@ -48,7 +48,7 @@ export function toFeature(e: FeatureEntity): FeatureType {
     name: e.name,
     unit: e.unit,
     eventType: e.eventType,
-    aggregation: e.aggregation as Aggregation,
+    aggregation: e.aggregation,
   });
 }
 
@@ -72,7 +72,7 @@ export class PriceType {
 
 export function toPrice(p: StoredPrice): PriceType {
   return {
-    model: p.model as PriceModel,
+    model: p.model,
     unitAmount: p.unitAmount ?? null,
     tiers: p.tiers
       ? p.tiers.map((t) => ({ upTo: t.upTo, unitAmount: t.unitAmount, flatAmount: t.flatAmount }))
@@ -95,8 +95,8 @@ export function toRateCard(e: RateCardEntity, plan: { settlementMode: string }):
     id: e.id,
     featureId: e.featureId,
     price: toPrice(e.price),
-    settlementMode: (e.settlementMode ?? plan.settlementMode) as SettlementMode,
-    settlementModeOverride: e.settlementMode as SettlementMode | null,
+    settlementMode: e.settlementMode ?? plan.settlementMode,
+    settlementModeOverride: e.settlementMode,
   });
 }
 
@@ -120,8 +120,8 @@ export function toPlan(e: PlanEntity): PlanType {
     key: e.key,
     version: e.version,
     name: e.name,
-    status: e.status as PlanStatus,
-    settlementMode: e.settlementMode as SettlementMode,
+    status: e.status,
+    settlementMode: e.settlementMode,
     billingCadence: e.billingCadence,
     createdAt: e.createdAt,
     publishedAt: e.publishedAt,

@@ -1,36 +1,24 @@
 import { Field, ID, InterfaceType, ObjectType, registerEnumType, type ClassType } from 'type-graphql';
+import { Aggregation, PlanStatus, PriceModel, SettlementMode } from '../../modules/catalog';
 import type { Page } from '../../modules/shared';
+import { SubscriptionStatus } from '../../modules/subscriptions';
 
-export enum SettlementMode {
-  CREDIT_ONLY = 'CREDIT_ONLY',
-  CREDIT_THEN_INVOICE = 'CREDIT_THEN_INVOICE',
-}
-export enum PlanStatus {
-  DRAFT = 'DRAFT',
-  PUBLISHED = 'PUBLISHED',
-  ARCHIVED = 'ARCHIVED',
-}
-export enum Aggregation {
-  SUM = 'SUM',
-  COUNT = 'COUNT',
-  MAX = 'MAX',
-}
-export enum PriceModel {
-  UNIT = 'UNIT',
-  GRADUATED = 'GRADUATED',
-  VOLUME = 'VOLUME',
-}
-export enum SubscriptionStatus {
-  SCHEDULED = 'SCHEDULED',
-  ACTIVE = 'ACTIVE',
-  CANCELED = 'CANCELED',
-  ENDED = 'ENDED',
-}
+// GraphQL enums are registered from the modules' own const objects: one source for the values, and the
+// module's union type is the field's type, so no value needs an `as` cast between the API and a module.
 registerEnumType(SettlementMode, { name: 'SettlementMode' });
 registerEnumType(PlanStatus, { name: 'PlanStatus' });
 registerEnumType(Aggregation, { name: 'Aggregation' });
 registerEnumType(PriceModel, { name: 'PriceModel' });
 registerEnumType(SubscriptionStatus, { name: 'SubscriptionStatus' });
+export { Aggregation, PlanStatus, PriceModel, SettlementMode, SubscriptionStatus };
+
+/**
+ * The values of a union type a module exports as a type only, as an object to register: the compiler
+ * refuses a missing, extra or misspelled value, so the enum cannot drift from the module's type.
+ */
+export function enumOf<U extends string>(values: { [K in U]: K }): { readonly [K in U]: K } {
+  return Object.freeze(values);
+}
 
 @InterfaceType('Node', { description: 'An object with a globally unique id, fetchable with `node(id)`.' })
 export abstract class Node {

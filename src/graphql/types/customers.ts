@@ -50,7 +50,7 @@ export function toSubscription(e: SubscriptionEntity): PlanSubscriptionType {
     activeFrom: e.activeFrom,
     activeTo: e.activeTo,
     canceledAt: e.canceledAt,
-    settlementModeOverride: e.settlementMode as SettlementMode | null,
+    settlementModeOverride: e.settlementMode,
   });
 }
 

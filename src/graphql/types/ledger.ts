@@ -1,54 +1,50 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { CurrencyEntity } from '../../modules/catalog';
-import type { InvoiceEntity } from '../../modules/invoices';
+import { InvoiceStatus, PaymentStatus, type InvoiceEntity } from '../../modules/invoices';
 import {
   grantStatusAt,
   type AllocationEntity,
+  type FundingMethod as LedgerFundingMethod,
   type GrantEntity,
+  type GrantStatus as LedgerGrantStatus,
   type MovementEntity,
+  type MovementType as LedgerMovementType,
 } from '../../modules/ledger';
 import { Dec, formatDecimal } from '../../money';
 import { DecimalScalar } from '../scalars';
-import { Node, connectionType } from './common';
+import { Node, connectionType, enumOf } from './common';
 import { CurrencyType, toCurrency } from './catalog';
 
-export enum FundingMethod {
-  PROMOTIONAL = 'PROMOTIONAL',
-  INVOICE = 'INVOICE',
-  EXTERNAL = 'EXTERNAL',
-}
-export enum GrantStatus {
-  PENDING = 'PENDING',
-  ACTIVE = 'ACTIVE',
-  DEPLETED = 'DEPLETED',
-  EXPIRED = 'EXPIRED',
-  VOIDED = 'VOIDED',
-}
-export enum PaymentStatus {
-  PENDING = 'PENDING',
-  AUTHORIZED = 'AUTHORIZED',
-  SETTLED = 'SETTLED',
-  FAILED = 'FAILED',
-}
-export enum MovementType {
-  FUNDED = 'FUNDED',
-  CONSUMED = 'CONSUMED',
-  EXPIRED = 'EXPIRED',
-  VOIDED = 'VOIDED',
-  ADJUSTED = 'ADJUSTED',
-  CORRECTED = 'CORRECTED',
-}
-export enum InvoiceStatus {
-  DRAFT = 'DRAFT',
-  ISSUED = 'ISSUED',
-  PAID = 'PAID',
-  VOID = 'VOID',
-}
+// the ledger exports these vocabularies as types: enumOf holds each object to its type
+export const FundingMethod = enumOf<LedgerFundingMethod>({
+  PROMOTIONAL: 'PROMOTIONAL',
+  INVOICE: 'INVOICE',
+  EXTERNAL: 'EXTERNAL',
+});
+export type FundingMethod = LedgerFundingMethod;
+export const GrantStatus = enumOf<LedgerGrantStatus>({
+  PENDING: 'PENDING',
+  ACTIVE: 'ACTIVE',
+  DEPLETED: 'DEPLETED',
+  EXPIRED: 'EXPIRED',
+  VOIDED: 'VOIDED',
+});
+export type GrantStatus = LedgerGrantStatus;
+export const MovementType = enumOf<LedgerMovementType>({
+  FUNDED: 'FUNDED',
+  CONSUMED: 'CONSUMED',
+  EXPIRED: 'EXPIRED',
+  VOIDED: 'VOIDED',
+  ADJUSTED: 'ADJUSTED',
+  CORRECTED: 'CORRECTED',
+});
+export type MovementType = LedgerMovementType;
 registerEnumType(FundingMethod, { name: 'FundingMethod' });
 registerEnumType(GrantStatus, { name: 'GrantStatus' });
 registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
 registerEnumType(MovementType, { name: 'MovementType' });
 registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
+export { InvoiceStatus, PaymentStatus };
 
 const fmt = (v: string, scale: number) => formatDecimal(new Dec(v), scale);
 
@@ -122,8 +118,8 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
     name: g.name,
     amount: fmt(g.amount, currency.scale),
     remaining: formatDecimal(view.remaining, currency.scale),
-    fundingMethod: g.fundingMethod as FundingMethod,
-    status: view.status as GrantStatus,
+    fundingMethod: g.fundingMethod,
+    status: view.status,
     priority: g.priority,
     effectiveAt: g.effectiveAt,
     expiresAt: g.expiresAt,
@@ -135,7 +131,7 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
             totalAmount: g.purchaseTotal ?? '0',
           }
         : null,
-    paymentStatus: g.paymentStatus as PaymentStatus | null,
+    paymentStatus: g.paymentStatus,
     featureKeys: g.featureKeys,
     adjustment: g.source === 'ADJUSTMENT',
     fundedAt: g.fundedAt,
@@ -186,7 +182,7 @@ export function toMovement(m: MovementEntity, currency: CurrencyEntity): CreditM
     details: m.details,
     scale: currency.scale,
     sequence: m.sequence,
-    type: m.type as MovementType,
+    type: m.type,
     currency: toCurrency(currency),
     amount: fmt(m.amount, currency.scale),
     balanceBefore: fmt(m.balanceBefore, currency.scale),
@@ -229,8 +225,8 @@ export function toInvoice(i: InvoiceEntity): InvoiceType {
     customerId: i.customerId,
     number: i.number,
     currency: i.currency,
-    status: i.status as InvoiceStatus,
-    paymentStatus: i.paymentStatus as PaymentStatus,
+    status: i.status,
+    paymentStatus: i.paymentStatus,
     total: i.total,
     lines: i.lines,
     issuedAt: i.issuedAt,

@@ -1,12 +1,15 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { AlertType } from '../../modules/alerts';
 import { DecimalScalar } from '../scalars';
+import { enumOf } from './common';
 import { CreditBalanceType, CreditMovementType } from './ledger';
 
-export enum CreditAlertType {
-  DEPLETED = 'DEPLETED',
-  DROPPED_BELOW_THRESHOLD = 'DROPPED_BELOW_THRESHOLD',
-  RECOVERED = 'RECOVERED',
-}
+export const CreditAlertType = enumOf<AlertType>({
+  DEPLETED: 'DEPLETED',
+  DROPPED_BELOW_THRESHOLD: 'DROPPED_BELOW_THRESHOLD',
+  RECOVERED: 'RECOVERED',
+});
+export type CreditAlertType = AlertType;
 registerEnumType(CreditAlertType, { name: 'CreditAlertType' });
 
 @ObjectType('CreditBalanceUpdate')

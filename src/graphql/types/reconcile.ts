@@ -1,18 +1,9 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { type DriftKind, type DriftItem, type Reconciliation } from '../../modules/reconcile';
+import { DriftKind, type DriftItem, type Reconciliation } from '../../modules/reconcile';
 
-export enum LedgerDriftKind {
-  SEQUENCE_GAP = 'SEQUENCE_GAP',
-  BALANCE_ARITHMETIC = 'BALANCE_ARITHMETIC',
-  BALANCE_CHAIN = 'BALANCE_CHAIN',
-  ALLOCATION_SUM = 'ALLOCATION_SUM',
-  GRANT_REMAINING = 'GRANT_REMAINING',
-  LEDGER_BALANCE = 'LEDGER_BALANCE',
-  LEDGER_SEQUENCE = 'LEDGER_SEQUENCE',
-  LEDGER_DEBT = 'LEDGER_DEBT',
-  LEDGER_GRANTS = 'LEDGER_GRANTS',
-  CHARGE_CREDITED = 'CHARGE_CREDITED',
-}
+// registered from the reconcile module's own const object: one source for the values
+export const LedgerDriftKind = DriftKind;
+export type LedgerDriftKind = DriftKind;
 registerEnumType(LedgerDriftKind, {
   name: 'LedgerDriftKind',
   description: 'What a reconciliation found out of step with the movements, allocations and grants.',
@@ -71,10 +62,8 @@ export class LedgerReconciliationType {
   truncated!: boolean;
 }
 
-const kinds: Record<DriftKind, LedgerDriftKind> = LedgerDriftKind;
-
 function toDrift(d: DriftItem): LedgerDriftType {
-  return Object.assign(new LedgerDriftType(), { ...d, kind: kinds[d.kind] });
+  return Object.assign(new LedgerDriftType(), d);
 }
 
 export function toReconciliation(r: Reconciliation): LedgerReconciliationType {

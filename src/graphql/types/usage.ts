@@ -1,16 +1,13 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { CurrencyEntity } from '../../modules/catalog';
-import type { ChargeEntity } from '../../modules/usage';
+import { ChargeStatus, type ChargeEntity } from '../../modules/usage';
 import { Dec, formatDecimal } from '../../money';
 import { DecimalScalar, JSONObjectScalar } from '../scalars';
 import { CurrencyType, toCurrency } from './catalog';
 import { Node, SettlementMode, connectionType } from './common';
 
-export enum ChargeStatus {
-  OPEN = 'OPEN',
-  SETTLED = 'SETTLED',
-}
 registerEnumType(ChargeStatus, { name: 'ChargeStatus' });
+export { ChargeStatus };
 
 @ObjectType('Charge', { implements: Node })
 export class ChargeType extends Node {
@@ -45,8 +42,8 @@ export function toCharge(c: ChargeEntity, currency: CurrencyEntity): ChargeType 
     featureId: c.featureId,
     subscriptionId: c.subscriptionId,
     description: c.description,
-    status: c.status as ChargeStatus,
-    settlementMode: c.settlementMode as SettlementMode,
+    status: c.status,
+    settlementMode: c.settlementMode,
     currency: toCurrency(currency),
     quantity: c.quantity === null ? null : new Dec(c.quantity).toFixed(),
     amount: f(c.amount),

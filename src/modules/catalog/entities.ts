@@ -1,9 +1,29 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
-export type SettlementMode = 'CREDIT_ONLY' | 'CREDIT_THEN_INVOICE';
-export type Aggregation = 'SUM' | 'COUNT' | 'MAX';
-export type PlanStatus = 'DRAFT' | 'PUBLISHED' | 'ARCHIVED';
-export type PriceModel = 'UNIT' | 'GRADUATED' | 'VOLUME';
+// each vocabulary is one const object (the GraphQL enums are registered from it) and its union type
+export const SettlementMode = {
+  CREDIT_ONLY: 'CREDIT_ONLY',
+  CREDIT_THEN_INVOICE: 'CREDIT_THEN_INVOICE',
+} as const;
+export type SettlementMode = (typeof SettlementMode)[keyof typeof SettlementMode];
+export const Aggregation = {
+  SUM: 'SUM',
+  COUNT: 'COUNT',
+  MAX: 'MAX',
+} as const;
+export type Aggregation = (typeof Aggregation)[keyof typeof Aggregation];
+export const PlanStatus = {
+  DRAFT: 'DRAFT',
+  PUBLISHED: 'PUBLISHED',
+  ARCHIVED: 'ARCHIVED',
+} as const;
+export type PlanStatus = (typeof PlanStatus)[keyof typeof PlanStatus];
+export const PriceModel = {
+  UNIT: 'UNIT',
+  GRADUATED: 'GRADUATED',
+  VOLUME: 'VOLUME',
+} as const;
+export type PriceModel = (typeof PriceModel)[keyof typeof PriceModel];
 
 /** Stored price: decimal strings exactly as validated, priced at full precision by engine/. */
 export interface StoredPrice {

@@ -1,7 +1,19 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
-export type InvoiceStatus = 'DRAFT' | 'ISSUED' | 'PAID' | 'VOID';
-export type PaymentStatus = 'PENDING' | 'AUTHORIZED' | 'SETTLED' | 'FAILED';
+export const InvoiceStatus = {
+  DRAFT: 'DRAFT',
+  ISSUED: 'ISSUED',
+  PAID: 'PAID',
+  VOID: 'VOID',
+} as const;
+export type InvoiceStatus = (typeof InvoiceStatus)[keyof typeof InvoiceStatus];
+export const PaymentStatus = {
+  PENDING: 'PENDING',
+  AUTHORIZED: 'AUTHORIZED',
+  SETTLED: 'SETTLED',
+  FAILED: 'FAILED',
+} as const;
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
 export type InvoiceKind = 'CREDIT_PURCHASE' | 'USAGE';
 
 export interface InvoiceLine {

@@ -4,7 +4,7 @@ import { DomainError, Problems } from '../../core/errors';
 import { fault } from '../../core/fault';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import { parseDecimal } from '../../money';
-import { CurrencyEntity, settlementTermsOf } from '../catalog';
+import { CurrencyEntity, settlementTermsOf, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
 import { LedgerTx, runOnLedgerGrouped, type MovementEntity } from '../ledger';
@@ -18,7 +18,7 @@ export interface CreateChargeInput {
   currency: string;
   amount: string;
   description: string;
-  settlementMode: 'CREDIT_ONLY' | 'CREDIT_THEN_INVOICE';
+  settlementMode: SettlementMode;
   idempotencyKey?: string | null;
 }
 

@@ -1,5 +1,11 @@
 export * from './entities';
-export { SubscriptionsService, subscriptionStatus, isActiveAt, billingPeriod } from './service';
-export type { CreateSubscriptionInput, SubscriptionStatus } from './service';
+export {
+  SubscriptionsService,
+  SubscriptionStatus,
+  subscriptionStatus,
+  isActiveAt,
+  billingPeriod,
+} from './service';
+export type { CreateSubscriptionInput } from './service';
 export { subscriptionsOfCustomers } from './reads';
 export type { RatingSubscription } from './reads';

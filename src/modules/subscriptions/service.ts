@@ -8,7 +8,13 @@ import { PlanEntity, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
 import { SubscriptionEntity } from './entities';
 
-export type SubscriptionStatus = 'SCHEDULED' | 'ACTIVE' | 'CANCELED' | 'ENDED';
+export const SubscriptionStatus = {
+  SCHEDULED: 'SCHEDULED',
+  ACTIVE: 'ACTIVE',
+  CANCELED: 'CANCELED',
+  ENDED: 'ENDED',
+} as const;
+export type SubscriptionStatus = (typeof SubscriptionStatus)[keyof typeof SubscriptionStatus];
 
 export interface CreateSubscriptionInput {
   customerId: string;

@@ -1,6 +1,11 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import type { SettlementMode } from '../catalog';
 
-export type ChargeStatus = 'OPEN' | 'SETTLED';
+export const ChargeStatus = {
+  OPEN: 'OPEN',
+  SETTLED: 'SETTLED',
+} as const;
+export type ChargeStatus = (typeof ChargeStatus)[keyof typeof ChargeStatus];
 export type ChargeKind = 'USAGE' | 'ONE_OFF';
 
 @Entity({ tableName: 'charge' })
@@ -16,7 +21,7 @@ export class ChargeEntity {
   @Property({ type: 'text', nullable: true }) aggregation!: string | null;
   @Property({ type: 'text', nullable: true }) description!: string | null;
   @Property({ type: 'text' }) status!: ChargeStatus;
-  @Property({ type: 'text' }) settlementMode!: 'CREDIT_ONLY' | 'CREDIT_THEN_INVOICE';
+  @Property({ type: 'text' }) settlementMode!: SettlementMode;
   @Property({ type: 'text', nullable: true }) fiatCode!: string | null;
   @Property({ type: 'decimal', nullable: true }) fiatValue!: string | null;
   @Property({ type: 'decimal', nullable: true }) quantity!: string | null;
