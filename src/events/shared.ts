@@ -35,9 +35,9 @@ type SourceStream = Awaited<ReturnType<typeof createSourceEventStream>>;
 const executions = new PerEvent<object, Map<string, Promise<ExecutionResult>>>();
 
 /**
- * graphql's `subscribe`, except that an event object delivered to many subscriptions of the same document
- * and variables (one customer's feed hands the same update to all its dashboards) is executed once, and
- * every one of those subscriptions gets that result. `start` creates the source stream (authorization
+ * graphql's `subscribe`, except that an event object delivered to many subscriptions of the same
+ * document, operation name and variables (one customer's feed hands the same update to all its
+ * dashboards) is executed once, and every one of those subscriptions gets that result. `start` creates the source stream (authorization
  * happens there, once per subscription).
  */
 export async function sharedSubscribe(
@@ -46,7 +46,12 @@ export async function sharedSubscribe(
 ): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
   const stream = await start();
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
-  const key = print(args.document) + '\u0000' + JSON.stringify(args.variableValues ?? {});
+  // the request as a whole: a document may hold several operations, each selecting its own fields
+  const key = [
+    print(args.document),
+    args.operationName ?? '',
+    JSON.stringify(args.variableValues ?? {}),
+  ].join('\u0000');
   const run = (event: unknown): Promise<ExecutionResult> => {
     const exec = () => Promise.resolve(execute({ ...args, rootValue: event }));
     if (typeof event !== 'object' || event === null) return exec();
