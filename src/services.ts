@@ -10,7 +10,7 @@ import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
 import { CursorCodec } from './modules/shared';
 import { SubscriptionsService } from './modules/subscriptions';
-import { ChargesService } from './modules/usage';
+import { ChargesService, UsageService } from './modules/usage';
 
 /** What the services of one process are built from. */
 export interface ServiceDeps {
@@ -41,6 +41,7 @@ export interface Services {
   readonly reconcile: ReconcileService;
   readonly settlement: SettlementService;
   readonly subscriptions: SubscriptionsService;
+  readonly usage: UsageService;
 }
 
 /** The composition root of the modules: what lives for the whole process, and the per-fork services. */
@@ -80,6 +81,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
         reconcile: new ReconcileService(em),
         settlement: new SettlementService(em, clock, invoices),
         subscriptions: new SubscriptionsService(em, clock),
+        usage: new UsageService(em, clock),
       };
     },
   };

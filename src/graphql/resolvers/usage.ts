@@ -13,7 +13,7 @@ import {
 } from 'type-graphql';
 import { assertCanRead } from '../../modules/access';
 import { Dec, formatDecimal } from '../../money';
-import { ingestUsage, type ChargeEntity } from '../../modules/usage';
+import type { ChargeEntity } from '../../modules/usage';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly, SCREENS_OWN_TEXT } from '../guards';
 import { FeatureType, toFeature } from '../types/catalog';
@@ -63,7 +63,7 @@ export class ChargeResolver {
     @Arg('events', () => [UsageEventInput]) events: UsageEventInput[],
     @Ctx() ctx: Context,
   ): Promise<IngestUsageResultType> {
-    const r = await ingestUsage(ctx.services.em, ctx.services.clock, events);
+    const r = await ctx.services.usage.ingest(events);
     return { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected };
   }
 

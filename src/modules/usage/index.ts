@@ -1,5 +1,5 @@
 export * from './entities';
-export { UsageService, ingestUsage, MAX_BATCH } from './ingest';
+export { UsageService, MAX_BATCH } from './ingest';
 export type { IngestResult } from './ingest';
 export type { UsageEventInput } from './screen';
 export { RejectionCode } from './rejections';

@@ -71,15 +71,6 @@ export class UsageService {
   }
 }
 
-/** The same use case as a function of the request's EntityManager and clock. */
-export function ingestUsage(
-  em: EntityManager,
-  clock: Clock,
-  events: readonly UsageEventInput[],
-): Promise<IngestResult> {
-  return new UsageService(em, clock).ingest(events);
-}
-
 function answer(verdicts: Verdicts, accepted: readonly Rated[]): IngestResult {
   return {
     accepted: new Set(accepted.map((r) => r.event.id)).size,
