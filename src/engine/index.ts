@@ -11,7 +11,7 @@ export {
   unbookedFundedCredit,
   upcomingCredit,
 } from './lifecycle';
-export type { DueStep, FundingMethod, GrantStatus, LedgerGrant, PaymentStatus } from './lifecycle';
+export type { FundingMethod, GrantStatus, LedgerGrant, PaymentStatus } from './lifecycle';
 export { validatePrice, priceQuantity, aggregateStep } from './rating';
 export type { Price, Aggregation } from './rating';
 export { settleCharge, pendingBalance } from './settlement';

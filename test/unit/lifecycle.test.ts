@@ -9,9 +9,9 @@ import {
   unbookedExpiredCredit,
   unbookedFundedCredit,
   upcomingCredit,
-  type DueStep,
   type LedgerGrant,
 } from '../../src/engine';
+import type { DueStep } from '../../src/engine/lifecycle';
 import { Dec, ZERO, sum } from '../../src/money';
 import { at, dec } from './arbitraries';
 

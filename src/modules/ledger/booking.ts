@@ -1,7 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
-import { allocateDebit, dueSteps, repayDebt, snapshotOf, type GrantSnapshot } from '../../engine';
+import {
+  allocateDebit,
+  dueSteps,
+  grantStatus,
+  repayDebt,
+  snapshotOf,
+  type GrantSnapshot,
+} from '../../engine';
 import { type Dec, ZERO, formatDecimal } from '../../money';
 import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 import {
@@ -195,6 +202,17 @@ export class LedgerTx {
       if (m) out.push(m);
     }
     return out;
+  }
+
+  /**
+   * Whether a correction may give credit back to this grant at `asOf` (SPEC §6): it is on this ledger and
+   * neither voided nor expired (booked or past its expiry).
+   */
+  restorable(grantId: string, asOf: Date): boolean {
+    const g = this.grants.get(grantId);
+    if (!g) return false;
+    const status = grantStatus(g, asOf);
+    return status !== 'VOIDED' && status !== 'EXPIRED';
   }
 
   /** The engine's view of the grants that could pay something now. */

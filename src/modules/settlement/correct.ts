@@ -64,12 +64,7 @@ export async function correctMovement(
         consumed: allocations.map((a) => ({ grantId: a.grant_id, amount: new Dec(a.amount).neg() })),
         amount,
         alreadyCorrected: already,
-        restorable: (grantId) => {
-          const g = tx.grants.get(grantId);
-          return (
-            !!g && g.voidedAt === null && g.expiredAt === null && (g.expiresAt === null || g.expiresAt > now)
-          );
-        },
+        restorable: (grantId) => tx.restorable(grantId, now),
       });
       const restored: AllocationDraft[] = plan.restores.map((r) => ({
         grantId: r.grantId,
