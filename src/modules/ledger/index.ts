@@ -1,7 +1,7 @@
 export * from './entities';
 export { LedgerService, DUE_TASK } from './service';
 export type { AdjustCreditsInput, BalanceView, CreateGrantInput, MovementFilter } from './service';
-export { LedgerTx, newGrantState } from './booking';
+export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
-export type { BookedMovement, GrantState, AllocationDraft } from './store';
-export { grantStatusAt, balanceAt } from './views';
+export type { BookedMovement, AllocationDraft } from './store';
+export { grantStatusAt } from './views';
