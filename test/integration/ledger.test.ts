@@ -6,7 +6,6 @@ import {
   CreateCurrencyDocument,
   CreateCustomerDocument,
   CreateFeatureDocument,
-  CreditBalancesDocument,
   CreditGrantsDocument,
   CreditTransactionsDocument,
   CustomerLedgerDocument,
@@ -17,26 +16,22 @@ import {
   type CreditTransactionsQuery,
 } from '../gql/graphql';
 import { codeOf, uniq, uniqCode, useTestApp } from '../support/app';
+import { balanceOf, currencyAndCustomer, historyOf } from '../support/builders';
 import { checkLedgerInvariants } from '../support/invariants';
 
 const t = useTestApp();
 
-async function customerWith(scale = 2, extra: { fiatCode?: string; fiatValue?: string } = {}) {
-  const currency = uniqCode('L');
-  await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Ledger currency', scale, ...extra } });
-  const c = await t.ok(CreateCustomerDocument, { input: { key: uniq('led'), name: 'Ledger customer' } });
-  return { currency, customerId: c.createCustomer.id };
-}
-
-async function balance(customerId: string, currency: string) {
-  const b = await t.ok(CreditBalancesDocument, { customerId, currency });
-  return b.creditBalances[0];
-}
-
-async function history(customerId: string, currency?: string) {
-  const h = await t.ok(CreditTransactionsDocument, { customerId, currency, first: 100 });
-  return h.creditTransactions.edges.map((e) => e.node);
-}
+const customerWith = (scale = 2, extra: { fiatCode?: string; fiatValue?: string } = {}) =>
+  currencyAndCustomer(t, {
+    prefix: 'L',
+    name: 'Ledger currency',
+    scale,
+    ...extra,
+    keyPrefix: 'led',
+    customerName: 'Ledger customer',
+  });
+const balance = (customerId: string, currency: string) => balanceOf(t, customerId, currency);
+const history = (customerId: string, currency?: string) => historyOf(t, customerId, currency);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

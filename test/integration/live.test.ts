@@ -5,21 +5,17 @@ import { Client } from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/db/embedded';
 import {
-  AdjustCreditsDocument,
   BalanceAlertsDocument,
   BalanceChangedDocument,
-  CreateCreditGrantDocument,
-  CreateCurrencyDocument,
-  CreateCustomerDocument,
   IngestUsageDocument,
   IssueCustomerTokenDocument,
   SetCreditAlertsDocument,
   type BalanceAlertsSubscription,
   type BalanceChangedSubscription,
 } from '../gql/graphql';
-import { ADMIN_KEY, startTestApp, uniq, uniqCode, useTestApp } from '../support/app';
+import { ADMIN_KEY, startTestApp, uniq, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
-import { subscribeToUnitPlan } from '../support/usage';
+import { adjustCredits, currencyAndCustomer, grantCredits, subscribeToUnitPlan } from '../support/builders';
 import { collect, wsClient } from '../support/ws';
 
 const t = useTestApp();
@@ -28,17 +24,12 @@ const ALERTS = print(BalanceAlertsDocument);
 type Update = BalanceChangedSubscription['creditBalanceChanged'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function customer() {
-  const currency = uniqCode('W');
-  await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Live', scale: 2 } });
-  const c = await t.ok(CreateCustomerDocument, { input: { key: uniq('live'), name: 'Live customer' } });
-  return { currency, customerId: c.createCustomer.id, key: c.createCustomer.key };
-}
-
+const customer = () =>
+  currencyAndCustomer(t, { prefix: 'W', name: 'Live', keyPrefix: 'live', customerName: 'Live customer' });
 const grant = (customerId: string, currency: string, amount: string) =>
-  t.ok(CreateCreditGrantDocument, { input: { customerId, currency, amount, fundingMethod: 'PROMOTIONAL' } });
+  grantCredits(t, customerId, currency, amount);
 const adjust = (customerId: string, currency: string, amount: string) =>
-  t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount, reason: 'live test' } });
+  adjustCredits(t, customerId, currency, amount, 'live test');
 
 const updatesOf = (items: BalanceChangedSubscription[]): Update[] => items.map((i) => i.creditBalanceChanged);
 

@@ -4,16 +4,9 @@ import {
   CorrectMovementDocument,
   CreateChargeDocument,
   CreateCreditGrantDocument,
-  CreateCurrencyDocument,
   CreateCustomerDocument,
-  CreateFeatureDocument,
-  CreatePlanDocument,
   CreateSubscriptionDocument,
-  ChargesDocument,
-  CreditBalancesDocument,
-  CreditTransactionsDocument,
   IngestUsageDocument,
-  PublishPlanDocument,
   SettleChargesDocument,
   UsageInvoicesDocument,
   VoidCreditGrantDocument,
@@ -22,7 +15,15 @@ import {
   type SettlementMode,
   type UsageEventInput,
 } from '../gql/graphql';
-import { codeOf, uniq, uniqCode, useTestApp } from '../support/app';
+import { codeOf, uniq, useTestApp } from '../support/app';
+import {
+  chargesOf,
+  grantCredits,
+  historyOf,
+  newCurrency,
+  publishedUsagePlan,
+  requireBalance,
+} from '../support/builders';
 import { checkLedgerInvariants } from '../support/invariants';
 
 const t = useTestApp();
@@ -43,38 +44,20 @@ async function setup(opts: {
   cadence?: string;
   activeFrom?: Date;
 }): Promise<Setup> {
-  const currency = uniqCode('U');
-  await t.ok(CreateCurrencyDocument, {
-    input: { code: currency, name: 'Usage currency', scale: 2, ...opts.currency },
-  });
-  const eventType = uniq('api_request');
-  const featureKey = uniq('api_requests');
-  await t.ok(CreateFeatureDocument, {
-    input: { key: featureKey, name: 'API requests', eventType, aggregation: opts.aggregation ?? 'COUNT' },
-  });
-  const plan = await t.ok(CreatePlanDocument, {
-    input: {
-      key: uniq('plan'),
-      name: 'Usage plan',
-      currency,
-      settlementMode: opts.mode ?? 'CREDIT_ONLY',
-      billingCadence: opts.cadence,
-      rateCards: [{ featureKey, price: opts.price }],
-    },
-  });
-  await t.ok(PublishPlanDocument, { id: plan.createPlan.id });
+  const currency = await newCurrency(t, { prefix: 'U', name: 'Usage currency', scale: 2, ...opts.currency });
+  const plan = await publishedUsagePlan(t, currency, opts);
   const subject = uniq('subj');
   const customer = await t.ok(CreateCustomerDocument, { input: { key: subject, name: 'Usage customer' } });
   const sub = await t.ok(CreateSubscriptionDocument, {
     input: {
       customerId: customer.createCustomer.id,
-      planId: plan.createPlan.id,
+      planId: plan.planId,
       activeFrom: (opts.activeFrom ?? new Date(Date.now() - 3600_000)).toISOString(),
     },
   });
   return {
     currency,
-    eventType,
+    eventType: plan.eventType,
     customerId: customer.createCustomer.id,
     subject,
     subscriptionId: sub.createSubscription.id,
@@ -89,28 +72,10 @@ const events = (s: Setup, n: number, prefix = uniq('e'), value?: string): UsageE
     value,
   }));
 
-async function grant(s: Setup, amount: string) {
-  return (
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: s.customerId, currency: s.currency, amount, fundingMethod: 'PROMOTIONAL' },
-    })
-  ).createCreditGrant;
-}
-
-async function balance(s: Setup) {
-  return (await t.ok(CreditBalancesDocument, { customerId: s.customerId, currency: s.currency }))
-    .creditBalances[0]!;
-}
-
-async function history(s: Setup) {
-  return (
-    await t.ok(CreditTransactionsDocument, { customerId: s.customerId, currency: s.currency, first: 100 })
-  ).creditTransactions.edges.map((e) => e.node);
-}
-
-async function charges(s: Setup) {
-  return (await t.ok(ChargesDocument, { customerId: s.customerId })).charges.edges.map((e) => e.node);
-}
+const grant = (s: Setup, amount: string) => grantCredits(t, s.customerId, s.currency, amount);
+const balance = (s: Setup) => requireBalance(t, s.customerId, s.currency);
+const history = (s: Setup) => historyOf(t, s.customerId, s.currency);
+const charges = (s: Setup) => chargesOf(t, s.customerId);
 
 describe('getting started with prepaid credits', () => {
   it('100 credits, 30 requests at 0.10: pending 97.00 at once; settled 97.00 after a CONSUMED -3.00', async () => {

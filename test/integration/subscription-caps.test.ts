@@ -2,14 +2,13 @@ import { print } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   CreateCreditGrantDocument,
-  CreateCurrencyDocument,
-  CreateCustomerDocument,
   CreditBalancesDocument,
   IssueCustomerTokenDocument,
   type BalanceChangedSubscription,
 } from '../gql/graphql';
 import { BalanceChangedDocument } from '../gql/graphql';
-import { startTestApp, uniq, uniqCode, useTestApp, type TestApp } from '../support/app';
+import { startTestApp, useTestApp, type TestApp } from '../support/app';
+import { currencyAndCustomer, grantCredits } from '../support/builders';
 import { checkLedgerInvariants } from '../support/invariants';
 import { collect, wsClient, type Collector, type WsClient } from '../support/ws';
 
@@ -24,19 +23,18 @@ const t = useTestApp({
 });
 
 async function customer(app: TestApp = t) {
-  const currency = uniqCode('S');
-  await app.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Caps', scale: 2 } });
-  const c = await app.ok(CreateCustomerDocument, { input: { key: uniq('caps'), name: 'Caps customer' } });
-  const customerId = c.createCustomer.id;
+  const { currency, customerId } = await currencyAndCustomer(app, {
+    prefix: 'S',
+    name: 'Caps',
+    keyPrefix: 'caps',
+    customerName: 'Caps customer',
+  });
   const token = (await app.ok(IssueCustomerTokenDocument, { customerId, ttlSeconds: 3600 }))
     .issueCustomerToken.token;
   return { currency, customerId, token };
 }
 
-const grant = (app: TestApp, customerId: string, currency: string, amount: string) =>
-  app.ok(CreateCreditGrantDocument, {
-    input: { customerId, currency, amount, fundingMethod: 'PROMOTIONAL' },
-  });
+const grant = grantCredits;
 
 type Sub = Collector<BalanceChangedSubscription>;
 
