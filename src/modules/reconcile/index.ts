@@ -1,2 +1,4 @@
-export { ReconcileService, DriftKind, formatReconciliation } from './service';
-export type { DriftItem, Reconciliation } from './service';
+export { ReconcileService } from './service';
+export { DriftKind } from './types';
+export type { DriftItem, Reconciliation } from './types';
+export { formatReconciliation } from './report';
