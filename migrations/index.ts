@@ -3,6 +3,7 @@ import { Migration20261121000001_foundation } from './Migration20261121000001_fo
 import { Migration20261121000002_ledger } from './Migration20261121000002_ledger';
 import { Migration20261121000003_usage } from './Migration20261121000003_usage';
 import { Migration20261121000004_live } from './Migration20261121000004_live';
+import { Migration20261130000001_programs } from './Migration20261130000001_programs';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121000002_ledger', class: Migration20261121000002_ledger },
   { name: 'Migration20261121000003_usage', class: Migration20261121000003_usage },
   { name: 'Migration20261121000004_live', class: Migration20261121000004_live },
+  { name: 'Migration20261130000001_programs', class: Migration20261130000001_programs },
 ];

@@ -17,6 +17,8 @@ export const IdPrefix = {
   Invoice: 'inv',
   Ledger: 'led',
   UsageEvent: 'evt',
+  CreditAllocation: 'cal',
+  AutoTopUp: 'atu',
 } as const;
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 

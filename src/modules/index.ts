@@ -4,6 +4,7 @@ import { subscriptionEntities } from './subscriptions';
 import { invoiceEntities } from './invoices';
 import { ledgerEntities } from './ledger';
 import { usageEntities } from './usage';
+import { programEntities } from './programs';
 
 /** Every MikroORM entity, for the ORM configuration in the composition root. */
 export const allEntities = [
@@ -13,4 +14,5 @@ export const allEntities = [
   ...invoiceEntities,
   ...ledgerEntities,
   ...usageEntities,
+  ...programEntities,
 ];

@@ -18,7 +18,7 @@ import type { GrantEntity, MovementEntity } from '../../modules/ledger';
 import type { Page } from '../../modules/shared';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
-import { CustomerType, toCustomer } from '../types/customers';
+import { CustomerType, PlanSubscriptionType, toCustomer, toSubscription } from '../types/customers';
 import { toConnection } from '../types/common';
 import {
   AdjustCreditsInput,
@@ -238,6 +238,26 @@ export class CreditGrantResolver {
     if (!g.invoiceId) return null;
     const i = await ctx.loaders.invoice.load(g.invoiceId);
     return i ? toInvoice(i) : null;
+  }
+
+  @FieldResolver(() => PlanSubscriptionType, {
+    nullable: true,
+    description: 'The subscription that caused this grant, if any.',
+  })
+  async subscription(@Root() g: CreditGrantType, @Ctx() ctx: Context) {
+    if (!g.subscriptionId) return null;
+    const s = await ctx.loaders.subscription.load(g.subscriptionId);
+    return s ? toSubscription(s) : null;
+  }
+
+  @FieldResolver(() => CreditGrantType, {
+    nullable: true,
+    description: 'For a ROLLOVER grant: the grant whose unused credit it carries.',
+  })
+  async rolledFrom(@Root() g: CreditGrantType, @Ctx() ctx: Context) {
+    if (!g.rolledFromId) return null;
+    const r = await ctx.loaders.grant.load(g.rolledFromId);
+    return r ? (await mapGrants(ctx, [r]))[0]! : null;
   }
 }
 

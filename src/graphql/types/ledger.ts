@@ -6,6 +6,7 @@ import {
   type AllocationEntity,
   type FundingMethod as LedgerFundingMethod,
   type GrantEntity,
+  GrantOrigin,
   type GrantStatus as LedgerGrantStatus,
   type MovementEntity,
   type MovementType as LedgerMovementType,
@@ -44,6 +45,20 @@ registerEnumType(GrantStatus, { name: 'GrantStatus' });
 registerEnumType(PaymentStatus, { name: 'PaymentStatus' });
 registerEnumType(MovementType, { name: 'MovementType' });
 registerEnumType(InvoiceStatus, { name: 'InvoiceStatus' });
+export const GrantSource = GrantOrigin;
+export type GrantSource = GrantOrigin;
+registerEnumType(GrantSource, {
+  name: 'GrantSource',
+  description: 'Where a grant came from.',
+  valuesConfig: {
+    MANUAL: { description: 'createCreditGrant or a positive adjustCredits' },
+    ALLOCATION: { description: "a plan's recurring credit allocation" },
+    INCLUDED: { description: "a subscription's included credits" },
+    PURCHASE: { description: 'purchaseCredits (self-service or admin)' },
+    AUTO_TOP_UP: { description: 'an auto top-up rule' },
+    ROLLOVER: { description: 'unused allocation carried into the next period' },
+  },
+});
 export { InvoiceStatus, PaymentStatus };
 
 const fmt = (v: string, scale: number) => formatDecimal(new Dec(v), scale);
@@ -88,6 +103,8 @@ export class CreditGrantType extends Node {
   customerId!: string;
   currencyId!: string;
   invoiceId!: string | null;
+  subscriptionId!: string | null;
+  rolledFromId!: string | null;
   @Field(() => CurrencyType) currency!: CurrencyType;
   @Field(() => String, { nullable: true }) name!: string | null;
   @Field(() => DecimalScalar) amount!: string;
@@ -105,6 +122,7 @@ export class CreditGrantType extends Node {
   fundedAt!: Date | null;
   @Field(() => Date, { nullable: true }) voidedAt!: Date | null;
   @Field() createdAt!: Date;
+  @Field(() => GrantSource) source!: GrantSource;
 }
 
 export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): CreditGrantType {
@@ -114,6 +132,8 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
     customerId: g.customerId,
     currencyId: g.currencyId,
     invoiceId: g.invoiceId,
+    subscriptionId: g.subscriptionId,
+    rolledFromId: g.rolledFromId,
     currency: toCurrency(currency),
     name: g.name,
     amount: fmt(g.amount, currency.scale),
@@ -137,6 +157,7 @@ export function toGrant(g: GrantEntity, currency: CurrencyEntity, asOf: Date): C
     fundedAt: g.fundedAt,
     voidedAt: g.voidedAt,
     createdAt: g.createdAt,
+    source: g.origin,
   });
 }
 

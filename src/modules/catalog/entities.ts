@@ -68,6 +68,27 @@ export class PlanEntity {
   @Property({ type: 'Date', columnType: 'timestamptz' }) createdAt: Date = new Date();
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) publishedAt: Date | null = null;
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) archivedAt: Date | null = null;
+  /** Purchase rules (SPEC §14): all four null when the plan sells no credits. */
+  @Property({ type: 'text', nullable: true }) creditPurchaseCurrency: string | null = null;
+  @Property({ type: 'decimal', nullable: true }) creditUnitPrice: string | null = null;
+  @Property({ type: 'decimal', nullable: true }) creditMinAmount: string | null = null;
+  @Property({ type: 'decimal', nullable: true }) creditMaxAmount: string | null = null;
+}
+
+/** A recurring credit allocation of a plan (SPEC §14). */
+@Entity({ tableName: 'plan_credit_allocation' })
+export class CreditAllocationEntity {
+  @PrimaryKey({ type: 'text' }) id!: string;
+  @Property({ type: 'text' }) planId!: string;
+  @Property({ type: 'integer' }) position!: number;
+  @Property({ type: 'decimal' }) amount!: string;
+  /** Resolved: the plan's billing cadence when none was given. */
+  @Property({ type: 'text' }) cadence!: string;
+  @Property({ type: 'boolean' }) cadenceGiven!: boolean;
+  @Property({ type: 'integer' }) priority!: number;
+  /** Null: the grant lasts one cadence. */
+  @Property({ type: 'text', nullable: true }) expiresAfter!: string | null;
+  @Property({ type: 'decimal', nullable: true }) rolloverCap!: string | null;
 }
 
 @Entity({ tableName: 'rate_card' })
@@ -80,4 +101,10 @@ export class RateCardEntity {
   @Property({ type: 'text', nullable: true }) settlementMode!: SettlementMode | null;
 }
 
-export const catalogEntities = [CurrencyEntity, FeatureEntity, PlanEntity, RateCardEntity];
+export const catalogEntities = [
+  CurrencyEntity,
+  FeatureEntity,
+  PlanEntity,
+  RateCardEntity,
+  CreditAllocationEntity,
+];

@@ -4,6 +4,16 @@ import type { FundingMethod, PaymentStatus } from '../../engine';
 
 // the grant lifecycle's vocabulary is the engine's (engine/lifecycle.ts)
 export type { FundingMethod, GrantStatus, PaymentStatus } from '../../engine';
+/** Where a grant came from (SPEC §14), exposed as `CreditGrant.source`; stored in the `origin` column. */
+export const GrantOrigin = {
+  MANUAL: 'MANUAL',
+  ALLOCATION: 'ALLOCATION',
+  INCLUDED: 'INCLUDED',
+  PURCHASE: 'PURCHASE',
+  AUTO_TOP_UP: 'AUTO_TOP_UP',
+  ROLLOVER: 'ROLLOVER',
+} as const;
+export type GrantOrigin = (typeof GrantOrigin)[keyof typeof GrantOrigin];
 export type MovementType = 'FUNDED' | 'CONSUMED' | 'EXPIRED' | 'VOIDED' | 'ADJUSTED' | 'CORRECTED';
 
 @Entity({ tableName: 'ledger' })
@@ -42,6 +52,11 @@ export class GrantEntity {
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) expiredAt!: Date | null;
   @Property({ type: 'text', nullable: true }) voidReason!: string | null;
   @Property({ type: 'Date', columnType: 'timestamptz' }) createdAt!: Date;
+  @Property({ type: 'text' }) origin!: GrantOrigin;
+  @Property({ type: 'text', nullable: true }) subscriptionId!: string | null;
+  @Property({ type: 'text', nullable: true }) rolledFromId!: string | null;
+  @Property({ type: 'text', nullable: true }) allocationKey!: string | null;
+  @Property({ type: 'text', nullable: true }) autoTopUpRuleId!: string | null;
 }
 
 @Entity({ tableName: 'movement' })

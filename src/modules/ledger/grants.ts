@@ -16,11 +16,29 @@ import {
 } from '../invoices';
 import { inTransaction } from '../shared/tx';
 import { LedgerTx, newGrantState } from './booking';
-import { GrantEntity, type FundingMethod } from './entities';
+import { GrantEntity, type FundingMethod, type GrantOrigin } from './entities';
 import { runOnLedger } from './runner';
 import { insertGrant, setPaymentStatus, type GrantExtras, type GrantState } from './store';
 
 export const DUE_TASK = 'ledger_due';
+
+/**
+ * The grant already made for this allocation period or rollover, if any. Read under the ledger lock, so two
+ * processes creating the same one see each other's commit; the unique indexes back it.
+ */
+async function onceOnly(
+  em: EntityManager,
+  input: Pick<CreateGrantInput, 'allocationKey' | 'rolledFromId'>,
+): Promise<string | null> {
+  if (!input.allocationKey && !input.rolledFromId) return null;
+  const rows = await em.execute<{ id: string }[]>(
+    input.allocationKey
+      ? `select id from credit_grant where allocation_key = ?`
+      : `select id from credit_grant where rolled_from_id = ?`,
+    [input.allocationKey ?? input.rolledFromId],
+  );
+  return rows[0]?.id ?? null;
+}
 
 export interface CreateGrantInput {
   customerId: string;
@@ -34,6 +52,25 @@ export interface CreateGrantInput {
   purchase?: { currency: string; perUnitCost: string } | null;
   featureKeys?: string[] | null;
   idempotencyKey?: string | null;
+  /** Where the grant came from (SPEC §14); MANUAL when omitted. Only MANUAL grants must expire in the future. */
+  origin?: GrantOrigin;
+  /** The subscription that caused it. */
+  subscriptionId?: string | null;
+  /** A ROLLOVER grant's source grant: a grant rolls over once, a second create answers the first rollover. */
+  rolledFromId?: string | null;
+  /** An ALLOCATION grant's `<subscriptionId>:<allocationId>:<periodStart ISO>`: a second create answers the first. */
+  allocationKey?: string | null;
+  autoTopUpRuleId?: string | null;
+  /** A grant funded at creation books FUNDED at this instant (default now): a late allocation, at its period start. */
+  fundedAt?: Date | null;
+}
+
+/** How a grant is created: in the caller's transaction (`em`), under which idempotency scope. */
+export interface CreateGrantOptions {
+  /** A transaction the caller opened (`inTransaction`): the grant is created in it. */
+  em?: EntityManager;
+  /** Idempotency scope prefix (default `createCreditGrant`); the customer id is appended. */
+  scope?: string;
 }
 
 export interface AdjustCreditsInput {
@@ -99,6 +136,11 @@ export class GrantWrites {
   // ---- grants -----------------------------------------------------------------------------
 
   async createGrant(input: CreateGrantInput): Promise<GrantEntity> {
+    return this.requireGrant(await this.createGrantId(input));
+  }
+
+  /** Creates a grant (validated as `createCreditGrant` is) and answers its id; see `CreateGrantOptions`. */
+  async createGrantId(input: CreateGrantInput, opts: CreateGrantOptions = {}): Promise<string> {
     const now = this.clock.now();
     const problems = new Problems();
     const customer = await this.customer(input.customerId);
@@ -114,7 +156,9 @@ export class GrantWrites {
     const effectiveAt = input.effectiveAt ?? now;
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt && expiresAt <= effectiveAt) problems.add('expiresAt', 'must be after effectiveAt');
-    if (expiresAt && expiresAt <= now) problems.add('expiresAt', 'must be in the future');
+    const origin = input.origin ?? 'MANUAL';
+    if (expiresAt && expiresAt <= now && origin === 'MANUAL')
+      problems.add('expiresAt', 'must be in the future');
     if (input.name != null && input.name.length > 200) problems.add('name', 'must be at most 200 characters');
     let perUnitCost = new Dec(0);
     let purchaseTotal: string | null = null;
@@ -156,16 +200,18 @@ export class GrantWrites {
     }
     problems.throwIfAny();
 
-    const grantId = await runOnLedger(
-      this.em,
+    return runOnLedger(
+      opts.em ?? this.em,
       { customerId: customer.id, currencyId: currency!.id },
       now,
       {
-        scope: `createCreditGrant:${customer.id}`,
+        scope: `${opts.scope ?? 'createCreditGrant'}:${customer.id}`,
         key: input.idempotencyKey,
         input: { ...input, idempotencyKey: undefined },
       },
       async (tx, em) => {
+        const existing = await onceOnly(em, input);
+        if (existing) return existing;
         const g = newGrantState({
           fundingMethod: input.fundingMethod,
           source: 'GRANT',
@@ -203,14 +249,18 @@ export class GrantWrites {
           purchaseCurrency: input.purchase?.currency ?? null,
           purchaseTotal,
           invoiceId: invoice?.id ?? null,
+          origin,
+          subscriptionId: input.subscriptionId ?? null,
+          rolledFromId: input.rolledFromId ?? null,
+          allocationKey: input.allocationKey ?? null,
+          autoTopUpRuleId: input.autoTopUpRuleId ?? null,
         });
-        if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, now);
+        if (input.fundingMethod !== 'INVOICE' && effectiveAt <= now) tx.fund(g, input.fundedAt ?? now);
         await this.scheduleDue(em, tx.id, g, now);
         await fault('grant.funding', () => [customer.id]);
         return g.id;
       },
     );
-    return this.requireGrant(grantId);
   }
 
   async requireGrant(id: string): Promise<GrantEntity> {

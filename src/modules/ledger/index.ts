@@ -1,6 +1,12 @@
 export * from './entities';
 export { LedgerService, DUE_TASK } from './service';
-export type { AdjustCreditsInput, BalanceView, CreateGrantInput, MovementFilter } from './service';
+export type {
+  AdjustCreditsInput,
+  BalanceView,
+  CreateGrantInput,
+  CreateGrantOptions,
+  MovementFilter,
+} from './service';
 export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
 export type { BookedMovement, AllocationDraft } from './store';

@@ -5,11 +5,16 @@ import type { CursorCodec } from '../shared/cursor';
 import type { Page, PageArgs } from '../shared/page';
 import { DueWork } from './due';
 import type { AllocationEntity, GrantEntity, GrantStatus, MovementEntity } from './entities';
-import { GrantWrites, type AdjustCreditsInput, type CreateGrantInput } from './grants';
+import {
+  GrantWrites,
+  type AdjustCreditsInput,
+  type CreateGrantInput,
+  type CreateGrantOptions,
+} from './grants';
 import { LedgerReads, type BalanceView, type MovementFilter } from './reads';
 
 export { DUE_TASK } from './grants';
-export type { AdjustCreditsInput, CreateGrantInput } from './grants';
+export type { AdjustCreditsInput, CreateGrantInput, CreateGrantOptions } from './grants';
 export type { BalanceView, MovementFilter } from './reads';
 
 /**
@@ -33,6 +38,14 @@ export class LedgerService {
 
   createGrant(input: CreateGrantInput): Promise<GrantEntity> {
     return this.writes.createGrant(input);
+  }
+
+  /**
+   * The public grant-creation method for other modules (SPEC §14 program grants): validated like
+   * `createGrant`, optionally inside the caller's transaction (`opts.em`); answers the grant id.
+   */
+  createGrantId(input: CreateGrantInput, opts?: CreateGrantOptions): Promise<string> {
+    return this.writes.createGrantId(input, opts);
   }
 
   requireGrant(id: string): Promise<GrantEntity> {

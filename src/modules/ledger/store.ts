@@ -4,7 +4,7 @@ import type { LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
 import { valuesList } from '../shared/sql';
 import { noteChange } from '../shared/tx';
-import type { MovementType, PaymentStatus } from './entities';
+import type { GrantOrigin, MovementType, PaymentStatus } from './entities';
 
 /**
  * The ledger's store: the rows of `ledger`, `credit_grant`, `movement`, `allocation` and `outbox` as the
@@ -324,6 +324,12 @@ export interface GrantExtras {
   purchaseCurrency: string | null;
   purchaseTotal: string | null;
   invoiceId: string | null;
+  /** Where it came from (SPEC §14); MANUAL when omitted. */
+  origin?: GrantOrigin;
+  subscriptionId?: string | null;
+  rolledFromId?: string | null;
+  allocationKey?: string | null;
+  autoTopUpRuleId?: string | null;
 }
 
 /** Inserts a grant created under the ledger lock (not yet funded: it shows its full amount as remaining). */
@@ -336,8 +342,10 @@ export async function insertGrant(
   await em.execute(
     `insert into credit_grant (id, ledger_id, customer_id, currency_id, name, source, funding_method, amount, remaining,
                                priority, effective_at, expires_at, per_unit_cost, purchase_currency, purchase_total,
-                               payment_status, invoice_id, feature_keys, created_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?, ?::timestamptz, ?::timestamptz, ?::numeric, ?, ?::numeric, ?, ?, ?::text[], ?::timestamptz)`,
+                               payment_status, invoice_id, feature_keys, created_at, origin, subscription_id,
+                               rolled_from_id, allocation_key, auto_top_up_rule_id)
+     values (?, ?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?, ?::timestamptz, ?::timestamptz, ?::numeric, ?, ?::numeric, ?, ?,
+             ?::text[], ?::timestamptz, ?, ?, ?, ?, ?)`,
     [
       g.id,
       ledger.id,
@@ -358,6 +366,11 @@ export async function insertGrant(
       extra.invoiceId,
       g.featureKeys ? `{${g.featureKeys.map((k) => JSON.stringify(k)).join(',')}}` : null,
       g.createdAt.toISOString(),
+      extra.origin ?? 'MANUAL',
+      extra.subscriptionId ?? null,
+      extra.rolledFromId ?? null,
+      extra.allocationKey ?? null,
+      extra.autoTopUpRuleId ?? null,
     ],
   );
 }

@@ -12,6 +12,8 @@ export class SubscriptionEntity {
   @Property({ type: 'Date', columnType: 'timestamptz', nullable: true }) canceledAt: Date | null = null;
   @Property({ type: 'text', nullable: true }) settlementMode!: SettlementMode | null;
   @Property({ type: 'Date', columnType: 'timestamptz' }) createdAt: Date = new Date();
+  /** The negotiated price of one credit, in the plan's purchase currency; null: the plan's price. */
+  @Property({ type: 'decimal', nullable: true }) creditUnitPrice: string | null = null;
 }
 
 export const subscriptionEntities = [SubscriptionEntity];
