@@ -4,23 +4,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   AdjustCreditsDocument,
   BalanceChangedDocument,
   CreateCreditGrantDocument,
-  CreateCurrencyDocument,
-  CreateCustomerDocument,
-  CreditBalancesDocument,
   IngestUsageDocument,
   SettleChargesDocument,
   UpdateInvoicePaymentStatusDocument,
   type BalanceChangedSubscription,
 } from '../gql/graphql';
-import { ADMIN_KEY, type GqlResult, uniq, uniqCode, useTestApp } from '../support/app';
+import { ADMIN_KEY, type GqlResult, uniq, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
-import { subscribeToUnitPlan } from '../support/usage';
+import { currencyAndCustomer, requireBalance, subscribeToUnitPlan } from '../support/builders';
+import { useDb } from '../support/db';
 import { collect, wsClient } from '../support/ws';
 
 /**
@@ -166,14 +163,7 @@ function data<R>(res: GqlResult<R>): R {
   return res.data!;
 }
 
-let db: Client;
-beforeAll(async () => {
-  db = new Client({ connectionString: inject('databaseUrl') });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-});
+const db = useDb();
 
 async function movements(customerId: string) {
   return (
@@ -195,17 +185,18 @@ async function wholeAfterCrash(customerId: string) {
 }
 
 async function customer(opts: { usage?: boolean } = {}) {
-  const currency = uniqCode('K');
-  await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Crash', scale: 2 } });
-  const subject = uniq('crash');
-  const c = await t.ok(CreateCustomerDocument, { input: { key: subject, name: 'Crash customer' } });
-  const customerId = c.createCustomer.id;
+  const c = await currencyAndCustomer(t, {
+    prefix: 'K',
+    name: 'Crash',
+    keyPrefix: 'crash',
+    customerName: 'Crash customer',
+  });
+  const { customerId, currency } = c;
   const eventType = opts.usage ? (await subscribeToUnitPlan(t, customerId, currency, '1')).eventType : '';
-  return { customerId, currency, subject, eventType };
+  return { customerId, currency, subject: c.key, eventType };
 }
 
-const settled = async (customerId: string, currency: string) =>
-  (await t.ok(CreditBalancesDocument, { customerId, currency })).creditBalances[0]!;
+const settled = (customerId: string, currency: string) => requireBalance(t, customerId, currency);
 
 describe('killed inside a settlement batch', { timeout: SLOW }, () => {
   it('books nothing of the batch; the next run settles every charge exactly once', async () => {

@@ -1,7 +1,6 @@
-import { Client } from 'pg';
 import { GraphQLError } from 'graphql';
 import WebSocket from 'ws';
-import { beforeAll, describe, expect, it, inject } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatError } from '../../src/graphql/errors';
 import {
   CreateCreditGrantDocument,
@@ -12,6 +11,7 @@ import {
   SettleChargesDocument,
 } from '../gql/graphql';
 import { codeOf, uniq, uniqCode, useTestApp, type GqlResult } from '../support/app';
+import { rowCounts, withDb } from '../support/db';
 import { checkLedgerInvariants } from '../support/invariants';
 import { subscribeToUnitPlan } from '../support/usage';
 import { wsClient, wsOnce } from '../support/ws';
@@ -34,38 +34,12 @@ let invoiceId: string;
 
 /** Row counts of every table a mutation could write. */
 async function tableCounts(): Promise<Record<string, number>> {
-  const db = new Client({ connectionString: inject('databaseUrl') });
-  await db.connect();
-  try {
-    const tables = [
-      'currency',
-      'feature',
-      'plan',
-      'rate_card',
-      'customer',
-      'customer_subject',
-      'subscription',
-      'ledger',
-      'invoice',
-      'credit_grant',
-      'movement',
-      'allocation',
-      'idempotency_key',
-      'usage_event',
-      'charge',
-      'outbox',
-      'credit_alert_threshold',
-    ];
-    const out: Record<string, number> = {};
-    for (const table of tables) {
-      out[table] = (await db.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
-    }
+  return withDb(async (db) => {
+    const out = await rowCounts(db);
     const c = await db.query(`select name, email, metadata from customer where id = $1`, [customer.id]);
     out[`customer row ${JSON.stringify(c.rows[0])}`] = 1;
     return out;
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 beforeAll(async () => {

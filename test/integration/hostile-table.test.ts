@@ -1,6 +1,5 @@
-import { Client } from 'pg';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
@@ -10,6 +9,7 @@ import {
   SettleChargesDocument,
 } from '../gql/graphql';
 import { ADMIN_KEY, codeOf, uniq, uniqCode, useTestApp } from '../support/app';
+import { rowCounts, withDb } from '../support/db';
 import { checkLedgerInvariants } from '../support/invariants';
 import { subscribeToUnitPlan } from '../support/usage';
 import { wsClient, wsOnce, type WsClient } from '../support/ws';
@@ -51,33 +51,10 @@ type Snapshot = Record<string, unknown>;
 
 /** Everything a hostile request could have changed: the two customers' ledgers, and every table's size. */
 async function snapshot(): Promise<Snapshot> {
-  const db = new Client({ connectionString: inject('databaseUrl') });
-  await db.connect();
-  try {
+  return withDb(async (db) => {
     const ids = [s.victim.id, s.other.id];
     const q = async (sql: string) => (await db.query(sql, [ids])).rows;
-    const counts: Record<string, number> = {};
-    for (const table of [
-      'currency',
-      'feature',
-      'plan',
-      'rate_card',
-      'customer',
-      'customer_subject',
-      'subscription',
-      'ledger',
-      'invoice',
-      'credit_grant',
-      'movement',
-      'allocation',
-      'idempotency_key',
-      'usage_event',
-      'charge',
-      'outbox',
-      'credit_alert_threshold',
-    ]) {
-      counts[table] = (await db.query<{ n: number }>(`select count(*)::int as n from ${table}`)).rows[0]!.n;
-    }
+    const counts = await rowCounts(db);
     return {
       counts,
       customers: await q(
@@ -105,9 +82,7 @@ async function snapshot(): Promise<Snapshot> {
         `select id, active_from, active_to from subscription where customer_id = any($1) order by id`,
       ),
     };
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 async function seedCustomer(currency: string, name: string) {

@@ -1,19 +1,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   AdjustCreditsDocument,
   CreateCreditGrantDocument,
-  CreateCurrencyDocument,
-  CreateCustomerDocument,
   IngestUsageDocument,
   IssueCustomerTokenDocument,
   SettleChargesDocument,
 } from '../gql/graphql';
-import { codeOf, uniq, uniqCode, useTestApp } from '../support/app';
+import { codeOf, uniq, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
-import { subscribeToUnitPlan } from '../support/usage';
+import { currencyAndCustomer, subscribeToUnitPlan } from '../support/builders';
+import { useDb } from '../support/db';
 
 const t = useTestApp();
 
@@ -64,14 +62,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string }> {
   });
 }
 
-let db: Client;
-beforeAll(async () => {
-  db = new Client({ connectionString: inject('databaseUrl') });
-  await db.connect();
-});
-afterAll(async () => {
-  await db.end();
-});
+const db = useDb();
 
 /** Runs statements with the append-only triggers off for this transaction only (a superuser's repair tool). */
 async function asRepair(sql: string, params: unknown[] = []) {
@@ -93,11 +84,16 @@ async function asRepair(sql: string, params: unknown[] = []) {
  * and an adjustment repaying the debt.
  */
 async function fixture() {
-  const currency = uniqCode('RC');
-  await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Reconcile', scale: 2 } });
-  const subject = uniq('rec');
-  const c = await t.ok(CreateCustomerDocument, { input: { key: subject, name: 'Reconcile customer' } });
-  const customerId = c.createCustomer.id;
+  const {
+    currency,
+    customerId,
+    key: subject,
+  } = await currencyAndCustomer(t, {
+    prefix: 'RC',
+    name: 'Reconcile',
+    keyPrefix: 'rec',
+    customerName: 'Reconcile customer',
+  });
   const { eventType } = await subscribeToUnitPlan(t, customerId, currency, '1');
   await t.ok(CreateCreditGrantDocument, {
     input: { customerId, currency, amount: '10', fundingMethod: 'PROMOTIONAL' },
