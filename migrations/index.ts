@@ -4,6 +4,8 @@ import { Migration20261121000002_ledger } from './Migration20261121000002_ledger
 import { Migration20261121000003_usage } from './Migration20261121000003_usage';
 import { Migration20261121000004_live } from './Migration20261121000004_live';
 import { Migration20261130000001_programs } from './Migration20261130000001_programs';
+import { Migration20261130000002_webhooks } from './Migration20261130000002_webhooks';
+import { Migration20261130000003_holds } from './Migration20261130000003_holds';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +14,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261121000003_usage', class: Migration20261121000003_usage },
   { name: 'Migration20261121000004_live', class: Migration20261121000004_live },
   { name: 'Migration20261130000001_programs', class: Migration20261130000001_programs },
+  { name: 'Migration20261130000002_webhooks', class: Migration20261130000002_webhooks },
+  { name: 'Migration20261130000003_holds', class: Migration20261130000003_holds },
 ];
