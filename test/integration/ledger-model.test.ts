@@ -4,11 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Clock } from '../../src/core/clock';
 import { migrate, openOrm, type Orm } from '../../src/db/orm';
 import { allEntities } from '../../src/modules';
-import { CatalogService } from '../../src/modules/catalog';
-import { CustomersService } from '../../src/modules/customers';
-import { InvoicesService } from '../../src/modules/invoices';
-import { LedgerService, grantStatusAt } from '../../src/modules/ledger';
-import { CursorCodec } from '../../src/modules/shared';
+import { grantStatusAt } from '../../src/modules/ledger';
+import { createServices } from '../../src/services';
 import { uniq, uniqCode } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
 
@@ -18,7 +15,6 @@ import { checkLedgerInvariants } from '../support/invariants';
  * invariants hold and the balance and each grant's remaining match a small independent model.
  */
 let orm: Orm;
-const cursors = new CursorCodec('model-test-secret');
 let nowMs = Date.UTC(2030, 0, 1);
 const clock: Clock = { now: () => new Date(nowMs) };
 
@@ -30,10 +26,10 @@ afterAll(async () => {
   await orm.close(true);
 });
 
-const ledgerService = () => {
-  const em = orm.em.fork();
-  return new LedgerService(em, clock, cursors, new InvoicesService(em, cursors));
-};
+/** The services as the server builds them, each call on a fresh fork. */
+const root = createServices({ fork: () => orm.em.fork(), clock, secret: 'model-test-secret' });
+const services = (c: Clock = clock) => root.open({ clock: c });
+const ledgerService = () => services().ledger;
 
 interface ModelGrant {
   id: string;
@@ -69,14 +65,14 @@ const money = (cents: number) => (cents / 100).toFixed(2);
 
 describe('ledger model', () => {
   it('keeps every invariant and matches the model after each step of random sequences', async () => {
-    const catalog = new CatalogService(orm.em.fork(), cursors);
+    const catalog = services().catalog;
     const currency = uniqCode('M');
     await catalog.createCurrency({ code: currency, name: 'Model', scale: 2 });
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(cmd, { minLength: 1, maxLength: 14 }), async (cmds) => {
         runs++;
-        const customer = await new CustomersService(orm.em.fork(), cursors).create({
+        const customer = await services().customers.create({
           key: uniq('model'),
           name: 'Model',
         });
@@ -219,17 +215,15 @@ describe('ledger model', () => {
 
 describe('outbox retention', () => {
   it('prunes outbox rows older than the retention and keeps the movements', async () => {
-    const catalog = new CatalogService(orm.em.fork(), cursors);
+    const catalog = services().catalog;
     const currency = uniqCode('R');
     await catalog.createCurrency({ code: currency, name: 'Retention', scale: 2 });
-    const customer = await new CustomersService(orm.em.fork(), cursors).create({
+    const customer = await services().customers.create({
       key: uniq('ret'),
       name: 'R',
     });
     const at = (ms: number) => {
-      const em = orm.em.fork();
-      const c: Clock = { now: () => new Date(ms) };
-      return new LedgerService(em, c, cursors, new InvoicesService(em, cursors));
+      return services({ now: () => new Date(ms) }).ledger;
     };
     await at(Date.now()).createGrant({
       customerId: customer.id,
