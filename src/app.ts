@@ -106,6 +106,7 @@ export async function startDrawdown(
       sweepIntervalMs: 10_000,
       outboxRetentionMs: config.outboxRetentionMs,
       settleIntervalMs: config.settleIntervalMs,
+      programsIntervalMs: config.programsIntervalMs,
     });
     started.push(() => jobs.stop());
     const schema = await createSchema();

@@ -10,6 +10,8 @@ export interface Config {
   readonly apiKeys: readonly string[];
   readonly production: boolean;
   readonly settleIntervalMs: number;
+  /** DRAWDOWN_PROGRAMS_INTERVAL: how often allocations and rollovers are swept (0: not in this process). */
+  readonly programsIntervalMs: number;
   readonly outboxRetentionMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly limits: {
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     production: env.NODE_ENV === 'production',
     settleIntervalMs: durationMs(env, 'DRAWDOWN_SETTLE_INTERVAL', 10_000),
+    programsIntervalMs: durationMs(env, 'DRAWDOWN_PROGRAMS_INTERVAL', 2_000),
     outboxRetentionMs: durationMs(env, 'DRAWDOWN_OUTBOX_RETENTION', 24 * 3600_000),
     logLevel: level as Config['logLevel'],
     limits: Object.freeze({

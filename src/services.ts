@@ -6,6 +6,7 @@ import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
+import { AllocationsService, RolloverService } from './modules/programs';
 import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
 import { CursorCodec } from './modules/shared';
@@ -33,6 +34,9 @@ export interface Services {
   readonly clock: Clock;
   readonly access: AccessService;
   readonly alerts: AlertsService;
+  /** Plan credit allocations and their rollover (SPEC §14), run by the programs job. */
+  readonly allocations: AllocationsService;
+  readonly rollovers: RolloverService;
   readonly catalog: CatalogService;
   readonly charges: ChargesService;
   readonly customers: CustomersService;
@@ -68,16 +72,19 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
       const em = opts.em ?? deps.fork();
       const clock = opts.clock ?? deps.clock;
       const invoices = new InvoicesService(em, cursors);
+      const ledger = new LedgerService(em, clock, cursors, invoices);
       return {
         em,
         clock,
         access,
         alerts: new AlertsService(em),
+        allocations: new AllocationsService(em, clock, ledger),
+        rollovers: new RolloverService(em, clock, ledger),
         catalog: new CatalogService(em, cursors),
         charges: new ChargesService(em, cursors),
         customers: new CustomersService(em, cursors),
         invoices,
-        ledger: new LedgerService(em, clock, cursors, invoices),
+        ledger,
         reconcile: new ReconcileService(em),
         settlement: new SettlementService(em, clock, invoices),
         subscriptions: new SubscriptionsService(em, clock),

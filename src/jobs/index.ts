@@ -2,6 +2,7 @@ import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-wor
 import type { Log } from '../core/log';
 import { DUE_TASK } from '../modules/ledger';
 import type { ServiceRoot } from '../services';
+import { PROGRAMS_SWEEP_TASK, programsTasks } from './programs';
 
 export const SWEEP_TASK = 'ledger_sweep';
 export const SETTLE_TASK = 'settle_tick';
@@ -17,6 +18,8 @@ export interface JobDeps {
   outboxRetentionMs: number;
   /** DRAWDOWN_SETTLE_INTERVAL: how often open charges are settled automatically. */
   settleIntervalMs: number;
+  /** DRAWDOWN_PROGRAMS_INTERVAL: how often credit programs are swept; 0 runs no program jobs here. */
+  programsIntervalMs?: number;
   pollIntervalMs?: number;
 }
 
@@ -70,6 +73,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
       },
     );
   };
+  const programsIntervalMs = deps.programsIntervalMs ?? 2_000;
   const runner: Runner = await run({
     connectionString: deps.connectionString,
     concurrency: 2,
@@ -77,8 +81,18 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 500,
     logger: quietLogger(deps.log),
-    taskList: { [DUE_TASK]: due, [SWEEP_TASK]: sweep, [SETTLE_TASK]: settle },
+    taskList: {
+      [DUE_TASK]: due,
+      [SWEEP_TASK]: sweep,
+      [SETTLE_TASK]: settle,
+      ...(programsIntervalMs > 0
+        ? programsTasks({ services: deps.services, intervalMs: programsIntervalMs })
+        : {}),
+    },
   });
+  if (programsIntervalMs > 0) {
+    await runner.addJob(PROGRAMS_SWEEP_TASK, {}, { jobKey: PROGRAMS_SWEEP_TASK, jobKeyMode: 'replace' });
+  }
   await runner.addJob(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
   await runner.addJob(
     SETTLE_TASK,
