@@ -6,26 +6,13 @@ import { allocateDebit, planRestore, type GrantSnapshot } from '../../src/engine
 // the draw-down order is internal to the engine (allocateDebit and dueSteps sort with it)
 import { compareDrawdown } from '../../src/engine/drawdown';
 import { Dec, ZERO, sum } from '../../src/money';
+import { grantSnapshot } from '../support/engine';
 import { at, dec } from './arbitraries';
 
-function grant(
+const grant = (
   id: string,
-  over: Partial<Omit<GrantSnapshot, 'remaining'>> & { remaining: string },
-): GrantSnapshot {
-  const { remaining, ...rest } = over;
-  return {
-    id,
-    priority: 10,
-    expiresAt: null,
-    effectiveAt: at(0),
-    perUnitCost: ZERO,
-    createdAt: at(0),
-    featureKeys: null,
-    available: true,
-    ...rest,
-    remaining: new Dec(remaining),
-  };
-}
+  { remaining, ...rest }: Partial<Omit<GrantSnapshot, 'remaining'>> & { remaining: string },
+): GrantSnapshot => grantSnapshot(id, remaining, rest);
 
 const show = (xs: { grantId: string | null; amount: Dec }[]) =>
   xs.map((x) => [x.grantId, x.amount.toFixed()]);

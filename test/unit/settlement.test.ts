@@ -10,22 +10,10 @@ import {
 } from '../../src/engine';
 import type { SettleChargeResult } from '../../src/engine/settlement';
 import { Dec, ZERO, roundToScale, sum } from '../../src/money';
+import { grantSnapshot } from '../support/engine';
 import { at, dec } from './arbitraries';
 
-function grant(id: string, remaining: string, over: Partial<GrantSnapshot> = {}): GrantSnapshot {
-  return {
-    id,
-    priority: 10,
-    expiresAt: null,
-    effectiveAt: at(0),
-    perUnitCost: ZERO,
-    createdAt: at(0),
-    featureKeys: null,
-    available: true,
-    remaining: new Dec(remaining),
-    ...over,
-  };
-}
+const grant = grantSnapshot;
 
 const show = (r: SettleChargeResult) => ({
   step: r.step.toFixed(),
