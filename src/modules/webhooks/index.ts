@@ -4,7 +4,17 @@ export {
   configureWebhookSettings,
   recordWebhookEvent,
   recordWebhookEvents,
-  subscribedTypes as subscribedWebhookTypes,
+  subscribedWebhookTypes,
   type RecordedWebhookEvents,
   type WebhookEventInput,
 } from './record';
+export { defaultWebhookOptions, retryDelayMs, type WebhookOptions } from './options';
+export { isPrivateAddress } from './ssrf';
+export { WebhookDeliveryStatus, type WebhookDeliveryView, type WebhookEndpointView } from './rows';
+export {
+  WebhooksService,
+  type CreateWebhookEndpointInput,
+  type UpdateWebhookEndpointInput,
+  type WebhookEndpointWithSecret,
+} from './service';
+export type { AttemptOutcome } from './delivery';

@@ -76,7 +76,11 @@ export function invalidateSubscribedTypes(em: EntityManager): void {
 }
 
 /** The cached set of subscribed types: callers skip building events nobody would get. */
-export async function subscribedTypes(em: EntityManager): Promise<ReadonlySet<string>> {
+export /**
+ * The event types some enabled endpoint subscribes to (cached: see above). Callers may skip building an
+ * event's data when its type is not in the set; `recordWebhookEvents` checks it again anyway.
+ */
+async function subscribedWebhookTypes(em: EntityManager): Promise<ReadonlySet<string>> {
   const key = cacheKey(em);
   const hit = caches.get(key);
   if (hit && Date.now() - hit.loadedAt < webhookSettings.cacheTtlMs) return hit.types;
@@ -101,7 +105,7 @@ export async function recordWebhookEvents(
   events: readonly WebhookEventInput[],
 ): Promise<RecordedWebhookEvents> {
   if (events.length === 0) return NOTHING;
-  const subscribed = await subscribedTypes(em);
+  const subscribed = await subscribedWebhookTypes(em);
   const wanted = events.filter((e) => subscribed.has(e.type));
   if (wanted.length === 0) return NOTHING;
   const types = [...new Set(wanted.map((e) => e.type))];

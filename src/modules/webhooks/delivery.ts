@@ -1,0 +1,122 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { retryDelayMs, type WebhookOptions } from './options';
+import { DELIVER_TASK, queueFor } from './record';
+import { signedHeaders } from './secret';
+import { sendWebhook } from './send';
+
+export interface AttemptOutcome {
+  result: 'succeeded' | 'retrying' | 'failed' | 'stopped' | 'skipped';
+  /** Set when a retry was scheduled: its delay. */
+  retryInMs?: number;
+}
+
+/**
+ * One delivery attempt. The attempt is counted before the request goes out (a crash mid-request is an
+ * attempt that got no answer). Success is a 2xx within the timeout; anything else schedules the next
+ * attempt (`retryDelayMs`, the job and the delivery's `next_attempt_at` in one statement) until
+ * `maxAttempts`, then FAILED. The endpoint's URL and secret are read now, so an update or a rotation
+ * applies to retries at once; a disabled or deleted endpoint gets no attempt (the delivery is FAILED).
+ */
+export async function attemptDelivery(
+  em: EntityManager,
+  options: WebhookOptions,
+  deliveryId: string,
+): Promise<AttemptOutcome> {
+  const claimed = await em.execute<
+    { attempts: number; endpoint_id: string; url: string; secret: string; event_id: string; body: string }[]
+  >(
+    `update webhook_delivery d set attempts = d.attempts + 1, last_attempt_at = now()
+       from webhook_endpoint e, webhook_event ev
+      where d.id = ? and d.status = 'PENDING' and e.id = d.endpoint_id and ev.id = d.event_id
+        and e.enabled and e.deleted_at is null
+     returning d.attempts, d.endpoint_id, e.url, e.secret, ev.id as event_id, ev.body`,
+    [deliveryId],
+  );
+  const c = claimed[0];
+  if (!c) {
+    const stopped = await em.execute<{ id: string }[]>(
+      `update webhook_delivery d set status = 'FAILED', next_attempt_at = null,
+              last_error = 'the endpoint was disabled or deleted'
+         from webhook_endpoint e
+        where d.id = ? and d.status = 'PENDING' and e.id = d.endpoint_id
+          and (not e.enabled or e.deleted_at is not null)
+       returning d.id`,
+      [deliveryId],
+    );
+    return { result: stopped.length > 0 ? 'stopped' : 'skipped' };
+  }
+  const sent = await sendWebhook({
+    url: c.url,
+    body: c.body,
+    headers: signedHeaders(c.secret, c.event_id, c.body, new Date()),
+    timeoutMs: options.timeoutMs,
+    guardPrivate: options.guardPrivate,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+  if (sent.error === null) {
+    await em.execute(
+      `update webhook_delivery set status = 'SUCCEEDED', next_attempt_at = null, last_response_status = ?,
+              last_error = null
+        where id = ? and status = 'PENDING'`,
+      [sent.status, deliveryId],
+    );
+    return { result: 'succeeded' };
+  }
+  const error = sent.error.slice(0, 500);
+  if (c.attempts >= options.maxAttempts) {
+    await em.execute(
+      `update webhook_delivery set status = 'FAILED', next_attempt_at = null, last_response_status = ?,
+              last_error = ?
+        where id = ? and status = 'PENDING'`,
+      [sent.status, error, deliveryId],
+    );
+    return { result: 'failed' };
+  }
+  const delay = retryDelayMs(options.retryBaseMs, c.attempts);
+  // the running job still holds this key: add_job gives the key to a new job (graphile-worker's rule)
+  await em.execute(
+    `with d as (
+       update webhook_delivery set next_attempt_at = now() + make_interval(secs => ? / 1000.0),
+              last_response_status = ?, last_error = ?
+        where id = ? and status = 'PENDING'
+       returning id, next_attempt_at
+     )
+     select graphile_worker.add_job(?, json_build_object('deliveryId', d.id), queue_name := ?,
+              run_at := d.next_attempt_at, max_attempts := 25, job_key := d.id)
+       from d`,
+    [delay, sent.status, error, deliveryId, DELIVER_TASK, queueFor(c.endpoint_id, deliveryId)],
+  );
+  return { result: 'retrying', retryInMs: delay };
+}
+
+/**
+ * Pending deliveries overdue by more than an attempt could take whose job is gone or has been locked
+ * that long (its process was killed mid-attempt; graphile-worker frees such jobs only after hours) get a
+ * new job. At most `limit` per call.
+ */
+export async function sweepStalledDeliveries(
+  em: EntityManager,
+  options: WebhookOptions,
+  limit = 500,
+): Promise<number> {
+  const graceSeconds = Math.ceil(options.timeoutMs / 1000) + 60;
+  const rows = await em.execute<{ id: string; endpoint_id: string }[]>(
+    `select d.id, d.endpoint_id from webhook_delivery d
+      where d.status = 'PENDING' and d.next_attempt_at < now() - make_interval(secs => ?)
+        and not exists (
+          select 1 from graphile_worker.jobs j
+           where j.key = d.id and (j.locked_at is null or j.locked_at > now() - make_interval(secs => ?)))
+      order by d.next_attempt_at
+      limit ?`,
+    [graceSeconds, graceSeconds, limit],
+  );
+  if (rows.length === 0) return 0;
+  const jobs = rows.map((r) => ({ id: r.id, queue: queueFor(r.endpoint_id, r.id) }));
+  await em.execute(
+    `select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id), queue_name := j.queue,
+              max_attempts := 25, job_key := j.id))
+       from json_to_recordset(?::json) as j(id text, queue text)`,
+    [DELIVER_TASK, JSON.stringify(jobs)],
+  );
+  return rows.length;
+}
