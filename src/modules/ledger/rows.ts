@@ -91,7 +91,8 @@ export async function selectGrants(em: EntityManager, ids: readonly string[]): P
     `select id, ledger_id, customer_id, currency_id, name, source, funding_method, amount::text as amount,
             remaining::text as remaining, priority, effective_at, expires_at, per_unit_cost::text as per_unit_cost,
             purchase_currency, purchase_total::text as purchase_total, payment_status, invoice_id, feature_keys,
-            funded_at, voided_at, expired_at, void_reason, created_at
+            funded_at, voided_at, expired_at, void_reason, created_at, origin, subscription_id, rolled_from_id,
+            allocation_key, auto_top_up_rule_id
        from credit_grant where id in (${ids.map(() => '?').join(',')})`,
     [...ids],
   );
@@ -122,6 +123,11 @@ export async function selectGrants(em: EntityManager, ids: readonly string[]): P
         expiredAt: date(r.expired_at),
         voidReason: r.void_reason,
         createdAt: date(r.created_at)!,
+        origin: r.origin,
+        subscriptionId: r.subscription_id,
+        rolledFromId: r.rolled_from_id,
+        allocationKey: r.allocation_key,
+        autoTopUpRuleId: r.auto_top_up_rule_id,
       }) as GrantEntity,
   );
 }
