@@ -16,7 +16,7 @@ import {
 } from '../gql/graphql';
 import { ADMIN_KEY, type GqlResult, uniq, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
-import { currencyAndCustomer, requireBalance, subscribeToUnitPlan } from '../support/builders';
+import { currencyAndCustomer, grantCredits, requireBalance, subscribeToUnitPlan } from '../support/builders';
 import { useDb } from '../support/db';
 import { collect, wsClient } from '../support/ws';
 
@@ -201,9 +201,7 @@ const settled = (customerId: string, currency: string) => requireBalance(t, cust
 describe('killed inside a settlement batch', { timeout: SLOW }, () => {
   it('books nothing of the batch; the next run settles every charge exactly once', async () => {
     const c = await customer({ usage: true });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: c.customerId, currency: c.currency, amount: '100', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, c.customerId, c.currency, '100');
     const events = Array.from({ length: 7 }, (_, i) => ({
       id: uniq(`s${i}`),
       subject: c.subject,
@@ -301,9 +299,7 @@ describe("killed inside a grant's funding", { timeout: SLOW }, () => {
 describe('killed inside a usage batch', { timeout: SLOW }, () => {
   it('loses no accepted event, keeps none of the dying batch, and the retried batches count once', async () => {
     const c = await customer({ usage: true });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: c.customerId, currency: c.currency, amount: '100', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, c.customerId, c.currency, '100');
     const batch = (n: number, tag: string) =>
       Array.from({ length: n }, (_, i) => ({
         id: uniq(`${tag}${i}`),
@@ -356,9 +352,7 @@ describe('killed inside a usage batch', { timeout: SLOW }, () => {
 describe('killed between commit and NOTIFY', { timeout: SLOW }, () => {
   it('the booking stands; subscribers resuming with afterSequence, and the surviving replica, miss nothing', async () => {
     const c = await customer();
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: c.customerId, currency: c.currency, amount: '100', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, c.customerId, c.currency, '100');
     const adjust = (n: number) => ({
       input: {
         customerId: c.customerId,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AdjustCreditsDocument,
-  CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
   ChargesDocument,
@@ -13,6 +12,7 @@ import {
   PublishPlanDocument,
 } from '../gql/graphql';
 import { startTestApp, uniq, uniqCode, type TestApp } from '../support/app';
+import { grantCredits } from '../support/builders';
 import { checkLedgerInvariants } from '../support/invariants';
 
 let t: TestApp;
@@ -45,9 +45,7 @@ describe('DataLoaders', () => {
     const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } }))
       .createCustomer.id;
     for (let i = 0; i < 50; i++) {
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '2', fundingMethod: 'PROMOTIONAL' },
-      });
+      await grantCredits(t, customerId, currency, '2');
     }
     for (let i = 0; i < 50; i++) {
       await t.ok(AdjustCreditsDocument, {

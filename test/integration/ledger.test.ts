@@ -16,7 +16,7 @@ import {
   type CreditTransactionsQuery,
 } from '../gql/graphql';
 import { codeOf, uniq, uniqCode, useTestApp } from '../support/app';
-import { balanceOf, currencyAndCustomer, historyOf } from '../support/builders';
+import { balanceOf, currencyAndCustomer, grantCredits, historyOf } from '../support/builders';
 import { checkLedgerInvariants } from '../support/invariants';
 
 const t = useTestApp();
@@ -52,11 +52,7 @@ async function waitFor<T>(
 describe('promotional credits', () => {
   it('funds at once: balance, then a FUNDED movement with its allocation', async () => {
     const { currency, customerId } = await customerWith();
-    const g = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '100', fundingMethod: 'PROMOTIONAL', name: 'Welcome' },
-      })
-    ).createCreditGrant;
+    const g = await grantCredits(t, customerId, currency, '100', { name: 'Welcome' });
     expect(g).toMatchObject({
       amount: '100.00',
       remaining: '100.00',
@@ -276,11 +272,7 @@ describe('external credits', () => {
       ['FUNDED', '50.00'],
     ]);
     expect(await balance(customerId, currency)).toMatchObject({ settled: '0.00' });
-    const promo = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '1', fundingMethod: 'PROMOTIONAL' },
-      })
-    ).createCreditGrant;
+    const promo = await grantCredits(t, customerId, currency, '1');
     expect(
       codeOf(await t.gql(UpdateExternalSettlementDocument, { grantId: promo.id, status: 'SETTLED' })),
     ).toBe('INVALID_STATE');
@@ -343,11 +335,7 @@ describe('draw-down order', () => {
 describe('voiding', () => {
   it('books a VOIDED movement of the remainder, is idempotent, and refuses depleted grants', async () => {
     const { currency, customerId } = await customerWith();
-    const g = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '30', fundingMethod: 'PROMOTIONAL' },
-      })
-    ).createCreditGrant;
+    const g = await grantCredits(t, customerId, currency, '30');
     await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-10', reason: 'use' } });
     const voided = (await t.ok(VoidCreditGrantDocument, { grantId: g.id, reason: 'fraud' })).voidCreditGrant;
     expect(voided).toMatchObject({ status: 'VOIDED', remaining: '0.00' });
@@ -359,24 +347,12 @@ describe('voiding', () => {
       ['ADJUSTED', '-10.00', 'use'],
       ['FUNDED', '30.00', null],
     ]);
-    const small = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '5', fundingMethod: 'PROMOTIONAL' },
-      })
-    ).createCreditGrant;
+    const small = await grantCredits(t, customerId, currency, '5');
     await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-5', reason: 'all' } });
     expect(codeOf(await t.gql(VoidCreditGrantDocument, { grantId: small.id }))).toBe('INVALID_STATE');
-    const pending = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: {
-          customerId,
-          currency,
-          amount: '7',
-          fundingMethod: 'PROMOTIONAL',
-          effectiveAt: new Date(Date.now() + 3600_000).toISOString(),
-        },
-      })
-    ).createCreditGrant;
+    const pending = await grantCredits(t, customerId, currency, '7', {
+      effectiveAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
     expect(pending.status).toBe('PENDING');
     expect((await t.ok(VoidCreditGrantDocument, { grantId: pending.id })).voidCreditGrant.status).toBe(
       'VOIDED',
@@ -391,18 +367,8 @@ describe('time', () => {
   it('never shows credit past its expiry, and the job books EXPIRED at expiresAt', async () => {
     const { currency, customerId } = await customerWith();
     const expiresAt = new Date(Date.now() + 1500);
-    await t.ok(CreateCreditGrantDocument, {
-      input: {
-        customerId,
-        currency,
-        amount: '12',
-        fundingMethod: 'PROMOTIONAL',
-        expiresAt: expiresAt.toISOString(),
-      },
-    });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId, currency, amount: '3', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, customerId, currency, '12', { expiresAt: expiresAt.toISOString() });
+    await grantCredits(t, customerId, currency, '3');
     expect(await balance(customerId, currency)).toMatchObject({ settled: '15.00' });
     await sleep(expiresAt.getTime() - Date.now() + 5);
     // the very first read after the instant already leaves it out, booked or not
@@ -422,15 +388,7 @@ describe('time', () => {
   it('funds a future grant at its effective date: upcoming before, FUNDED at effectiveAt after', async () => {
     const { currency, customerId } = await customerWith();
     const effectiveAt = new Date(Date.now() + 1500);
-    await t.ok(CreateCreditGrantDocument, {
-      input: {
-        customerId,
-        currency,
-        amount: '40',
-        fundingMethod: 'PROMOTIONAL',
-        effectiveAt: effectiveAt.toISOString(),
-      },
-    });
+    await grantCredits(t, customerId, currency, '40', { effectiveAt: effectiveAt.toISOString() });
     expect(await balance(customerId, currency)).toMatchObject({ settled: '0.00', upcoming: '40.00' });
     await sleep(effectiveAt.getTime() - Date.now() + 5);
     expect(await balance(customerId, currency)).toMatchObject({ settled: '40.00', upcoming: '0.00' });
@@ -490,9 +448,7 @@ describe('concurrency', () => {
   it('20 concurrent deductions of 1.00 from 5.00: exactly 5 succeed, 20 times over', async () => {
     for (let round = 0; round < 20; round++) {
       const { currency, customerId } = await customerWith();
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '5.00', fundingMethod: 'PROMOTIONAL' },
-      });
+      await grantCredits(t, customerId, currency, '5.00');
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           t.gql(AdjustCreditsDocument, {
@@ -520,12 +476,8 @@ describe('history', () => {
     const { currency, customerId } = await customerWith();
     const other = uniqCode('O');
     await t.ok(CreateCurrencyDocument, { input: { code: other, name: 'Other' } });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId, currency, amount: '1000', fundingMethod: 'PROMOTIONAL' },
-    });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId, currency: other, amount: '5', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, customerId, currency, '1000');
+    await grantCredits(t, customerId, other, '5');
     for (let i = 0; i < 46; i++) {
       await t.ok(AdjustCreditsDocument, {
         input: { customerId, currency, amount: i % 3 === 0 ? '2' : '-1', reason: `m${i}` },
@@ -623,9 +575,7 @@ describe('history', () => {
 describe('append-only', () => {
   it('refuses to update or delete movements and allocations in the database', async () => {
     const { currency, customerId } = await customerWith();
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId, currency, amount: '1', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, customerId, currency, '1');
     const db = new Client({ connectionString: inject('databaseUrl') });
     await db.connect();
     try {
@@ -662,11 +612,7 @@ describe('feature-restricted grants', () => {
     await t.ok(CreateFeatureDocument, {
       input: { key: feature, name: 'Emails', eventType: feature, aggregation: 'COUNT' },
     });
-    const g = (
-      await t.ok(CreateCreditGrantDocument, {
-        input: { customerId, currency, amount: '100', fundingMethod: 'PROMOTIONAL', featureKeys: [feature] },
-      })
-    ).createCreditGrant;
+    const g = await grantCredits(t, customerId, currency, '100', { featureKeys: [feature] });
     expect(g.featureKeys).toEqual([feature]);
     const m = (
       await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-10', reason: 'manual' } })
@@ -690,12 +636,8 @@ describe('lock granularity', () => {
   it("a writer holding one customer's ledger never makes another customer wait", async () => {
     const a = await customerWith();
     const b = await customerWith();
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: a.customerId, currency: a.currency, amount: '5', fundingMethod: 'PROMOTIONAL' },
-    });
-    await t.ok(CreateCreditGrantDocument, {
-      input: { customerId: b.customerId, currency: b.currency, amount: '5', fundingMethod: 'PROMOTIONAL' },
-    });
+    await grantCredits(t, a.customerId, a.currency, '5');
+    await grantCredits(t, b.customerId, b.currency, '5');
     const db = new Client({ connectionString: inject('databaseUrl') });
     await db.connect();
     try {

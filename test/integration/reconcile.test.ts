@@ -3,14 +3,13 @@ import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   AdjustCreditsDocument,
-  CreateCreditGrantDocument,
   IngestUsageDocument,
   IssueCustomerTokenDocument,
   SettleChargesDocument,
 } from '../gql/graphql';
 import { codeOf, uniq, useTestApp } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
-import { currencyAndCustomer, subscribeToUnitPlan } from '../support/builders';
+import { currencyAndCustomer, grantCredits, subscribeToUnitPlan } from '../support/builders';
 import { useDb } from '../support/db';
 
 const t = useTestApp();
@@ -95,9 +94,7 @@ async function fixture() {
     customerName: 'Reconcile customer',
   });
   const { eventType } = await subscribeToUnitPlan(t, customerId, currency, '1');
-  await t.ok(CreateCreditGrantDocument, {
-    input: { customerId, currency, amount: '10', fundingMethod: 'PROMOTIONAL' },
-  });
+  await grantCredits(t, customerId, currency, '10');
   await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-2', reason: 'fee' } });
   const events = Array.from({ length: 12 }, (_, i) => ({ id: uniq(`e${i}`), subject, type: eventType }));
   expect((await t.ok(IngestUsageDocument, { events })).ingestUsage.accepted).toBe(12);
