@@ -6,7 +6,7 @@ import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
-import { AllocationsService, RolloverService } from './modules/programs';
+import { AllocationsService, RolloverService, TopUpService } from './modules/programs';
 import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
 import { CursorCodec } from './modules/shared';
@@ -45,6 +45,8 @@ export interface Services {
   readonly reconcile: ReconcileService;
   readonly settlement: SettlementService;
   readonly subscriptions: SubscriptionsService;
+  /** Auto top-up rules and their trigger (SPEC §14). */
+  readonly topUps: TopUpService;
   readonly usage: UsageService;
 }
 
@@ -73,6 +75,9 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
       const clock = opts.clock ?? deps.clock;
       const invoices = new InvoicesService(em, cursors);
       const ledger = new LedgerService(em, clock, cursors, invoices);
+      const catalog = new CatalogService(em, cursors);
+      const customers = new CustomersService(em, cursors);
+      const subscriptions = new SubscriptionsService(em, clock);
       return {
         em,
         clock,
@@ -80,14 +85,20 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
         alerts: new AlertsService(em),
         allocations: new AllocationsService(em, clock, ledger),
         rollovers: new RolloverService(em, clock, ledger),
-        catalog: new CatalogService(em, cursors),
+        catalog,
         charges: new ChargesService(em, cursors),
-        customers: new CustomersService(em, cursors),
+        customers,
         invoices,
         ledger,
         reconcile: new ReconcileService(em),
         settlement: new SettlementService(em, clock, invoices),
-        subscriptions: new SubscriptionsService(em, clock),
+        subscriptions,
+        topUps: new TopUpService(em, clock, {
+          ledger,
+          catalog,
+          customers,
+          creditPrice: (customerId, currencyId, at) => subscriptions.creditPriceFor(customerId, currencyId, at),
+        }),
         usage: new UsageService(em, clock),
       };
     },

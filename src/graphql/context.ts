@@ -52,6 +52,7 @@ export function createLoaders(s: Services) {
     allocations: listLoader((ids) => s.ledger.allocationsByMovementIds(ids)),
     invoice: mapLoader((ids) => s.invoices.byIds(ids)),
     charge: mapLoader((ids) => s.charges.byIds(ids)),
+    autoTopUps: listLoader((ids) => s.topUps.byCustomerIds(ids)),
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

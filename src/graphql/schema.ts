@@ -18,6 +18,7 @@ import { guardArgumentText } from './guards';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 import { ReconcileResolver } from './resolvers/reconcile';
+import { CustomerTopUpResolver, TopUpMutationResolver } from './resolvers/top-ups';
 
 export const resolvers = [
   NodeResolver,
@@ -39,6 +40,8 @@ export const resolvers = [
   SettleChargesResultResolver,
   LiveResolver,
   ReconcileResolver,
+  TopUpMutationResolver,
+  CustomerTopUpResolver,
 ] as const;
 
 let cached: GraphQLSchema | undefined;

@@ -2,6 +2,8 @@ import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-wor
 import type { Log } from '../core/log';
 import { DUE_TASK } from '../modules/ledger';
 import type { ServiceRoot } from '../services';
+import { TOP_UP_SWEEP_TASK } from '../modules/programs';
+import { topUpTasks, watchTopUps } from './top-ups';
 import { PROGRAMS_SWEEP_TASK, programsTasks } from './programs';
 
 export const SWEEP_TASK = 'ledger_sweep';
@@ -85,6 +87,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
       [DUE_TASK]: due,
       [SWEEP_TASK]: sweep,
       [SETTLE_TASK]: settle,
+      ...topUpTasks({ services: deps.services }),
       ...(programsIntervalMs > 0
         ? programsTasks({ services: deps.services, intervalMs: programsIntervalMs })
         : {}),
@@ -94,6 +97,8 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     await runner.addJob(PROGRAMS_SWEEP_TASK, {}, { jobKey: PROGRAMS_SWEEP_TASK, jobKeyMode: 'replace' });
   }
   await runner.addJob(SWEEP_TASK, {}, { jobKey: SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
+  await runner.addJob(TOP_UP_SWEEP_TASK, {}, { jobKey: TOP_UP_SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
+  const topUps = watchTopUps(runner, deps.services, deps.log);
   await runner.addJob(
     SETTLE_TASK,
     {},
@@ -106,6 +111,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
   );
   return {
     async stop() {
+      await topUps.stop();
       await runner.stop();
     },
   };

@@ -2,3 +2,6 @@ export * from './entities';
 export { AllocationsService } from './allocations';
 export type { AllocationRun } from './allocations';
 export { RolloverService } from './rollover';
+export { TopUpService, TOP_UP_TASK, TOP_UP_SWEEP_TASK, topUpJobKey, setTopUpLog } from './top-up-service';
+export type { CreditPrice, CreditPriceLookup, TopUpOutcome } from './top-up-service';
+export type { SetAutoTopUpInput } from './top-up-rules';
