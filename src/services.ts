@@ -97,7 +97,8 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
           ledger,
           catalog,
           customers,
-          creditPrice: (customerId, currencyId, at) => subscriptions.creditPriceFor(customerId, currencyId, at),
+          creditPrice: (customerId, currencyId, at) =>
+            subscriptions.creditPriceFor(customerId, currencyId, at),
         }),
         usage: new UsageService(em, clock),
       };
