@@ -16,6 +16,11 @@ export class Migration20261130000001_programs extends Migration {
         add column rolled_from_id text references credit_grant (id),
         add column allocation_key text,
         add column auto_top_up_rule_id text;
+      -- updateCreditGrantExpiry expires a grant now even before it became effective: its expiry is then booked
+      alter table credit_grant
+        drop constraint credit_grant_check1,
+        add constraint credit_grant_expiry_check
+          check (expires_at is null or expires_at > effective_at or expired_at is not null);
       -- a grant rolls over at most once
       create unique index credit_grant_rolled_from_idx on credit_grant (rolled_from_id) where rolled_from_id is not null;
       -- one allocation grant per (subscription, allocation, period)

@@ -6,7 +6,7 @@ import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
-import { AllocationsService, RolloverService, TopUpService } from './modules/programs';
+import { AllocationsService, CreditPurchases, RolloverService, TopUpService } from './modules/programs';
 import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
 import { CursorCodec } from './modules/shared';
@@ -45,6 +45,8 @@ export interface Services {
   readonly reconcile: ReconcileService;
   readonly settlement: SettlementService;
   readonly subscriptions: SubscriptionsService;
+  /** Included credits and credit purchases (SPEC §14). */
+  readonly purchases: CreditPurchases;
   /** Auto top-up rules and their trigger (SPEC §14). */
   readonly topUps: TopUpService;
   readonly usage: UsageService;
@@ -93,6 +95,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
         reconcile: new ReconcileService(em),
         settlement: new SettlementService(em, clock, invoices),
         subscriptions,
+        purchases: new CreditPurchases(em, clock, { ledger, subscriptions }),
         topUps: new TopUpService(em, clock, {
           ledger,
           catalog,

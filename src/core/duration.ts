@@ -13,7 +13,14 @@ export interface IsoDuration {
 
 const RE = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
-export function parseIsoDuration(text: string): IsoDuration {
+/**
+ * Parses an ISO-8601 duration. `what` names it in errors; `minSeconds` (default 60, as for billing cadences)
+ * is the shortest accepted: credit allocations take second-long cadences so tests can watch periods pass.
+ */
+export function parseIsoDuration(
+  text: string,
+  opts: { what?: string; minSeconds?: number } = {},
+): IsoDuration {
   const m = RE.exec(text);
   if (!m || text === 'P' || text.endsWith('T')) {
     throw DomainError.badInput(`"${text}" is not an ISO-8601 duration like P1M, P1W, P1D or PT1H`);
@@ -32,7 +39,11 @@ export function parseIsoDuration(text: string): IsoDuration {
     ((d.years * 365 + d.months * 28 + d.weeks * 7 + d.days) * 24 + d.hours) * 3600 +
     d.minutes * 60 +
     d.seconds;
-  if (totalSeconds < 60) throw DomainError.badInput(`billing cadence ${text} must be at least one minute`);
+  const { what = 'billing cadence', minSeconds = 60 } = opts;
+  if (totalSeconds < minSeconds) {
+    const least = minSeconds === 60 ? 'one minute' : `${minSeconds} second${minSeconds === 1 ? '' : 's'}`;
+    throw DomainError.badInput(`${what} ${text} must be at least ${least}`);
+  }
   return d;
 }
 

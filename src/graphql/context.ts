@@ -43,6 +43,7 @@ export function createLoaders(s: Services) {
     feature: mapLoader((ids) => s.catalog.featuresByIds(ids)),
     plan: mapLoader((ids) => s.catalog.plansByIds(ids)),
     rateCards: listLoader((ids) => s.catalog.rateCardsByPlanIds(ids)),
+    creditAllocations: listLoader((ids) => s.catalog.creditAllocationsByPlanIds(ids)),
     customer: mapLoader((ids) => s.customers.byIds(ids)),
     subjectKeys: listLoader((ids) => s.customers.subjectKeysByCustomerIds(ids)),
     subscriptionsByCustomer: listLoader((ids) => s.subscriptions.byCustomerIds(ids)),

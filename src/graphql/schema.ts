@@ -18,6 +18,7 @@ import { guardArgumentText } from './guards';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 import { ReconcileResolver } from './resolvers/reconcile';
+import { ProgramMutationResolver, SubscriptionCreditResolver } from './resolvers/programs';
 import { CustomerTopUpResolver, TopUpMutationResolver } from './resolvers/top-ups';
 
 export const resolvers = [
@@ -40,6 +41,8 @@ export const resolvers = [
   SettleChargesResultResolver,
   LiveResolver,
   ReconcileResolver,
+  ProgramMutationResolver,
+  SubscriptionCreditResolver,
   TopUpMutationResolver,
   CustomerTopUpResolver,
 ] as const;

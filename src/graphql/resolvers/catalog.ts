@@ -30,6 +30,12 @@ import {
   toRateCard,
 } from '../types/catalog';
 import { PlanStatus, toConnection } from '../types/common';
+import {
+  CreditAllocationType,
+  CreditPurchaseRulesType,
+  toCreditAllocation,
+  toCreditPurchase,
+} from '../types/programs';
 
 @ArgsType()
 export class ForwardPageArgs {
@@ -128,6 +134,21 @@ export class PlanResolver {
   @FieldResolver(() => [RateCardType])
   async rateCards(@Root() plan: PlanType, @Ctx() ctx: Context): Promise<RateCardType[]> {
     return (await ctx.loaders.rateCards.load(plan.id)).map((rc) => toRateCard(rc, plan));
+  }
+
+  @FieldResolver(() => [CreditAllocationType])
+  async creditAllocations(@Root() plan: PlanType, @Ctx() ctx: Context): Promise<CreditAllocationType[]> {
+    const [allocations, currency] = await Promise.all([
+      ctx.loaders.creditAllocations.load(plan.id),
+      ctx.loaders.currency.load(plan.currencyId),
+    ]);
+    return allocations.map((a) => toCreditAllocation(a, currency!));
+  }
+
+  @FieldResolver(() => CreditPurchaseRulesType, { nullable: true })
+  async creditPurchase(@Root() plan: PlanType, @Ctx() ctx: Context): Promise<CreditPurchaseRulesType | null> {
+    if (plan.entity.creditPurchaseCurrency === null) return null;
+    return toCreditPurchase(plan.entity, (await ctx.loaders.currency.load(plan.currencyId))!);
   }
 }
 

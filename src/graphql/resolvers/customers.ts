@@ -117,7 +117,7 @@ export class SubscriptionResolver {
     @Arg('input', () => CreateSubscriptionInput) input: CreateSubscriptionInput,
     @Ctx() ctx: Context,
   ) {
-    return toSubscription(await ctx.services.subscriptions.create(input));
+    return toSubscription(await ctx.services.purchases.subscribe(input));
   }
 
   @Mutation(() => PlanSubscriptionType, { description: 'Ends the subscription at `at` (default now).' })

@@ -8,6 +8,7 @@ import type {
 } from '../../modules/catalog';
 import { DecimalScalar } from '../scalars';
 import { Aggregation, Node, PlanStatus, PriceModel, SettlementMode, connectionType } from './common';
+import { CreditAllocationInput, CreditPurchaseRulesInput } from './programs';
 
 @ObjectType('Currency', { implements: Node })
 export class CurrencyType extends Node {
@@ -103,6 +104,7 @@ export function toRateCard(e: RateCardEntity, plan: { settlementMode: string }):
 @ObjectType('Plan', { implements: Node })
 export class PlanType extends Node {
   currencyId!: string;
+  entity!: PlanEntity;
   @Field() key!: string;
   @Field(() => Int) version!: number;
   @Field() name!: string;
@@ -117,6 +119,7 @@ export function toPlan(e: PlanEntity): PlanType {
   return Object.assign(new PlanType(), {
     id: e.id,
     currencyId: e.currencyId,
+    entity: e,
     key: e.key,
     version: e.version,
     name: e.name,
@@ -180,4 +183,7 @@ export class CreatePlanInput {
   @Field(() => String, { nullable: true, description: 'ISO-8601 duration; default P1M.' })
   billingCadence?: string | null;
   @Field(() => [RateCardInput]) rateCards!: RateCardInput[];
+  @Field(() => [CreditAllocationInput], { nullable: true }) creditAllocations?:
+    CreditAllocationInput[] | null;
+  @Field(() => CreditPurchaseRulesInput, { nullable: true }) creditPurchase?: CreditPurchaseRulesInput | null;
 }

@@ -1,7 +1,8 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import type { CustomerEntity } from '../../modules/customers';
 import type { SubscriptionEntity } from '../../modules/subscriptions';
-import { JSONObjectScalar } from '../scalars';
+import { DecimalScalar, JSONObjectScalar } from '../scalars';
+import { IncludedCreditsInput } from './purchases';
 import { Node, SettlementMode, connectionType } from './common';
 
 @ObjectType('Customer', { implements: Node })
@@ -88,6 +89,13 @@ export class CreateSubscriptionInput {
   @Field(() => ID) planId!: string;
   @Field(() => Date, { nullable: true }) activeFrom?: Date | null;
   @Field(() => SettlementMode, { nullable: true }) settlementMode?: SettlementMode | null;
+  @Field(() => DecimalScalar, {
+    nullable: true,
+    description:
+      "Negotiated price of one credit, in the plan's purchase currency; needs a plan with creditPurchase.",
+  })
+  creditUnitPrice?: string | null;
+  @Field(() => IncludedCreditsInput, { nullable: true }) includedCredits?: IncludedCreditsInput | null;
 }
 
 @ObjectType('CustomerToken')

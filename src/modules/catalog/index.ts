@@ -7,3 +7,5 @@ export { settlementTermsOf } from './terms';
 export type { CurrencyTerms, SettlementTerms } from './terms';
 export { knownEventTypes, ratingCardsOfPlans } from './reads';
 export type { RatingCard } from './reads';
+export { parseProgramDuration } from './programs';
+export type { CreditAllocationInput, CreditPurchaseInput } from './programs';

@@ -3,23 +3,29 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseIsoDuration } from '../../core/duration';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
-import { validatePrice } from '../../engine';
 import { parseDecimal } from '../../money';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import {
   CurrencyEntity,
   FeatureEntity,
+  type CreditAllocationEntity,
   PlanEntity,
   RateCardEntity,
   type Aggregation,
   type PlanStatus,
   type PriceModel,
   type SettlementMode,
-  type StoredPrice,
 } from './entities';
 import { FIAT_MINOR_UNITS, isFiatCode } from './iso4217';
-import { toEnginePrice } from './prices';
+import { PRICE_SCALE, parsePrice } from './prices';
+import {
+  allocationsOfPlans,
+  parsePlanProgram,
+  persistPlanProgram,
+  type CreditAllocationInput,
+  type CreditPurchaseInput,
+} from './programs';
 
 export interface CreateCurrencyInput {
   code: string;
@@ -50,12 +56,12 @@ export interface CreatePlanInput {
   settlementMode: SettlementMode;
   billingCadence?: string | null;
   rateCards: { featureKey: string; price: PriceInput; settlementMode?: SettlementMode | null }[];
+  creditAllocations?: CreditAllocationInput[] | null;
+  creditPurchase?: CreditPurchaseInput | null;
 }
 
 const KEY_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const CODE_RE = /^[A-Z][A-Z0-9_]{1,15}$/;
-/** Prices may be finer than the currency (0.001 USD per request); they are rated at full precision. */
-const PRICE_SCALE = 12;
 
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
@@ -204,45 +210,6 @@ export class CatalogService {
 
   // ---- plans ------------------------------------------------------------------------------
 
-  private parsePrice(field: string, input: PriceInput, problems: Problems): StoredPrice | null {
-    const amount = (f: string, v: string) =>
-      problems.check(f, () => parseDecimal(v, { scale: PRICE_SCALE, nonNegative: true, field: f }));
-    if (input.model === 'UNIT') {
-      if (input.tiers != null && input.tiers.length > 0)
-        problems.add(`${field}.tiers`, 'a UNIT price has no tiers');
-      if (input.unitAmount == null) {
-        problems.add(`${field}.unitAmount`, 'a UNIT price needs unitAmount');
-        return null;
-      }
-      const u = amount(`${field}.unitAmount`, input.unitAmount);
-      return u ? { model: 'UNIT', unitAmount: u.toFixed(), tiers: null } : null;
-    }
-    if (input.unitAmount != null)
-      problems.add(`${field}.unitAmount`, `a ${input.model} price takes its amounts from tiers`);
-    const tiersIn = input.tiers ?? [];
-    if (tiersIn.length === 0) {
-      problems.add(`${field}.tiers`, `a ${input.model} price needs at least one tier`);
-      return null;
-    }
-    if (tiersIn.length > 100) problems.add(`${field}.tiers`, 'at most 100 tiers');
-    const before = problems.empty;
-    const tiers = tiersIn.map((t, i) => {
-      const f = `${field}.tiers[${i}]`;
-      const upTo = t.upTo == null ? null : amount(`${f}.upTo`, t.upTo);
-      const unit = amount(`${f}.unitAmount`, t.unitAmount);
-      const flat = t.flatAmount == null ? null : amount(`${f}.flatAmount`, t.flatAmount);
-      return {
-        upTo: upTo ? upTo.toFixed() : null,
-        unitAmount: unit ? unit.toFixed() : '0',
-        flatAmount: flat ? flat.toFixed() : null,
-      };
-    });
-    if (!before || !problems.empty) return null;
-    const stored: StoredPrice = { model: input.model, unitAmount: null, tiers };
-    for (const message of validatePrice(toEnginePrice(stored))) problems.add(`${field}.tiers`, message);
-    return stored;
-  }
-
   async createPlan(input: CreatePlanInput): Promise<PlanEntity> {
     const problems = new Problems();
     if (!KEY_RE.test(input.key)) problems.add('key', 'must be 1-128 characters of letters, digits, _ . : -');
@@ -263,9 +230,10 @@ export class CatalogService {
       if (seen.has(rc.featureKey))
         problems.add(`rateCards[${i}].featureKey`, `feature ${rc.featureKey} is priced twice`);
       seen.add(rc.featureKey);
-      const price = this.parsePrice(`rateCards[${i}].price`, rc.price, problems);
+      const price = parsePrice(`rateCards[${i}].price`, rc.price, problems);
       return { feature, price, settlementMode: rc.settlementMode ?? null };
     });
+    const program = parsePlanProgram(input, currency, cadence, problems);
     problems.throwIfAny();
 
     return this.em.transactional(async (em) => {
@@ -293,8 +261,9 @@ export class CatalogService {
         publishedAt: null,
         archivedAt: null,
       });
-      // rate cards reference the plan by a plain id column, so the plan row goes in first
+      // rate cards and allocations reference the plan by a plain id column, so the plan row goes in first
       await em.persistAndFlush(plan);
+      persistPlanProgram(em, plan, program);
       cards.forEach((c, position) => {
         em.persist(
           em.create(RateCardEntity, {
@@ -378,6 +347,11 @@ export class CatalogService {
     const out = new Map<string, RateCardEntity[]>(planIds.map((id) => [id, []]));
     for (const r of rows) out.get(r.planId)?.push(r);
     return out;
+  }
+
+  /** SPEC §14 allocations of plans, in position order. */
+  creditAllocationsByPlanIds(planIds: readonly string[]): Promise<Map<string, CreditAllocationEntity[]>> {
+    return allocationsOfPlans(this.em, planIds);
   }
 
   async rateCardById(id: string): Promise<RateCardEntity | null> {

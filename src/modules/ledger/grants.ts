@@ -17,28 +17,11 @@ import {
 import { inTransaction } from '../shared/tx';
 import { LedgerTx, newGrantState } from './booking';
 import { GrantEntity, type FundingMethod, type GrantOrigin } from './entities';
+import { onceOnly } from './program-grants';
 import { runOnLedger } from './runner';
 import { insertGrant, setPaymentStatus, type GrantExtras, type GrantState } from './store';
 
 export const DUE_TASK = 'ledger_due';
-
-/**
- * The grant already made for this allocation period or rollover, if any. Read under the ledger lock, so two
- * processes creating the same one see each other's commit; the unique indexes back it.
- */
-async function onceOnly(
-  em: EntityManager,
-  input: Pick<CreateGrantInput, 'allocationKey' | 'rolledFromId'>,
-): Promise<string | null> {
-  if (!input.allocationKey && !input.rolledFromId) return null;
-  const rows = await em.execute<{ id: string }[]>(
-    input.allocationKey
-      ? `select id from credit_grant where allocation_key = ?`
-      : `select id from credit_grant where rolled_from_id = ?`,
-    [input.allocationKey ?? input.rolledFromId],
-  );
-  return rows[0]?.id ?? null;
-}
 
 export interface CreateGrantInput {
   customerId: string;

@@ -4,6 +4,7 @@ import type { InvoiceEntity, InvoicesService, PaymentStatus } from '../invoices'
 import type { CursorCodec } from '../shared/cursor';
 import type { Page, PageArgs } from '../shared/page';
 import { DueWork } from './due';
+import { updateGrantExpiry } from './program-grants';
 import type { AllocationEntity, GrantEntity, GrantStatus, MovementEntity } from './entities';
 import {
   GrantWrites,
@@ -13,6 +14,7 @@ import {
 } from './grants';
 import { LedgerReads, type BalanceView, type MovementFilter } from './reads';
 
+import { DUE_TASK } from './grants';
 export { DUE_TASK } from './grants';
 export type { AdjustCreditsInput, CreateGrantInput, CreateGrantOptions } from './grants';
 export type { BalanceView, MovementFilter } from './reads';
@@ -28,7 +30,12 @@ export class LedgerService {
   private readonly reads: LedgerReads;
   private readonly due: DueWork;
 
-  constructor(em: EntityManager, clock: Clock, cursors: CursorCodec, invoices: InvoicesService) {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly clock: Clock,
+    cursors: CursorCodec,
+    invoices: InvoicesService,
+  ) {
     this.writes = new GrantWrites(em, clock, invoices);
     this.reads = new LedgerReads(em, clock, cursors);
     this.due = new DueWork(em, clock);
@@ -50,6 +57,12 @@ export class LedgerService {
 
   requireGrant(id: string): Promise<GrantEntity> {
     return this.writes.requireGrant(id);
+  }
+
+  /** updateCreditGrantExpiry (SPEC §14): a new expiry, never (null), or now (an instant at or before now). */
+  async updateGrantExpiry(grantId: string, expiresAt: Date | null): Promise<GrantEntity> {
+    await updateGrantExpiry(this.em, this.clock, DUE_TASK, grantId, expiresAt);
+    return this.writes.requireGrant(grantId);
   }
 
   voidGrant(grantId: string, reason: string | null): Promise<GrantEntity> {

@@ -297,6 +297,7 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
         g.expiredAt?.toISOString() ?? null,
         g.voidReason,
         g.paymentStatus,
+        g.expiresAt?.toISOString() ?? null,
       );
       g.dirty = false;
       dirty++;
@@ -308,9 +309,10 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
       `update credit_grant as g
           set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
               voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
-              void_reason = v.void_reason, payment_status = v.payment_status
-         from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?)', vals)})
-              as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status)
+              void_reason = v.void_reason, payment_status = v.payment_status,
+              expires_at = v.expires_at::timestamptz
+         from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?, ?)', vals)})
+              as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status, expires_at)
         where g.id = v.id`,
       vals,
     );

@@ -9,3 +9,5 @@ export {
 export type { CreateSubscriptionInput } from './service';
 export { subscriptionsOfCustomers } from './reads';
 export type { RatingSubscription } from './reads';
+export { creditPriceOf, creditPriceFor } from './credit-price';
+export type { CreditPrice as SubscriptionCreditPrice } from './credit-price';

@@ -4,8 +4,11 @@ import type { Clock } from '../../core/clock';
 import { parseIsoDuration, periodContaining } from '../../core/duration';
 import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
-import { PlanEntity, type SettlementMode } from '../catalog';
+import { parseDecimal } from '../../money';
+import { PlanEntity, fiatScale, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
+import { inTransaction } from '../shared/tx';
+import { activePlanCurrencies, creditPriceFor, type CreditPrice } from './credit-price';
 import { SubscriptionEntity } from './entities';
 
 export const SubscriptionStatus = {
@@ -21,6 +24,8 @@ export interface CreateSubscriptionInput {
   planId: string;
   activeFrom?: Date | null;
   settlementMode?: SettlementMode | null;
+  /** The negotiated price of one credit (SPEC §14); only on a plan with credit purchase rules. */
+  creditUnitPrice?: string | null;
 }
 
 /**
@@ -56,8 +61,9 @@ export class SubscriptionsService {
     private readonly clock: Clock,
   ) {}
 
-  async create(input: CreateSubscriptionInput): Promise<SubscriptionEntity> {
-    return this.em.transactional(async (em) => {
+  /** Creates a subscription; with `em` (a transaction `inTransaction` opened), inside that transaction. */
+  async create(input: CreateSubscriptionInput, em0: EntityManager = this.em): Promise<SubscriptionEntity> {
+    return inTransaction(em0, async (em) => {
       // the customer row lock serializes subscription changes of one customer
       const customer = isIdOf(IdPrefix.Customer, input.customerId)
         ? await em.findOne(CustomerEntity, { id: input.customerId }, { lockMode: LockMode.PESSIMISTIC_WRITE })
@@ -72,6 +78,20 @@ export class SubscriptionsService {
           ErrorCode.INVALID_STATE,
           `Plan ${plan.key} v${plan.version} is ${plan.status}; only a published plan takes subscriptions`,
         );
+      }
+      let creditUnitPrice: string | null = null;
+      if (input.creditUnitPrice != null) {
+        const fiat = plan.creditPurchaseCurrency;
+        if (fiat === null)
+          throw DomainError.badInput(
+            `Plan ${plan.key} v${plan.version} sells no credits: it has no creditPurchase`,
+          );
+        const field = 'creditUnitPrice';
+        creditUnitPrice = parseDecimal(input.creditUnitPrice, {
+          scale: fiatScale(fiat),
+          positive: true,
+          field,
+        }).toFixed();
       }
       const activeFrom = input.activeFrom ?? this.clock.now();
       const overlapping = await em.find(SubscriptionEntity, {
@@ -96,6 +116,7 @@ export class SubscriptionsService {
         canceledAt: null,
         settlementMode: input.settlementMode ?? null,
         createdAt: this.clock.now(),
+        creditUnitPrice,
       });
       em.persist(sub);
       return sub;
@@ -119,6 +140,20 @@ export class SubscriptionsService {
       sub.canceledAt = now;
       return sub;
     });
+  }
+
+  /** The credit price `customerId` buys `currencyId` credits at now (`creditPriceFor`). */
+  creditPriceFor(
+    customerId: string,
+    currencyId: string,
+    at: Date = this.clock.now(),
+  ): Promise<CreditPrice | null> {
+    return creditPriceFor(this.em, customerId, currencyId, at);
+  }
+
+  /** Currency ids of the plans of the customer's active subscriptions, earliest started first. */
+  activePlanCurrencies(customerId: string, at: Date = this.clock.now()): Promise<string[]> {
+    return activePlanCurrencies(this.em, customerId, at);
   }
 
   async byId(id: string): Promise<SubscriptionEntity | null> {
