@@ -63,9 +63,12 @@ export class AllocationsService {
            join currency c on c.id = p.currency_id
           where s.active_from <= ?::timestamptz
        ) t
-       -- an ended subscription whose periods were all granted has nothing left (its last period starts before
-       -- active_to); one canceled before it started never had any
-       where t.active_to is null or t.active_to > coalesce(t.last_start, t.active_from)
+       -- an ended subscription drops out once its periods are all granted: last_start + cadence, added in
+       -- UTC without the anchor's clamping, is at or before the next period start (duePeriods decides, this
+       -- only narrows); one canceled before it started never had any
+       where t.active_to is null
+          or (t.last_start is null and t.active_to > t.active_from)
+          or ((t.last_start at time zone 'UTC') + t.cadence::interval) at time zone 'UTC' < t.active_to
        order by t.subscription_id, t.allocation_id`,
       [asOf.toISOString()],
     );
