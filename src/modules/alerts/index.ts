@@ -1,2 +1,2 @@
-export { AlertsService, alertsFor } from './service';
-export type { Alert, AlertType } from './service';
+export { AlertsService, alertsFor, alertViews, thresholdsOf } from './service';
+export type { Alert, AlertType, CreditBalanceAlertView } from './service';

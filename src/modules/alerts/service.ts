@@ -28,6 +28,49 @@ export function alertsFor(before: Dec, after: Dec, thresholds: readonly Dec[]): 
   return out;
 }
 
+/** A crossing as the API shows it (the scalar fields of `CreditBalanceAlert`): live updates and webhooks. */
+export interface CreditBalanceAlertView {
+  customerId: string;
+  type: AlertType;
+  /** The currency code. */
+  currency: string;
+  threshold: string | null;
+  /** The settled balance after the movement that crossed. */
+  balance: string;
+  at: Date;
+}
+
+/** The alerts of one movement (`alertsFor`) in the API's shape, amounts at the currency's scale. */
+export function alertViews(
+  customerId: string,
+  currency: { code: string; scale: number },
+  movement: { balanceBefore: Dec; balanceAfter: Dec; bookedAt: Date },
+  thresholds: readonly Dec[],
+): CreditBalanceAlertView[] {
+  return alertsFor(movement.balanceBefore, movement.balanceAfter, thresholds).map((a) => ({
+    customerId,
+    type: a.type,
+    currency: currency.code,
+    threshold: a.threshold ? formatDecimal(a.threshold, currency.scale) : null,
+    balance: formatDecimal(movement.balanceAfter, currency.scale),
+    at: movement.bookedAt,
+  }));
+}
+
+/** Thresholds of several customers in the caller's transaction, keyed `customerId|currencyId`. */
+export async function thresholdsOf(
+  em: EntityManager,
+  customerIds: readonly string[],
+): Promise<Map<string, Dec[]>> {
+  if (customerIds.length === 0) return new Map();
+  const rows = await em.execute<{ customer_id: string; currency_id: string; thresholds: string[] }[]>(
+    `select customer_id, currency_id, thresholds::text[] as thresholds from credit_alert_threshold
+      where customer_id in (${customerIds.map(() => '?').join(', ')})`,
+    [...customerIds],
+  );
+  return new Map(rows.map((r) => [`${r.customer_id}|${r.currency_id}`, r.thresholds.map((t) => new Dec(t))]));
+}
+
 export class AlertsService {
   constructor(private readonly em: EntityManager) {}
 

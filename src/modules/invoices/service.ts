@@ -6,6 +6,7 @@ import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { InvoiceEntity, type InvoiceKind, type InvoiceLine, type PaymentStatus } from './entities';
 import { issueEndedUsage, putUsageLine, type UsageLineInput } from './usage-lines';
+import { noteInvoiceEvents } from './webhook-events';
 
 /**
  * Payment transitions (SPEC §9): PENDING → AUTHORIZED → SETTLED, or → FAILED from PENDING/AUTHORIZED.
@@ -61,6 +62,7 @@ export class InvoicesService {
     });
     em.persist(invoice);
     await em.flush();
+    if (input.issue) await noteInvoiceEvents(em, 'invoice.issued', [invoice.id], null);
     return invoice;
   }
 
@@ -93,9 +95,14 @@ export class InvoicesService {
   /**
    * Applies a payment status: SETTLED marks it PAID, FAILED marks it VOID. Only an ISSUED invoice takes
    * payment (a DRAFT usage invoice is still growing; a VOID one is gone); repeating the current status is a
-   * no-op.
+   * no-op. Runs in the caller's transaction (`em`), where a payment that makes it PAID notes `invoice.paid`.
    */
-  applyPayment(invoice: InvoiceEntity, to: PaymentStatus): boolean {
+  async applyPayment(
+    em: EntityManager,
+    invoice: InvoiceEntity,
+    to: PaymentStatus,
+    now: Date,
+  ): Promise<boolean> {
     if (invoice.paymentStatus === to) return false;
     if (invoice.status !== 'ISSUED') {
       throw new DomainError(
@@ -107,6 +114,7 @@ export class InvoicesService {
     invoice.paymentStatus = to;
     if (to === 'SETTLED') invoice.status = 'PAID';
     if (to === 'FAILED') invoice.status = 'VOID';
+    if (to === 'SETTLED') await noteInvoiceEvents(em, 'invoice.paid', [invoice.id], now);
     return true;
   }
 

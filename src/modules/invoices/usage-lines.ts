@@ -4,6 +4,7 @@ import { Dec, ZERO, formatDecimal } from '../../money';
 import { fiatScale, type SettlementTerms } from '../catalog';
 import { valuesList } from '../shared/sql';
 import { InvoiceEntity, type InvoiceLine } from './entities';
+import { noteInvoiceEvents } from './webhook-events';
 
 /** What a charge puts on a usage invoice: the credits it invoiced so far and where they belong. */
 export interface UsageLineInput {
@@ -129,11 +130,18 @@ export async function issueEndedUsage(
     params.push(e.subscriptionId, e.periodStart.toISOString());
   }
   if (seen.size === 0) return;
-  await em.execute(
+  const issued = await em.execute<{ id: string }[]>(
     `update invoice as i set status = 'ISSUED', issued_at = ?::timestamptz
        from (values ${valuesList(seen.size, '(?, ?)', params)}) as v(subscription_id, period_start)
       where i.kind = 'USAGE' and i.status = 'DRAFT' and i.subscription_id = v.subscription_id
-            and i.period_start = v.period_start::timestamptz`,
+            and i.period_start = v.period_start::timestamptz
+      returning i.id`,
     [now.toISOString(), ...params],
+  );
+  await noteInvoiceEvents(
+    em,
+    'invoice.issued',
+    issued.map((r) => r.id),
+    null,
   );
 }

@@ -19,6 +19,7 @@ import {
   type GrantState,
   type LedgerHead,
 } from './store';
+import { collectLedgerEvents, type GrantNote } from './webhook-events';
 
 /**
  * One locked ledger inside one transaction: books movements in memory with gapless sequences and running
@@ -36,6 +37,10 @@ export class LedgerTx {
   private balance: Dec;
   private debt: Dec;
   private lastSequence: number;
+  /** Grant changes since the last flush, for the webhook events (webhook-events.ts). */
+  private notes: GrantNote[] = [];
+  /** The instant of the last `bookDue`: what the ledger's figures are true for. */
+  private asOf: Date | null = null;
 
   private constructor(
     private readonly em: EntityManager,
@@ -83,6 +88,11 @@ export class LedgerTx {
   /** Adds a grant created in this transaction (already inserted, not yet funded). */
   track(g: GrantState): void {
     this.grants.set(g.id, g);
+    this.note('created', g, g.createdAt);
+  }
+
+  private note(kind: GrantNote['kind'], g: GrantState, at: Date): void {
+    this.notes.push({ kind, grant: { ...g }, at, sequence: this.lastSequence });
   }
 
   grant(id: string): GrantState {
@@ -147,7 +157,7 @@ export class LedgerTx {
     if (repaid.gt(0)) allocations.push({ grantId: null, amount: repaid });
     g.fundedAt = at;
     g.dirty = true;
-    return this.book({
+    const m = this.book({
       type: g.source === 'ADJUSTMENT' ? 'ADJUSTED' : 'FUNDED',
       amount: g.amount,
       bookedAt: at,
@@ -155,6 +165,8 @@ export class LedgerTx {
       allocations,
       description: description ?? null,
     });
+    if (m.type === 'FUNDED') this.note('funded', g, at);
+    return m;
   }
 
   /**
@@ -164,14 +176,17 @@ export class LedgerTx {
   expire(g: GrantState): BookedMovement | null {
     g.expiredAt = g.expiresAt;
     g.dirty = true;
-    if (g.remaining.isZero()) return null;
-    return this.book({
-      type: 'EXPIRED',
-      amount: g.remaining.neg(),
-      bookedAt: g.expiresAt!,
-      grantId: g.id,
-      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
-    });
+    const m = g.remaining.isZero()
+      ? null
+      : this.book({
+          type: 'EXPIRED',
+          amount: g.remaining.neg(),
+          bookedAt: g.expiresAt!,
+          grantId: g.id,
+          allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+        });
+    this.note('expired', g, g.expiresAt!);
+    return m;
   }
 
   /** Voids a grant; a funded remainder leaves the ledger with a VOIDED movement. */
@@ -179,15 +194,19 @@ export class LedgerTx {
     g.voidedAt = at;
     g.voidReason = reason;
     g.dirty = true;
-    if (g.fundedAt === null || g.remaining.isZero()) return null;
-    return this.book({
-      type: 'VOIDED',
-      amount: g.remaining.neg(),
-      bookedAt: at,
-      grantId: g.id,
-      allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
-      description: reason,
-    });
+    const m =
+      g.fundedAt === null || g.remaining.isZero()
+        ? null
+        : this.book({
+            type: 'VOIDED',
+            amount: g.remaining.neg(),
+            bookedAt: at,
+            grantId: g.id,
+            allocations: [{ grantId: g.id, amount: g.remaining.neg() }],
+            description: reason,
+          });
+    this.note('voided', g, at);
+    return m;
   }
 
   /**
@@ -195,6 +214,7 @@ export class LedgerTx {
    * expiries at expiresAt. Every writer calls this first, so no debit ever draws from credit past its expiry.
    */
   bookDue(asOf: Date): BookedMovement[] {
+    this.asOf = asOf;
     const out: BookedMovement[] = [];
     for (const step of dueSteps([...this.grants.values()], asOf)) {
       const g = this.grant(step.grantId);
@@ -255,24 +275,39 @@ export class LedgerTx {
    * movements are written once (later calls add only the new ones).
    */
   static async flushAll(em: EntityManager, txs: readonly LedgerTx[]): Promise<void> {
+    const fresh = txs.map((tx) => {
+      const movements = tx.booked.slice(tx.flushed);
+      tx.flushed = tx.booked.length;
+      const notes = tx.notes;
+      tx.notes = [];
+      return { tx, movements, notes };
+    });
     await writeLedgers(
       em,
-      txs.map((tx) => {
-        const movements = tx.booked.slice(tx.flushed);
-        tx.flushed = tx.booked.length;
-        return {
-          head: {
-            id: tx.id,
-            customerId: tx.customerId,
-            currencyId: tx.currencyId,
-            balance: tx.balance,
-            debt: tx.debt,
-            lastSequence: tx.lastSequence,
-          },
-          movements,
-          grants: tx.grants.values(),
-        };
-      }),
+      fresh.map(({ tx, movements }) => ({
+        head: {
+          id: tx.id,
+          customerId: tx.customerId,
+          currencyId: tx.currencyId,
+          balance: tx.balance,
+          debt: tx.debt,
+          lastSequence: tx.lastSequence,
+        },
+        movements,
+        grants: tx.grants.values(),
+      })),
+    );
+    await collectLedgerEvents(
+      em,
+      fresh.map(({ tx, movements, notes }) => ({
+        customerId: tx.customerId,
+        currencyId: tx.currencyId,
+        currencyCode: tx.currencyCode,
+        scale: tx.scale,
+        movements,
+        grants: notes,
+        final: () => ({ settled: tx.balance, grants: tx.grants.values(), asOf: tx.asOf ?? new Date() }),
+      })),
     );
   }
 }

@@ -328,7 +328,7 @@ export class GrantWrites {
       const tx = grant ? await LedgerTx.open(em, grant.customerId, grant.currencyId) : null;
       tx?.bookDue(now);
       const invoice = await this.invoices.lockForUpdate(em, invoiceId);
-      if (!this.invoices.applyPayment(invoice, status) || !tx || !grant) return;
+      if (!(await this.invoices.applyPayment(em, invoice, status, now)) || !tx || !grant) return;
       const state = tx.grants.get(grant.id);
       if (state) {
         state.paymentStatus = status;

@@ -33,6 +33,36 @@ export interface MovementFilter {
   types?: MovementType[] | null;
 }
 
+/** An open charge with an unbooked part. */
+export interface OpenChargeRow {
+  customer_id: string;
+  currency_id: string;
+  settlement_mode: string;
+  amount: string;
+  booked: string;
+}
+
+/** What open charges will still take: rated usage not yet booked (SPEC §7 pending), in the caller's `em`. */
+export function openCharges(em: EntityManager, customerIds: readonly string[]): Promise<OpenChargeRow[]> {
+  return em.execute<OpenChargeRow[]>(
+    `select customer_id, currency_id, settlement_mode, amount::text as amount, booked::text as booked
+       from charge where customer_id in (${customerIds.map(() => '?').join(', ')})
+        and status = 'OPEN' and amount <> booked`,
+    [...customerIds],
+  );
+}
+
+/** SPEC §7 `pending` of one ledger from its settled figure and its open charges. */
+export function pendingOf(settled: Dec, scale: number, open: readonly OpenChargeRow[]): Dec {
+  return pendingBalance(
+    settled,
+    open.map((c) => ({
+      mode: c.settlement_mode as SettlementMode,
+      unbooked: roundToScale(new Dec(c.amount), scale).minus(c.booked),
+    })),
+  );
+}
+
 /**
  * The ledger's reads: balances as of now (SPEC §7), grants, movements and allocations, keyset pages (SPEC
  * §12). Nothing here locks or writes; figures as of an instant come from views.ts, on the engine's rules.
@@ -64,14 +94,7 @@ export class LedgerReads {
           voidedAt: null,
           expiredAt: null,
         });
-        // what open charges will still take: rated usage not yet booked (SPEC §7 pending)
-        const open = await em.execute<
-          { currency_id: string; settlement_mode: string; amount: string; booked: string }[]
-        >(
-          `select currency_id, settlement_mode, amount::text as amount, booked::text as booked
-             from charge where customer_id = ? and status = 'OPEN' and amount <> booked`,
-          [customerId],
-        );
+        const open = await openCharges(em, [customerId]);
         return ledgers
           .map((l) => {
             const currency = byId.get(l.currencyId)!;
@@ -80,14 +103,10 @@ export class LedgerReads {
               grants.filter((g) => g.ledgerId === l.id),
               asOf,
             );
-            const p = pendingBalance(
+            const p = pendingOf(
               settled,
-              open
-                .filter((c) => c.currency_id === l.currencyId)
-                .map((c) => ({
-                  mode: c.settlement_mode as SettlementMode,
-                  unbooked: roundToScale(new Dec(c.amount), currency.scale).minus(c.booked),
-                })),
+              currency.scale,
+              open.filter((c) => c.currency_id === l.currencyId),
             );
             return {
               currency,

@@ -39,9 +39,14 @@ function ledgerGrant(g: GrantEntity): LedgerGrant {
  * available. `remaining` is what it holds or will bring: 0 once voided or expired, its amount until funded.
  */
 export function grantStatusAt(g: GrantEntity, asOf: Date): { status: GrantStatus; remaining: Dec } {
-  const status = grantStatus(ledgerGrant(g), asOf);
+  return grantViewAt(ledgerGrant(g), asOf);
+}
+
+/** `grantStatusAt` of a grant as the engine sees it (a ledger transaction's in-memory grant). */
+export function grantViewAt(g: LedgerGrant, asOf: Date): { status: GrantStatus; remaining: Dec } {
+  const status = grantStatus(g, asOf);
   if (status === 'VOIDED' || status === 'EXPIRED') return { status, remaining: ZERO };
-  return { status, remaining: new Dec(g.fundedAt === null ? g.amount : g.remaining) };
+  return { status, remaining: g.fundedAt === null ? g.amount : g.remaining };
 }
 
 /**

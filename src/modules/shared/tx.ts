@@ -34,6 +34,22 @@ export function noteChange(
   if (c) for (const id of customerIds) c[kind].add(id);
 }
 
+/** Work that must run inside a transaction after its use case and before it commits (the webhook outbox). */
+type BeforeCommit = (em: EntityManager) => Promise<void>;
+const openHooks = new WeakMap<EntityManager, BeforeCommit[]>();
+
+/**
+ * Runs `fn` in `em`'s transaction once its use case has returned, just before commit (and never when it
+ * fails): a rollback takes what `fn` wrote with it. Answers false when `em` is not in a transaction opened
+ * by `inTransaction`; the caller then does its work at once.
+ */
+export function beforeCommit(em: EntityManager, fn: BeforeCommit): boolean {
+  const hooks = openHooks.get(em);
+  if (!hooks) return false;
+  hooks.push(fn);
+  return true;
+}
+
 /**
  * One transaction per use case, retried a bounded number of times on serialization failures and
  * deadlocks (with jitter); domain errors and everything else surface at once. After commit, the changes
@@ -58,11 +74,17 @@ export async function inTransaction<T>(
       const result = await em.fork().transactional(async (txEm) => {
         changes = { movements: new Set(), pending: new Set() };
         openChanges.set(txEm, changes);
+        const hooks: BeforeCommit[] = [];
+        openHooks.set(txEm, hooks);
         try {
-          return await fn(txEm);
+          const out = await fn(txEm);
+          // a hook may add hooks (it runs inside the transaction): run until none is left
+          for (let i = 0; i < hooks.length; i++) await hooks[i]!(txEm);
+          return out;
         } finally {
           // closed for joining: an em kept past this point would otherwise "join" a finished transaction
           openChanges.delete(txEm);
+          openHooks.delete(txEm);
         }
       });
       if (changes && (changes.movements.size > 0 || changes.pending.size > 0)) {
