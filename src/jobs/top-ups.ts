@@ -59,9 +59,12 @@ export function watchTopUps(runner: Runner, services: ServiceRoot, log: Log): { 
     timer = null;
     const ids = [...waiting];
     waiting.clear();
-    const due = await services.open().topUps.customersWithEnabledRules(ids);
-    for (const customerId of due) {
-      await runner.addJob(TOP_UP_TASK, { customerId }, { jobKey: topUpJobKey(customerId) });
+    // a settlement batch may wake thousands: ask in chunks that stay far below PostgreSQL's bind limit
+    for (let i = 0; i < ids.length; i += 5000) {
+      const due = await services.open().topUps.customersWithEnabledRules(ids.slice(i, i + 5000));
+      for (const customerId of due) {
+        await runner.addJob(TOP_UP_TASK, { customerId }, { jobKey: topUpJobKey(customerId) });
+      }
     }
   };
   const off = addCommitListener((changes) => {
