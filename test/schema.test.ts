@@ -27,4 +27,32 @@ describe('schema.graphql', () => {
       expect(out).toMatch(/satisfies the contract/);
     },
   );
+
+  // issue 10: the credit programs' names of contract-next.graphql (SPEC §14)
+  const programNames = [
+    'GrantSource',
+    'CreditAllocation',
+    'CreditPurchaseRules',
+    'AutoTopUp',
+    'Plan.creditAllocations',
+    'Plan.creditPurchase',
+    'PlanSubscription.creditUnitPrice',
+    'CreditGrant.source',
+    'CreditGrant.subscription',
+    'CreditGrant.rolledFrom',
+    'Customer.autoTopUps',
+    'Mutation.purchaseCredits',
+    'Mutation.setAutoTopUp',
+    'Mutation.updateCreditGrantExpiry',
+    'CreateSubscriptionInput',
+    'CreatePlanInput',
+  ];
+  it.runIf(hasContract)(
+    'satisfies the credit programs of ../shared/contract-next.graphql (check-contract.mjs --next --only …)',
+    () => {
+      const args = [checker, '--next', '--only', ...programNames, 'schema.graphql'];
+      const out = execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+      expect(out).toMatch(/satisfies the contract/);
+    },
+  );
 });
