@@ -41,6 +41,10 @@ export class Migration20261130000002_webhooks extends Migration {
         next_attempt_at timestamptz,
         last_response_status integer,
         last_error text,
+        -- the schedule it was created with, kept so any replica (whatever its own settings) follows it
+        max_attempts integer not null,
+        retry_base_ms integer not null,
+        timeout_ms integer not null,
         created_at timestamptz not null default now()
       );
       create index webhook_delivery_endpoint_idx on webhook_delivery (endpoint_id, created_at desc, id desc);

@@ -14,6 +14,8 @@ import { createServices } from './services';
 import { loadOrCreateSecret } from './modules/settings';
 import { startServer } from './server/http';
 import { migrateJobs, startJobs } from './jobs';
+import { startWebhookJobs } from './jobs/webhooks';
+import { configureWebhookSettings } from './modules/webhooks';
 import { EventBus } from './events/bus';
 import { FeedHub } from './events/feeds';
 
@@ -85,7 +87,23 @@ export async function startDrawdown(
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
     const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
-    const services = createServices({ fork: () => orm.em.fork(), clock, secret, adminKeys: keys });
+    const hooks = config.webhooks;
+    configureWebhookSettings({
+      perEndpointConcurrency: hooks.endpointConcurrency,
+      retryBaseMs: hooks.retryBaseMs,
+      maxAttempts: hooks.maxAttempts,
+      timeoutMs: hooks.timeoutMs,
+    });
+    const services = createServices({
+      fork: () => orm.em.fork(),
+      clock,
+      secret,
+      adminKeys: keys,
+      webhooks: {
+        guardPrivate: config.production && !hooks.allowPrivate,
+        maxResponseBytes: 4_096,
+      },
+    });
     setLedgerRunnerLog(log); // the ledger's group commit reports its fallbacks here
     const feeds = new FeedHub({
       services,
@@ -109,6 +127,13 @@ export async function startDrawdown(
       programsIntervalMs: config.programsIntervalMs,
     });
     started.push(() => jobs.stop());
+    const webhookJobs = await startWebhookJobs({
+      connectionString: databaseUrl,
+      services,
+      log,
+      concurrency: hooks.concurrency,
+    });
+    started.push(() => webhookJobs.stop());
     const schema = await createSchema();
     const server = await startServer(
       deps,
@@ -135,6 +160,7 @@ export async function startDrawdown(
           await server.close();
           feeds.stop();
           await jobs.stop();
+          await webhookJobs.stop();
           await bus.stop();
           await orm.close(true);
           if (embedded) await embedded.stop();

@@ -13,6 +13,21 @@ export interface Config {
   /** DRAWDOWN_PROGRAMS_INTERVAL: how often allocations and rollovers are swept (0: not in this process). */
   readonly programsIntervalMs: number;
   readonly outboxRetentionMs: number;
+  /** Webhook delivery (SPEC §15). */
+  readonly webhooks: {
+    /** DRAWDOWN_WEBHOOK_RETRY_BASE: the first retry's delay; each later one doubles, jittered. */
+    readonly retryBaseMs: number;
+    /** DRAWDOWN_WEBHOOK_MAX_ATTEMPTS: attempts in all before a delivery is FAILED. */
+    readonly maxAttempts: number;
+    /** DRAWDOWN_WEBHOOK_TIMEOUT: a 2xx must arrive within this. */
+    readonly timeoutMs: number;
+    /** DRAWDOWN_WEBHOOK_ALLOW_PRIVATE: in production, allow loopback, private and link-local targets. */
+    readonly allowPrivate: boolean;
+    /** DRAWDOWN_WEBHOOK_CONCURRENCY: attempts in flight in this process, over all endpoints; 0 sends none. */
+    readonly concurrency: number;
+    /** DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY: attempts in flight for one endpoint, over all processes. */
+    readonly endpointConcurrency: number;
+  };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly limits: {
     readonly maxDepth: number;
@@ -80,6 +95,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     settleIntervalMs: durationMs(env, 'DRAWDOWN_SETTLE_INTERVAL', 10_000),
     programsIntervalMs: durationMs(env, 'DRAWDOWN_PROGRAMS_INTERVAL', 2_000),
     outboxRetentionMs: durationMs(env, 'DRAWDOWN_OUTBOX_RETENTION', 24 * 3600_000),
+    webhooks: Object.freeze({
+      retryBaseMs: durationMs(env, 'DRAWDOWN_WEBHOOK_RETRY_BASE', 5_000),
+      maxAttempts: Math.max(1, int(env, 'DRAWDOWN_WEBHOOK_MAX_ATTEMPTS', 8)),
+      timeoutMs: Math.max(1, durationMs(env, 'DRAWDOWN_WEBHOOK_TIMEOUT', 10_000)),
+      allowPrivate: bool(env, 'DRAWDOWN_WEBHOOK_ALLOW_PRIVATE', false),
+      concurrency: int(env, 'DRAWDOWN_WEBHOOK_CONCURRENCY', 10),
+      endpointConcurrency: Math.max(1, int(env, 'DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY', 4)),
+    }),
     logLevel: level as Config['logLevel'],
     limits: Object.freeze({
       maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),

@@ -12,6 +12,7 @@ import { SettlementService } from './modules/settlement';
 import { CursorCodec } from './modules/shared';
 import { SubscriptionsService } from './modules/subscriptions';
 import { ChargesService, UsageService } from './modules/usage';
+import { WebhooksService, type WebhookOptions } from './modules/webhooks';
 
 /** What the services of one process are built from. */
 export interface ServiceDeps {
@@ -22,6 +23,8 @@ export interface ServiceDeps {
   secret: string;
   /** Admin API keys; none outside the server (jobs, command-line tools). */
   adminKeys?: readonly string[];
+  /** How webhooks are checked and delivered (defaults: no SSRF guard, SPEC §15's schedule). */
+  webhooks?: WebhookOptions;
 }
 
 /**
@@ -50,6 +53,7 @@ export interface Services {
   /** Auto top-up rules and their trigger (SPEC §14). */
   readonly topUps: TopUpService;
   readonly usage: UsageService;
+  readonly webhooks: WebhooksService;
 }
 
 /** The composition root of the modules: what lives for the whole process, and the per-fork services. */
@@ -104,6 +108,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
             subscriptions.creditPriceFor(customerId, currencyId, at),
         }),
         usage: new UsageService(em, clock),
+        webhooks: new WebhooksService(em, cursors, deps.webhooks),
       };
     },
   };

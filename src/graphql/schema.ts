@@ -18,6 +18,7 @@ import { guardArgumentText } from './guards';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 import { ReconcileResolver } from './resolvers/reconcile';
+import { WebhookDeliveryResolver, WebhookEndpointResolver } from './resolvers/webhooks';
 import { ProgramMutationResolver, SubscriptionCreditResolver } from './resolvers/programs';
 import { CustomerTopUpResolver, TopUpMutationResolver } from './resolvers/top-ups';
 
@@ -41,6 +42,8 @@ export const resolvers = [
   SettleChargesResultResolver,
   LiveResolver,
   ReconcileResolver,
+  WebhookEndpointResolver,
+  WebhookDeliveryResolver,
   ProgramMutationResolver,
   SubscriptionCreditResolver,
   TopUpMutationResolver,

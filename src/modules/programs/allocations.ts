@@ -1,12 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../core/clock';
-import { parseIsoDuration, type IsoDuration } from '../../core/duration';
+import type { IsoDuration } from '../../core/duration';
+import { parseProgramDuration } from '../catalog';
 import type { LedgerService } from '../ledger';
 import { duePeriods, nextPeriodStart, type AllocationTerm } from './allocations-periods';
 
-/** An allocation cadence or expiresAfter as stored (validated when the plan was made; seconds allowed). */
+/** An allocation cadence or expiresAfter as stored, parsed by the catalog's rule that validated it. */
 export function allocationDuration(text: string): IsoDuration {
-  return parseIsoDuration(text, { what: 'allocation duration', minSeconds: 1 });
+  return parseProgramDuration(text, 'allocation duration');
 }
 
 interface TermRow {

@@ -23,13 +23,23 @@ export async function attemptDelivery(
   deliveryId: string,
 ): Promise<AttemptOutcome> {
   const claimed = await em.execute<
-    { attempts: number; endpoint_id: string; url: string; secret: string; event_id: string; body: string }[]
+    {
+      attempts: number;
+      max_attempts: number;
+      retry_base_ms: number;
+      timeout_ms: number;
+      endpoint_id: string;
+      url: string;
+      secret: string;
+      event_id: string;
+      body: string;
+    }[]
   >(
     `update webhook_delivery d set attempts = d.attempts + 1, last_attempt_at = now()
        from webhook_endpoint e, webhook_event ev
       where d.id = ? and d.status = 'PENDING' and e.id = d.endpoint_id and ev.id = d.event_id
         and e.enabled and e.deleted_at is null
-     returning d.attempts, d.endpoint_id, e.url, e.secret, ev.id as event_id, ev.body`,
+     returning d.attempts, d.max_attempts, d.retry_base_ms, d.timeout_ms, d.endpoint_id, e.url, e.secret, ev.id as event_id, ev.body`,
     [deliveryId],
   );
   const c = claimed[0];
@@ -49,7 +59,7 @@ export async function attemptDelivery(
     url: c.url,
     body: c.body,
     headers: signedHeaders(c.secret, c.event_id, c.body, new Date()),
-    timeoutMs: options.timeoutMs,
+    timeoutMs: c.timeout_ms,
     guardPrivate: options.guardPrivate,
     maxResponseBytes: options.maxResponseBytes,
   });
@@ -63,7 +73,7 @@ export async function attemptDelivery(
     return { result: 'succeeded' };
   }
   const error = sent.error.slice(0, 500);
-  if (c.attempts >= options.maxAttempts) {
+  if (c.attempts >= c.max_attempts) {
     await em.execute(
       `update webhook_delivery set status = 'FAILED', next_attempt_at = null, last_response_status = ?,
               last_error = ?
@@ -72,7 +82,7 @@ export async function attemptDelivery(
     );
     return { result: 'failed' };
   }
-  const delay = retryDelayMs(options.retryBaseMs, c.attempts);
+  const delay = retryDelayMs(c.retry_base_ms, c.attempts);
   // the running job still holds this key: add_job gives the key to a new job (graphile-worker's rule)
   await em.execute(
     `with d as (
@@ -94,18 +104,16 @@ export async function attemptDelivery(
  * that long (its process was killed mid-attempt; graphile-worker frees such jobs only after hours) get a
  * new job. At most `limit` per call.
  */
-export async function sweepStalledDeliveries(
-  em: EntityManager,
-  options: WebhookOptions,
-  limit = 500,
-): Promise<number> {
-  const graceSeconds = Math.ceil(options.timeoutMs / 1000) + 60;
+export async function sweepStalledDeliveries(em: EntityManager, limit = 500): Promise<number> {
+  const graceSeconds = 60;
   const rows = await em.execute<{ id: string; endpoint_id: string }[]>(
     `select d.id, d.endpoint_id from webhook_delivery d
-      where d.status = 'PENDING' and d.next_attempt_at < now() - make_interval(secs => ?)
+      where d.status = 'PENDING'
+        and d.next_attempt_at < now() - make_interval(secs => ? + d.timeout_ms / 1000.0)
         and not exists (
           select 1 from graphile_worker.jobs j
-           where j.key = d.id and (j.locked_at is null or j.locked_at > now() - make_interval(secs => ?)))
+           where j.key = d.id
+             and (j.locked_at is null or j.locked_at > now() - make_interval(secs => ? + d.timeout_ms / 1000.0)))
       order by d.next_attempt_at
       limit ?`,
     [graceSeconds, graceSeconds, limit],

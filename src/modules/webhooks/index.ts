@@ -10,6 +10,7 @@ export {
 } from './record';
 export { defaultWebhookOptions, retryDelayMs, type WebhookOptions } from './options';
 export { isPrivateAddress } from './ssrf';
+export { sendWebhook, type SendRequest, type SendResult } from './send';
 export { WebhookDeliveryStatus, type WebhookDeliveryView, type WebhookEndpointView } from './rows';
 export {
   WebhooksService,

@@ -1,22 +1,16 @@
-/** How webhooks are delivered; from the configuration (DRAWDOWN_WEBHOOK_*). */
+/**
+ * How this process checks and sends webhooks. The retry schedule and the timeout are not here: each
+ * delivery keeps the one it was created with (`configureWebhookSettings`), so any replica follows it.
+ */
 export interface WebhookOptions {
   /** Refuse loopback, private and link-local targets (production, unless DRAWDOWN_WEBHOOK_ALLOW_PRIVATE). */
   guardPrivate: boolean;
-  /** The first retry's delay; each later one doubles (jittered). */
-  retryBaseMs: number;
-  /** Attempts in all, the first included, before a delivery is FAILED. */
-  maxAttempts: number;
-  /** A 2xx must arrive within this. */
-  timeoutMs: number;
   /** How much of a response body is read. */
   maxResponseBytes: number;
 }
 
 export const defaultWebhookOptions: WebhookOptions = Object.freeze({
   guardPrivate: false,
-  retryBaseMs: 5_000,
-  maxAttempts: 8,
-  timeoutMs: 10_000,
   maxResponseBytes: 4_096,
 });
 

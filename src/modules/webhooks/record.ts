@@ -40,6 +40,10 @@ export function newEndpointId(): string {
 export const webhookSettings = {
   /** Attempts running at once for one endpoint: its deliveries spread over this many job queues. */
   perEndpointConcurrency: 4,
+  /** The schedule new deliveries get (DRAWDOWN_WEBHOOK_RETRY_BASE, _MAX_ATTEMPTS, _TIMEOUT). */
+  retryBaseMs: 5_000,
+  maxAttempts: 8,
+  timeoutMs: 10_000,
   /** How long the cache of subscribed event types is trusted before it is read again (other replicas). */
   cacheTtlMs: 2_000,
 };
@@ -143,14 +147,23 @@ export async function recordWebhookEvents(
        select id, type, customer_id, occurred_at, body
          from json_to_recordset(?::json) as x(id text, type text, customer_id text, occurred_at timestamptz, body text)
      ), del as (
-       insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at)
-       select id, endpoint_id, event_id, now()
+       insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at, max_attempts, retry_base_ms,
+                                     timeout_ms)
+       select id, endpoint_id, event_id, now(), ?, ?, ?
          from json_to_recordset(?::json) as x(id text, endpoint_id text, event_id text)
      )
      select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id), queue_name := j.queue,
               max_attempts := 25, job_key := j.id))
        from json_to_recordset(?::json) as j(id text, queue text)`,
-    [JSON.stringify(evRows), JSON.stringify(delRows), DELIVER_TASK, JSON.stringify(delRows)],
+    [
+      JSON.stringify(evRows),
+      webhookSettings.maxAttempts,
+      webhookSettings.retryBaseMs,
+      webhookSettings.timeoutMs,
+      JSON.stringify(delRows),
+      DELIVER_TASK,
+      JSON.stringify(delRows),
+    ],
   );
   return { eventIds: evRows.map((e) => e.id), deliveries: delRows.length };
 }

@@ -5,7 +5,14 @@ import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/p
 import { attemptDelivery, sweepStalledDeliveries, type AttemptOutcome } from './delivery';
 import { isWebhookEventType, webhookEventTypes } from './event-types';
 import { defaultWebhookOptions, type WebhookOptions } from './options';
-import { DELIVER_TASK, invalidateSubscribedTypes, newDeliveryId, newEndpointId, queueFor } from './record';
+import {
+  DELIVER_TASK,
+  invalidateSubscribedTypes,
+  newDeliveryId,
+  newEndpointId,
+  queueFor,
+  webhookSettings,
+} from './record';
 import {
   DELIVERY_COLUMNS,
   ENDPOINT_COLUMNS,
@@ -240,11 +247,24 @@ export class WebhooksService {
     const id = newDeliveryId();
     await this.em.execute(
       `with del as (
-         insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at) values (?, ?, ?, now())
+         insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at, max_attempts, retry_base_ms,
+                                       timeout_ms)
+         values (?, ?, ?, now(), ?, ?, ?)
        )
        select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text), queue_name := ?,
                 max_attempts := 25, job_key := ?)`,
-      [id, old.endpoint_id, old.event_id, DELIVER_TASK, id, queueFor(old.endpoint_id, id), id],
+      [
+        id,
+        old.endpoint_id,
+        old.event_id,
+        webhookSettings.maxAttempts,
+        webhookSettings.retryBaseMs,
+        webhookSettings.timeoutMs,
+        DELIVER_TASK,
+        id,
+        queueFor(old.endpoint_id, id),
+        id,
+      ],
     );
     return (await this.deliveryById(id))!;
   }
@@ -256,7 +276,7 @@ export class WebhooksService {
 
   /** Re-enqueues pending deliveries whose job was lost (a process killed mid-attempt); returns how many. */
   async sweep(): Promise<number> {
-    return sweepStalledDeliveries(this.em, this.options);
+    return sweepStalledDeliveries(this.em);
   }
 }
 
