@@ -4,6 +4,7 @@ import { AccessService } from './modules/access';
 import { AlertsService } from './modules/alerts';
 import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
+import { HoldsService } from './modules/holds';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
 import { AllocationsService, CreditPurchases, RolloverService, TopUpService } from './modules/programs';
@@ -52,6 +53,8 @@ export interface Services {
   readonly purchases: CreditPurchases;
   /** Auto top-up rules and their trigger (SPEC §14). */
   readonly topUps: TopUpService;
+  /** Credit holds, checks and forecasts (SPEC §16). */
+  readonly holds: HoldsService;
   readonly usage: UsageService;
   readonly webhooks: WebhooksService;
 }
@@ -107,6 +110,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
           creditPrice: (customerId, currencyId, at) =>
             subscriptions.creditPriceFor(customerId, currencyId, at),
         }),
+        holds: new HoldsService(em, clock, cursors, invoices),
         usage: new UsageService(em, clock),
         webhooks: new WebhooksService(em, cursors, deps.webhooks),
       };

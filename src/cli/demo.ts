@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config';
+import { loadProgramsStory } from './demo-programs';
 
 /**
  * `npm run demo`: loads the "get started with prepaid credits" story into a running server through its
@@ -22,10 +23,11 @@ async function gql(
   query: string,
   variables: Record<string, unknown> = {},
   tolerate: string[] = [],
+  token: string | undefined = key,
 ): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as Gql;
@@ -103,6 +105,8 @@ async function main(): Promise<void> {
   console.log(
     `\ncustomer id: ${customer.id}\nsee README.md ("The demo") for the queries to look at its balance and history.`,
   );
+  console.log('\nthe prepaid-plan story (credit programs):');
+  await loadProgramsStory(gql);
 }
 
 main().catch((e: unknown) => {

@@ -19,6 +19,7 @@ export const IdPrefix = {
   UsageEvent: 'evt',
   CreditAllocation: 'cal',
   AutoTopUp: 'atu',
+  CreditHold: 'hld',
 } as const;
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 

@@ -16,3 +16,13 @@ export { validatePrice, priceQuantity, aggregateStep } from './rating';
 export type { Price, Aggregation } from './rating';
 export { settleCharge, pendingBalance } from './settlement';
 export type { SettlementMode } from './settlement';
+export {
+  afterShares,
+  burnRatePerDay,
+  checkCharge,
+  expiringCredit,
+  pendingOfShares,
+  runOutAt,
+} from './shares';
+export type { CheckChargeResult, HeldShare, LedgerShares, OpenShare } from './shares';
+export type { ChargeSnapshot } from './settlement';

@@ -22,6 +22,11 @@ export interface SettleChargeInput {
   scale: number;
   /** Current settled ledger balance (may be negative after CREDIT_ONLY debt). */
   balance: Dec;
+  /**
+   * What active holds reserve on the ledger (SPEC §16), 0 when absent. CREDIT_THEN_INVOICE credit pays down to
+   * it and no further; CREDIT_ONLY ignores it.
+   */
+  held?: Dec;
 }
 
 export interface SettlementAllocation {
@@ -89,8 +94,9 @@ export function settleCharge(input: SettleChargeInput): SettleChargeResult {
   }
 
   // Debt from earlier CREDIT_ONLY usage lowers the balance below the grants' remaining:
-  // cap the credit at the positive balance so this settlement never takes it below zero.
-  const creditable = min(step, max(input.balance, ZERO));
+  // cap the credit at the positive balance so this settlement never takes it below zero. Held credit is
+  // not taken either (SPEC §16): credit pays down to the held amount, the rest is invoiced.
+  const creditable = min(step, max(input.balance.minus(input.held ?? ZERO), ZERO));
   const { allocations, covered } = allocateDebit({
     amount: creditable,
     grants: input.grants,
@@ -108,22 +114,16 @@ export function settleCharge(input: SettleChargeInput): SettleChargeResult {
 }
 
 /**
- * Folds one open charge into the pending balance (SPEC §7): the charge will still take its
- * unbooked amount (`cumulativeStep(amount, booked, scale)`); a CREDIT_THEN_INVOICE charge takes
- * it at most down to zero, since the rest is invoiced.
+ * SPEC §7 `pending` of one ledger: the settled balance less what its open charges will still take and
+ * what active holds reserve. CREDIT_ONLY charges are taken first (they may go below zero), then
+ * CREDIT_THEN_INVOICE ones, which take at most what the balance exceeds the held amount by (nothing when it
+ * does not: the rest is invoiced), then the holds. The result does not depend on the order of `open`.
  */
-function pendingAfter(balance: Dec, unbooked: Dec, mode: SettlementMode): Dec {
-  const after = balance.minus(max(unbooked, ZERO));
-  if (mode === 'CREDIT_ONLY') return after;
-  return balance.lt(0) ? balance : max(after, ZERO);
-}
-
-/**
- * SPEC §7 `pending` of one ledger: the settled balance less what its open charges will still take.
- * CREDIT_ONLY charges are taken first (they may go below zero), then CREDIT_THEN_INVOICE ones, which take
- * at most down to zero. The result does not depend on the order of `open`.
- */
-export function pendingBalance(settled: Dec, open: readonly { mode: SettlementMode; unbooked: Dec }[]): Dec {
+export function pendingBalance(
+  settled: Dec,
+  open: readonly { mode: SettlementMode; unbooked: Dec }[],
+  held: Dec = ZERO,
+): Dec {
   let creditOnly = ZERO;
   let thenInvoice = ZERO;
   for (const c of open) {
@@ -131,5 +131,7 @@ export function pendingBalance(settled: Dec, open: readonly { mode: SettlementMo
     if (c.mode === 'CREDIT_ONLY') creditOnly = creditOnly.plus(c.unbooked);
     else thenInvoice = thenInvoice.plus(c.unbooked);
   }
-  return pendingAfter(settled.minus(creditOnly), thenInvoice, 'CREDIT_THEN_INVOICE');
+  const afterCreditOnly = settled.minus(creditOnly);
+  const thenInvoiceTakes = min(thenInvoice, max(afterCreditOnly.minus(held), ZERO));
+  return afterCreditOnly.minus(thenInvoiceTakes).minus(held);
 }

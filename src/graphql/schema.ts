@@ -18,6 +18,12 @@ import { guardArgumentText } from './guards';
 import { ChargeResolver, MovementChargeResolver, SettleChargesResultResolver } from './resolvers/usage';
 import { LiveResolver } from './resolvers/live';
 import { ReconcileResolver } from './resolvers/reconcile';
+import {
+  CreditHoldResolver,
+  CustomerHoldsResolver,
+  HoldsMutationResolver,
+  HoldsQueryResolver,
+} from './resolvers/holds';
 import { WebhookDeliveryResolver, WebhookEndpointResolver } from './resolvers/webhooks';
 import { ProgramMutationResolver, SubscriptionCreditResolver } from './resolvers/programs';
 import { CustomerTopUpResolver, TopUpMutationResolver } from './resolvers/top-ups';
@@ -42,6 +48,10 @@ export const resolvers = [
   SettleChargesResultResolver,
   LiveResolver,
   ReconcileResolver,
+  HoldsQueryResolver,
+  HoldsMutationResolver,
+  CustomerHoldsResolver,
+  CreditHoldResolver,
   WebhookEndpointResolver,
   WebhookDeliveryResolver,
   ProgramMutationResolver,

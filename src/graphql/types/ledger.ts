@@ -65,12 +65,14 @@ const fmt = (v: string, scale: number) => formatDecimal(new Dec(v), scale);
 
 @ObjectType('CreditBalance', {
   description:
-    'Settled: the sum of booked movements. Pending: settled minus what open charges will still take; the conservative figure for deciding whether a customer may keep consuming. Upcoming: granted credit that is not available yet (future effective date, or awaiting payment).',
+    'Settled: the sum of booked movements. Pending: settled minus what open charges will still take and what active holds reserve; the conservative figure for deciding whether a customer may keep consuming. Upcoming: granted credit that is not available yet (future effective date, or awaiting payment).',
 })
 export class CreditBalanceType {
   @Field(() => CurrencyType) currency!: CurrencyType;
   @Field(() => DecimalScalar) settled!: string;
   @Field(() => DecimalScalar) pending!: string;
+  @Field(() => DecimalScalar, { description: 'Credit reserved by active holds (already subtracted from pending).' })
+  held!: string;
   @Field(() => DecimalScalar) upcoming!: string;
   @Field() asOf!: Date;
 }
@@ -79,6 +81,7 @@ export function toBalance(b: {
   currency: CurrencyEntity;
   settled: string;
   pending: string;
+  held: string;
   upcoming: string;
   asOf: Date;
 }): CreditBalanceType {
@@ -86,6 +89,7 @@ export function toBalance(b: {
     currency: toCurrency(b.currency),
     settled: b.settled,
     pending: b.pending,
+    held: b.held,
     upcoming: b.upcoming,
     asOf: b.asOf,
   };

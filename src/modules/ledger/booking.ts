@@ -13,6 +13,7 @@ import { type Dec, ZERO, formatDecimal } from '../../money';
 import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 import {
   lockLedgers,
+  readLedger,
   writeLedgers,
   type AllocationDraft,
   type BookedMovement,
@@ -46,6 +47,8 @@ export class LedgerTx {
     private readonly em: EntityManager,
     head: LedgerHead,
     readonly grants: Map<string, GrantState>,
+    /** Read without a lock (`peek`): it computes, it never writes. */
+    private readonly readOnly = false,
   ) {
     this.id = head.id;
     this.customerId = head.customerId;
@@ -72,6 +75,24 @@ export class LedgerTx {
   ): Promise<LedgerTx[]> {
     const locked = await lockLedgers(em, keys);
     return locked.map((l) => new LedgerTx(em, l.head, l.grants));
+  }
+
+  /**
+   * A ledger as its next writer would see it, without taking any lock (checks and forecasts, SPEC §16): read in
+   * the caller's snapshot, with what is due at `asOf` booked in memory by the same `bookDue`. It can never be
+   * flushed. Null when the customer has no ledger in that currency.
+   */
+  static async peek(
+    em: EntityManager,
+    customerId: string,
+    currencyId: string,
+    asOf: Date,
+  ): Promise<LedgerTx | null> {
+    const read = await readLedger(em, customerId, currencyId);
+    if (!read) return null;
+    const tx = new LedgerTx(em, read.head, read.grants, true);
+    tx.bookDue(asOf);
+    return tx;
   }
 
   get settled(): Dec {
@@ -275,6 +296,7 @@ export class LedgerTx {
    * movements are written once (later calls add only the new ones).
    */
   static async flushAll(em: EntityManager, txs: readonly LedgerTx[]): Promise<void> {
+    if (txs.some((tx) => tx.readOnly)) throw new Error('a ledger read without its lock cannot be written');
     const fresh = txs.map((tx) => {
       const movements = tx.booked.slice(tx.flushed);
       tx.flushed = tx.booked.length;

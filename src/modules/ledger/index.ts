@@ -11,3 +11,6 @@ export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
 export type { BookedMovement, AllocationDraft } from './store';
 export { grantStatusAt } from './views';
+export { HoldStatus, holdStatusAt, holdStore } from './holds';
+export type { HoldFilter, HoldRow } from './holds';
+export { consumedBetween } from './burn';

@@ -3,7 +3,7 @@ import { IsolationLevel } from '@mikro-orm/core';
 import type { Clock } from '../../core/clock';
 import { DomainError } from '../../core/errors';
 import { IdPrefix, isIdOf } from '../../core/ids';
-import { Dec, formatDecimal, roundToScale } from '../../money';
+import { Dec, ZERO, formatDecimal, roundToScale, sum } from '../../money';
 import { pendingBalance, type SettlementMode } from '../../engine';
 import { CurrencyEntity } from '../catalog';
 import type { CursorCodec } from '../shared/cursor';
@@ -17,6 +17,7 @@ import {
   type MovementType,
 } from './entities';
 import { grantStatusSql } from './grant-sql';
+import { holdStore } from './holds';
 import { balanceAt } from './views';
 import { selectAllocations, selectGrants, selectMovements } from './rows';
 
@@ -24,6 +25,8 @@ export interface BalanceView {
   currency: CurrencyEntity;
   settled: string;
   pending: string;
+  /** What active holds reserve (SPEC §16), already subtracted from `pending`. */
+  held: string;
   upcoming: string;
   asOf: Date;
 }
@@ -52,14 +55,20 @@ export function openCharges(em: EntityManager, customerIds: readonly string[]): 
   );
 }
 
-/** SPEC §7 `pending` of one ledger from its settled figure and its open charges. */
-export function pendingOf(settled: Dec, scale: number, open: readonly OpenChargeRow[]): Dec {
+/** SPEC §7 `pending` of one ledger from its settled figure, its open charges and its active holds (§16). */
+export function pendingOf(
+  settled: Dec,
+  scale: number,
+  open: readonly OpenChargeRow[],
+  held: Dec = ZERO,
+): Dec {
   return pendingBalance(
     settled,
     open.map((c) => ({
       mode: c.settlement_mode as SettlementMode,
       unbooked: roundToScale(new Dec(c.amount), scale).minus(c.booked),
     })),
+    held,
   );
 }
 
@@ -95,6 +104,11 @@ export class LedgerReads {
           expiredAt: null,
         });
         const open = await openCharges(em, [customerId]);
+        const holds = await holdStore.active(
+          em,
+          ledgers.map((l) => l.id),
+          asOf,
+        );
         return ledgers
           .map((l) => {
             const currency = byId.get(l.currencyId)!;
@@ -103,15 +117,18 @@ export class LedgerReads {
               grants.filter((g) => g.ledgerId === l.id),
               asOf,
             );
+            const held = sum((holds.get(l.id) ?? []).map((h) => h.amount));
             const p = pendingOf(
               settled,
               currency.scale,
               open.filter((c) => c.currency_id === l.currencyId),
+              held,
             );
             return {
               currency,
               settled: formatDecimal(settled, currency.scale),
               pending: formatDecimal(p, currency.scale),
+              held: formatDecimal(held, currency.scale),
               upcoming: formatDecimal(upcoming, currency.scale),
               asOf,
             };

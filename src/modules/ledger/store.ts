@@ -385,3 +385,45 @@ export async function setPaymentStatus(
 ): Promise<void> {
   await em.execute(`update credit_grant set payment_status = ? where id = ?`, [status, grantId]);
 }
+
+/**
+ * One ledger and its live grants as of the caller's snapshot, without locking: for reads that compute what a
+ * writer would do (checks, forecasts) and must never block one. Null when the ledger does not exist.
+ */
+export async function readLedger(
+  em: EntityManager,
+  customerId: string,
+  currencyId: string,
+): Promise<LockedLedger | null> {
+  const rows = await em.execute<LedgerRow[]>(
+    `select l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
+            l.last_sequence, c.scale, c.code
+       from ledger l join currency c on c.id = l.currency_id
+      where l.customer_id = ? and l.currency_id = ?`,
+    [customerId, currencyId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const grantRows = await em.execute<GrantRow[]>(
+    `select id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
+            effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
+            funded_at, voided_at, expired_at, void_reason, created_at
+       from credit_grant
+      where ledger_id = ? and voided_at is null and expired_at is null
+      order by id`,
+    [row.id],
+  );
+  return {
+    head: {
+      id: row.id,
+      customerId: row.customer_id,
+      currencyId: row.currency_id,
+      currencyCode: row.code,
+      scale: row.scale,
+      balance: new Dec(row.balance),
+      debt: new Dec(row.debt),
+      lastSequence: row.last_sequence,
+    },
+    grants: new Map(grantRows.map((g) => [g.id, toGrantState(g)])),
+  };
+}

@@ -1,3 +1,3 @@
-export { SettlementService } from './service';
-export type { CreateChargeInput, SettleResult } from './service';
+export { SettlementService, bookOneOff } from './service';
+export type { CreateChargeInput, OneOffCharge, SettleResult } from './service';
 export type { CorrectMovementInput } from './correct';

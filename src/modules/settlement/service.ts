@@ -3,11 +3,17 @@ import type { Clock } from '../../core/clock';
 import { DomainError, Problems } from '../../core/errors';
 import { fault } from '../../core/fault';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
-import { parseDecimal } from '../../money';
+import { type Dec, ZERO, parseDecimal, sum } from '../../money';
 import { CurrencyEntity, settlementTermsOf, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
-import { LedgerTx, runOnLedgerGrouped, type MovementEntity } from '../ledger';
+import {
+  LedgerTx,
+  holdStore,
+  runOnLedgerGrouped,
+  type BookedMovement,
+  type MovementEntity,
+} from '../ledger';
 import { inTransaction } from '../shared/tx';
 import { ChargeEntity, chargeStore, type ChargeSettlement, type OpenCharge } from '../usage';
 import { correctMovement, type CorrectMovementInput } from './correct';
@@ -27,6 +33,70 @@ export interface SettleResult {
   movementIds: string[];
   /** Customers whose ledgers changed (for live updates). */
   customerIds: string[];
+}
+
+/** Active holds of the locked ledgers, summed per ledger id. */
+async function heldOn(em: EntityManager, txs: readonly LedgerTx[], now: Date): Promise<Map<string, Dec>> {
+  const holds = await holdStore.active(
+    em,
+    txs.map((tx) => tx.id),
+    now,
+  );
+  return new Map([...holds].map(([id, hs]) => [id, sum(hs.map((h) => h.amount))]));
+}
+
+/** The parts of a one-off charge (`createCharge`, a hold's capture). */
+export interface OneOffCharge {
+  currency: CurrencyEntity;
+  /** Positive, at the currency scale. */
+  amount: Dec;
+  description: string;
+  settlementMode: SettlementMode;
+  now: Date;
+}
+
+/**
+ * Books a one-off charge on a locked ledger and settles it at once under its mode (SPEC §8 `createCharge`):
+ * the one code path for one-off charges, used by `createCharge` and by a hold's capture (SPEC §16).
+ */
+export async function bookOneOff(
+  em: EntityManager,
+  invoices: InvoicesService,
+  tx: LedgerTx,
+  input: OneOffCharge,
+): Promise<{ chargeId: string; movement: BookedMovement | null }> {
+  // settle in memory first, then write the charge once with its final figures (fewer round trips
+  // while the ledger lock is held); the movement that references it is written after, at flush
+  const charge: OpenCharge = {
+    id: newId(IdPrefix.Charge),
+    customerId: tx.customerId,
+    currencyId: input.currency.id,
+    kind: 'ONE_OFF',
+    subscriptionId: null,
+    featureKey: null,
+    featureName: null,
+    description: input.description,
+    status: 'OPEN',
+    settlementMode: input.settlementMode,
+    terms: settlementTermsOf(input.currency),
+    amount: input.amount.toFixed(),
+    booked: '0',
+    creditedAmount: '0',
+    invoicedAmount: '0',
+    periodStart: null,
+    periodEnd: null,
+    invoiceId: null,
+  };
+  const held =
+    input.settlementMode === 'CREDIT_THEN_INVOICE' ? ((await heldOn(em, [tx], input.now)).get(tx.id) ?? ZERO) : ZERO;
+  const s = await settleOne(em, invoices, tx, charge, input.now, true, held);
+  await chargeStore.insertOneOff(em, {
+    ...charge,
+    ...s.charge,
+    description: input.description,
+    now: input.now,
+  });
+  return { chargeId: charge.id, movement: s.movement };
 }
 
 /** How many ledgers one settlement transaction handles: one lock pass, one round of writes per ledger. */
@@ -72,10 +142,15 @@ export class SettlementService {
       const txByKey = new Map(txs.map((tx) => [`${tx.customerId}|${tx.currencyId}`, tx]));
       for (const tx of txs) tx.bookDue(now);
       const updates: ChargeSettlement[] = [];
-      for (const c of await chargeStore.lockOpen(em, keys)) {
+      const open = await chargeStore.lockOpen(em, keys);
+      // held credit is not taken by CREDIT_THEN_INVOICE settlement (SPEC §16): read holds only when it runs
+      const held = open.some((c) => c.settlementMode === 'CREDIT_THEN_INVOICE')
+        ? await heldOn(em, txs, now)
+        : new Map<string, Dec>();
+      for (const c of open) {
         const tx = txByKey.get(`${c.customerId}|${c.currencyId}`)!;
         const close = c.periodEnd !== null && c.periodEnd <= now;
-        const s = await settleOne(em, this.invoices, tx, c, now, close);
+        const s = await settleOne(em, this.invoices, tx, c, now, close, held.get(tx.id) ?? ZERO);
         if (s.changed) updates.push(s.charge);
         if (s.movement) {
           r.settledCharges++;
@@ -121,33 +196,16 @@ export class SettlementService {
       { customerId: customer.id, currencyId: currency!.id },
       now,
       { scope, key: input.idempotencyKey, input: { ...input, idempotencyKey: undefined } },
-      async (tx, em) => {
-        // settle in memory first, then write the charge once with its final figures (fewer round trips
-        // while the ledger lock is held); the movement that references it is written after, at flush
-        const charge: OpenCharge = {
-          id: newId(IdPrefix.Charge),
-          customerId: customer.id,
-          currencyId: currency!.id,
-          kind: 'ONE_OFF',
-          subscriptionId: null,
-          featureKey: null,
-          featureName: null,
-          description,
-          status: 'OPEN',
-          settlementMode: input.settlementMode,
-          terms: settlementTermsOf(currency!),
-          amount: amount!.toFixed(),
-          booked: '0',
-          creditedAmount: '0',
-          invoicedAmount: '0',
-          periodStart: null,
-          periodEnd: null,
-          invoiceId: null,
-        };
-        const s = await settleOne(em, this.invoices, tx, charge, now, true);
-        await chargeStore.insertOneOff(em, { ...charge, ...s.charge, description, now });
-        return charge.id;
-      },
+      async (tx, em) =>
+        (
+          await bookOneOff(em, this.invoices, tx, {
+            currency: currency!,
+            amount: amount!,
+            description,
+            settlementMode: input.settlementMode,
+            now,
+          })
+        ).chargeId,
     );
     return (await this.em.fork().findOne(ChargeEntity, { id: chargeId }))!;
   }

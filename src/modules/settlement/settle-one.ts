@@ -27,6 +27,8 @@ export async function settleOne(
   c: OpenCharge,
   now: Date,
   close: boolean,
+  /** What active holds reserve on the ledger: CREDIT_THEN_INVOICE credit stops there (SPEC §16). */
+  held: Dec,
 ): Promise<SettledCharge> {
   const r = settleCharge({
     asOf: now,
@@ -35,6 +37,7 @@ export async function settleOne(
     mode: c.settlementMode,
     scale: tx.scale,
     balance: tx.settled,
+    held,
   });
   let movement: BookedMovement | null = null;
   if (r.creditedAmount.gt(0)) {

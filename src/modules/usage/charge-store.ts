@@ -290,6 +290,65 @@ async function insertOneOff(
   );
 }
 
+/** An open charge as reads see it (SPEC §16 checks and reserves): no lock taken. */
+export interface OpenChargeView {
+  id: string;
+  kind: ChargeKind;
+  subscriptionId: string | null;
+  rateCardId: string | null;
+  featureKey: string | null;
+  periodStart: Date | null;
+  settlementMode: SettlementMode;
+  /** Aggregated usage of the period (0 for one-off charges). */
+  quantity: string;
+  /** Full precision. */
+  amount: string;
+  booked: string;
+}
+
+/**
+ * The open charges of one ledger as of the caller's snapshot, in id order (settlement's order), without
+ * locking: reads that compute what settlement would do never block ingestion or settlement.
+ */
+async function openOfLedger(
+  em: EntityManager,
+  customerId: string,
+  currencyId: string,
+): Promise<OpenChargeView[]> {
+  const rows = await em.execute<
+    {
+      id: string;
+      kind: ChargeKind;
+      subscription_id: string | null;
+      rate_card_id: string | null;
+      feature_key: string | null;
+      period_start: Date | null;
+      settlement_mode: SettlementMode;
+      quantity: string | null;
+      amount: string;
+      booked: string;
+    }[]
+  >(
+    `select id, kind, subscription_id, rate_card_id, feature_key, period_start, settlement_mode,
+            quantity::text as quantity, amount::text as amount, booked::text as booked
+       from charge where customer_id = ? and currency_id = ? and status = 'OPEN'
+      order by id`,
+    [customerId, currencyId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    subscriptionId: r.subscription_id,
+    rateCardId: r.rate_card_id,
+    featureKey: r.feature_key,
+    periodStart: r.period_start === null ? null : new Date(r.period_start),
+    settlementMode: r.settlement_mode,
+    quantity: r.quantity ?? '0',
+    amount: r.amount,
+    booked: r.booked,
+  }));
+}
+
 /** The charge table's operations (see the module README for who may call which). */
 export const chargeStore = {
   openUsage,
@@ -299,4 +358,5 @@ export const chargeStore = {
   lockOpen,
   applySettlement,
   insertOneOff,
+  openOfLedger,
 };

@@ -6,4 +6,6 @@ export { RejectionCode } from './rejections';
 export type { RejectedEvent } from './rejections';
 export { ChargesService } from './charges';
 export { chargeStore } from './charge-store';
-export type { ChargeSettlement, OpenCharge } from './charge-store';
+export type { ChargeSettlement, OpenCharge, OpenChargeView } from './charge-store';
+export { chargeModeOf, pickCards, ratingContext } from './rate';
+export type { CardPick, RatingContext } from './rate';

@@ -10,7 +10,7 @@ import { inTransaction, noteChange } from '../shared/tx';
 import { chargeStore, type NewUsageCharge } from './charge-store';
 import type { ChargeStatus } from './entities';
 import { eventStore } from './event-store';
-import { loadRatingContext, rate, usageChargeKey, type Rated } from './rate';
+import { chargeModeOf, loadRatingContext, rate, usageChargeKey, type Rated } from './rate';
 import { Verdicts, type RejectedEvent } from './rejections';
 import { dedupe, screen, type UsageEventInput } from './screen';
 
@@ -94,7 +94,7 @@ export function newUsageCharges(rated: readonly Rated[]): NewUsageCharge[] {
       featureId: r.card.featureId,
       featureKey: r.card.featureKey,
       aggregation: r.card.aggregation,
-      settlementMode: r.subscription.settlementMode ?? r.card.settlementMode ?? r.card.planSettlementMode,
+      settlementMode: chargeModeOf(r.subscription, r.card),
       terms: r.card.terms,
       periodStart: r.periodStart,
       periodEnd: r.periodEnd,

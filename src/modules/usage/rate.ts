@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { parseIsoDuration, periodContaining } from '../../core/duration';
 import type { Dec } from '../../money';
-import { knownEventTypes, ratingCardsOfPlans, type RatingCard } from '../catalog';
+import { knownEventTypes, ratingCardsOfPlans, type RatingCard, type SettlementMode } from '../catalog';
 import { customerIdsBySubject } from '../customers';
 import { subscriptionsOfCustomers, type RatingSubscription } from '../subscriptions';
 import type { Verdicts } from './rejections';
@@ -76,6 +76,47 @@ export async function loadRatingContext(
   return ratingContext(customerOf, knownTypes, subscriptions, cards);
 }
 
+/** Where usage of one event type at one instant goes, or why it goes nowhere. */
+export type CardPick =
+  | { kind: 'NO_ACTIVE_SUBSCRIPTION' }
+  | { kind: 'NO_RATE_CARD' }
+  | {
+      kind: 'RATED';
+      subscription: RatingSubscription;
+      /** Every rate card of the subscription's plan for the type, in the plan's order. */
+      cards: readonly RatingCard[];
+      period: { start: Date; end: Date };
+    };
+
+/**
+ * The rating rule for one customer, event type and instant: the earliest-started subscription active at `ts`
+ * whose plan prices the type, every rate card of it for that type, and the billing period containing `ts`.
+ * Usage ingestion rates with it; `checkCredits` (SPEC §16) asks it where checked usage would go. Pure.
+ */
+export function pickCards(ctx: RatingContext, customerId: string, type: string, ts: Date): CardPick {
+  const active = (ctx.subscriptionsOf.get(customerId) ?? []).filter(
+    (s) => s.activeFrom <= ts && (s.activeTo === null || ts < s.activeTo),
+  );
+  if (active.length === 0) return { kind: 'NO_ACTIVE_SUBSCRIPTION' };
+  const match = active
+    .map((s) => ({ s, cards: ctx.cardsOf.get(`${s.planId}|${type}`) }))
+    .find((x) => x.cards?.length);
+  if (!match) return { kind: 'NO_RATE_CARD' };
+  // the cards of one plan share its cadence
+  const cadence = parseIsoDuration(match.cards![0]!.billingCadence);
+  return {
+    kind: 'RATED',
+    subscription: match.s,
+    cards: match.cards!,
+    period: periodContaining(match.s.activeFrom, cadence, ts),
+  };
+}
+
+/** The mode a usage charge settles under: the subscription's own, else the rate card's, else the plan's. */
+export function chargeModeOf(subscription: RatingSubscription, card: RatingCard): SettlementMode {
+  return subscription.settlementMode ?? card.settlementMode ?? card.planSettlementMode;
+}
+
 /**
  * Step 3, rate: one subscription per event (the earliest-started one active at its time that prices its
  * type), and every rate card of that plan for the type (one event may feed a COUNT and a SUM feature).
@@ -94,10 +135,8 @@ export function rate(fresh: readonly Candidate[], ctx: RatingContext, verdicts: 
       verdicts.reject(e.id, 'UNKNOWN_EVENT_TYPE', `no feature counts events of type ${e.type}`);
       continue;
     }
-    const active = (ctx.subscriptionsOf.get(customerId) ?? []).filter(
-      (s) => s.activeFrom <= ts && (s.activeTo === null || ts < s.activeTo),
-    );
-    if (active.length === 0) {
+    const pick = pickCards(ctx, customerId, e.type, ts);
+    if (pick.kind === 'NO_ACTIVE_SUBSCRIPTION') {
       verdicts.reject(
         e.id,
         'NO_ACTIVE_SUBSCRIPTION',
@@ -105,28 +144,23 @@ export function rate(fresh: readonly Candidate[], ctx: RatingContext, verdicts: 
       );
       continue;
     }
-    const match = active
-      .map((s) => ({ s, cards: ctx.cardsOf.get(`${s.planId}|${e.type}`) }))
-      .find((x) => x.cards?.length);
-    if (!match) {
+    if (pick.kind === 'NO_RATE_CARD') {
       verdicts.reject(e.id, 'NO_RATE_CARD', `no active subscription's plan prices events of type ${e.type}`);
       continue;
     }
-    // the cards of one plan share its cadence
-    const cadence = parseIsoDuration(match.cards![0]!.billingCadence);
-    const period = periodContaining(match.s.activeFrom, cadence, ts);
-    for (const card of match.cards!) {
+    const { subscription, cards, period } = pick;
+    for (const card of cards) {
       rated.push({
         event: e,
         hash: c.hash,
         value: c.value,
         ts,
         customerId,
-        subscription: match.s,
+        subscription,
         card,
         periodStart: period.start,
         periodEnd: period.end,
-        key: usageChargeKey(match.s.id, card.id, period.start),
+        key: usageChargeKey(subscription.id, card.id, period.start),
       });
     }
   }

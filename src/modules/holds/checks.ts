@@ -1,0 +1,115 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError } from '../../core/errors';
+import { IdPrefix, isIdOf } from '../../core/ids';
+import { checkCharge, priceQuantity, type CheckChargeResult } from '../../engine';
+import { Dec, ZERO, max, parseDecimal, roundToScale } from '../../money';
+import {
+  CurrencyEntity,
+  FeatureEntity,
+  ratingCardsOfPlans,
+  toEnginePrice,
+  type SettlementMode,
+} from '../catalog';
+import { CustomerEntity } from '../customers';
+import { subscriptionsOfCustomers } from '../subscriptions';
+import { chargeModeOf, pickCards, ratingContext } from '../usage';
+import { readShares } from './shares';
+
+export const CreditDenialReason = {
+  NO_ACTIVE_SUBSCRIPTION: 'NO_ACTIVE_SUBSCRIPTION',
+  FEATURE_NOT_IN_PLAN: 'FEATURE_NOT_IN_PLAN',
+  INSUFFICIENT_CREDITS: 'INSUFFICIENT_CREDITS',
+} as const;
+export type CreditDenialReason = (typeof CreditDenialReason)[keyof typeof CreditDenialReason];
+
+/** The answer of `checkCredits` (SPEC §16); amounts at full precision, the caller formats them. */
+export interface CreditCheckView {
+  allowed: boolean;
+  reason: CreditDenialReason | null;
+  currency: CurrencyEntity | null;
+  settlementMode: SettlementMode | null;
+  cost: Dec;
+  available: Dec;
+  /** Grant slices, signed like the CONSUMED movement that would book them (negative). */
+  allocations: { grantId: string; amount: Dec }[];
+  uncovered: Dec;
+}
+
+const denied = (reason: CreditDenialReason): CreditCheckView => ({
+  allowed: false,
+  reason,
+  currency: null,
+  settlementMode: null,
+  cost: ZERO,
+  available: ZERO,
+  allocations: [],
+  uncovered: ZERO,
+});
+
+/**
+ * SPEC §16 `checkCredits`: whether credits cover `quantity` more of a feature now. Where the usage would go is
+ * ingestion's own rule (`pickCards`, `chargeModeOf`); what it would cost and which grants would pay is the
+ * engine's `checkCharge`, which runs settlement's `settleCharge` after open charges and holds took their share.
+ * Reads only, in one snapshot; never blocks a writer.
+ */
+export async function checkCredits(
+  em: EntityManager,
+  asOf: Date,
+  customerId: string,
+  featureKey: string,
+  quantityText: string,
+): Promise<CreditCheckView> {
+  const quantity = parseDecimal(quantityText, { positive: true, field: 'quantity' });
+  const customer = isIdOf(IdPrefix.Customer, customerId)
+    ? await em.findOne(CustomerEntity, { id: customerId })
+    : null;
+  if (!customer) throw DomainError.notFound('Customer', customerId);
+  const feature = await em.findOne(FeatureEntity, { key: featureKey });
+  if (!feature) throw DomainError.notFound('Feature', featureKey);
+
+  const subscriptions = await subscriptionsOfCustomers(em, [customer.id]);
+  const cards = await ratingCardsOfPlans(em, [...new Set(subscriptions.map((s) => s.planId))]);
+  const pick = pickCards(
+    ratingContext(new Map(), new Set(), subscriptions, cards),
+    customer.id,
+    feature.eventType,
+    asOf,
+  );
+  if (pick.kind === 'NO_ACTIVE_SUBSCRIPTION') return denied('NO_ACTIVE_SUBSCRIPTION');
+  const card = pick.kind === 'RATED' ? pick.cards.find((c) => c.featureKey === feature.key) : undefined;
+  if (pick.kind !== 'RATED' || !card) return denied('FEATURE_NOT_IN_PLAN');
+
+  const currency = await em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
+  const mode = chargeModeOf(pick.subscription, card);
+  const read = await readShares(em, customer.id, currency, asOf);
+  const existing = read.open.find(
+    (c) =>
+      c.subscriptionId === pick.subscription.id &&
+      c.rateCardId === card.id &&
+      c.periodStart?.getTime() === pick.period.start.getTime(),
+  );
+  const usage = new Dec(existing?.quantity ?? '0');
+  // SUM and COUNT add the checked quantity to the period's usage; MAX keeps the larger
+  const after = card.aggregation === 'MAX' ? max(usage, quantity) : usage.plus(quantity);
+  const price = toEnginePrice(card.price);
+  const r: CheckChargeResult = checkCharge({
+    ...read.shares,
+    charge: {
+      id: existing?.id ?? 'checked usage',
+      amount: priceQuantity(price, after),
+      booked: roundToScale(priceQuantity(price, usage), currency.scale),
+      featureKey: feature.key,
+    },
+    mode,
+  });
+  return {
+    allowed: r.allowed,
+    reason: r.allowed ? null : 'INSUFFICIENT_CREDITS',
+    currency,
+    settlementMode: mode,
+    cost: r.cost,
+    available: r.available,
+    allocations: r.allocations.map((a) => ({ grantId: a.grantId, amount: a.amount.neg() })),
+    uncovered: r.uncovered,
+  };
+}
