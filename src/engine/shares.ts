@@ -1,5 +1,5 @@
 import { DomainError } from '../core/errors';
-import { Dec, ZERO, cumulativeStep, max, min, roundToScale, sum } from '../money';
+import { type Dec, ZERO, cumulativeStep, max, min, roundToScale, sum } from '../money';
 import { compareDrawdown, type GrantAmount, type GrantSnapshot } from './drawdown';
 import {
   pendingBalance,

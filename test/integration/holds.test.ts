@@ -68,9 +68,9 @@ describe('reserveCredits', () => {
     expect(await balance(customerId, currency)).toMatchObject({ pending: '0.00', held: '10.00' });
     // a customer without credit at all
     const other = await customer();
-    expect(codeOf(await reserve({ customerId: other.customerId, currency: other.currency, amount: '1' }))).toBe(
-      'INSUFFICIENT_CREDITS',
-    );
+    expect(
+      codeOf(await reserve({ customerId: other.customerId, currency: other.currency, amount: '1' })),
+    ).toBe('INSUFFICIENT_CREDITS');
     await checkLedgerInvariants([customerId, other.customerId]);
   });
 
@@ -140,7 +140,9 @@ describe('captureCreditHold', () => {
     const first = await grantCredits(t, customerId, currency, '5', { priority: 1 });
     const h = await reserveOk({ customerId, currency, amount: '20', description: 'agent run 7' });
     const c = (
-      await t.ok(CaptureCreditHoldDocument, { input: { holdId: h.id, amount: '12.5', idempotencyKey: 'cap' } })
+      await t.ok(CaptureCreditHoldDocument, {
+        input: { holdId: h.id, amount: '12.5', idempotencyKey: 'cap' },
+      })
     ).captureCreditHold;
     expect(c).toMatchObject({ id: h.id, status: 'CAPTURED', amount: '20.00', capturedAmount: '12.50' });
     expect(c.movement).toMatchObject({
@@ -164,7 +166,9 @@ describe('captureCreditHold', () => {
     expect(replay.captureCreditHold.movement!.id).toBe(c.movement!.id);
     expect(
       codeOf(
-        await t.gql(CaptureCreditHoldDocument, { input: { holdId: h.id, amount: '1', idempotencyKey: 'cap' } }),
+        await t.gql(CaptureCreditHoldDocument, {
+          input: { holdId: h.id, amount: '1', idempotencyKey: 'cap' },
+        }),
       ),
     ).toBe('IDEMPOTENCY_CONFLICT');
     expect(codeOf(await t.gql(CaptureCreditHoldDocument, { input: { holdId: h.id } }))).toBe('INVALID_STATE');
@@ -185,7 +189,9 @@ describe('captureCreditHold', () => {
     const c = (await t.ok(CaptureCreditHoldDocument, { input: { holdId: h.id } })).captureCreditHold;
     expect(c).toMatchObject({ status: 'CAPTURED', capturedAmount: '4.00', movement: { amount: '-4.00' } });
     expect(c.movement!.charge!.description).toBe(`Capture of credit hold ${h.id}`);
-    expect(codeOf(await t.gql(CaptureCreditHoldDocument, { input: { holdId: 'hld_nope' } }))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(CaptureCreditHoldDocument, { input: { holdId: 'hld_nope' } }))).toBe(
+      'NOT_FOUND',
+    );
     await checkLedgerInvariants([customerId]);
   });
 
@@ -197,13 +203,21 @@ describe('captureCreditHold', () => {
     await t.ok(CreateChargeDocument, {
       input: { customerId, currency, amount: '8', description: 'fee', settlementMode: 'CREDIT_ONLY' },
     });
-    expect(await balance(customerId, currency)).toMatchObject({ settled: '2.00', held: '10.00', pending: '-8.00' });
+    expect(await balance(customerId, currency)).toMatchObject({
+      settled: '2.00',
+      held: '10.00',
+      pending: '-8.00',
+    });
     const c = (await t.ok(CaptureCreditHoldDocument, { input: { holdId: h.id } })).captureCreditHold;
     expect(c.movement!.allocations.map((a) => [a.amount, a.grant?.id ?? null])).toEqual([
       ['-2.00', expect.any(String)],
       ['-8.00', null],
     ]);
-    expect(await balance(customerId, currency)).toMatchObject({ settled: '-8.00', held: '0.00', pending: '-8.00' });
+    expect(await balance(customerId, currency)).toMatchObject({
+      settled: '-8.00',
+      held: '0.00',
+      pending: '-8.00',
+    });
     await checkLedgerInvariants([customerId]);
   });
 });
@@ -215,11 +229,21 @@ describe('held credit and CREDIT_THEN_INVOICE', () => {
     await reserveOk({ customerId, currency, amount: '6' });
     const charge = (
       await t.ok(CreateChargeDocument, {
-        input: { customerId, currency, amount: '7', description: 'invoiced', settlementMode: 'CREDIT_THEN_INVOICE' },
+        input: {
+          customerId,
+          currency,
+          amount: '7',
+          description: 'invoiced',
+          settlementMode: 'CREDIT_THEN_INVOICE',
+        },
       })
     ).createCharge;
     expect(charge).toMatchObject({ creditedAmount: '4.00', invoicedAmount: '3.00' });
-    expect(await balance(customerId, currency)).toMatchObject({ settled: '6.00', held: '6.00', pending: '0.00' });
+    expect(await balance(customerId, currency)).toMatchObject({
+      settled: '6.00',
+      held: '6.00',
+      pending: '0.00',
+    });
     await checkLedgerInvariants([customerId]);
   });
 });
@@ -234,7 +258,11 @@ describe('releaseCreditHold and expiry', () => {
     const again = (await t.ok(ReleaseCreditHoldDocument, { holdId: h.id })).releaseCreditHold;
     expect(again).toEqual(r);
     expect(codeOf(await t.gql(CaptureCreditHoldDocument, { input: { holdId: h.id } }))).toBe('INVALID_STATE');
-    expect(await balance(customerId, currency)).toMatchObject({ settled: '10.00', held: '0.00', pending: '10.00' });
+    expect(await balance(customerId, currency)).toMatchObject({
+      settled: '10.00',
+      held: '0.00',
+      pending: '10.00',
+    });
     expect(await historyOf(t, customerId, currency)).toHaveLength(1);
     await checkLedgerInvariants([customerId]);
   });
@@ -247,8 +275,12 @@ describe('releaseCreditHold and expiry', () => {
     await sleep(Math.max(0, new Date(h.expiresAt).getTime() - Date.now()) + 50);
     expect(await balance(customerId, currency)).toMatchObject({ held: '0.00', pending: '10.00' });
     const expired = await t.ok(CustomerHoldsDocument, { id: customerId, status: ['EXPIRED'] });
-    expect(expired.customer!.creditHolds.edges.map((e) => e.node)).toMatchObject([{ id: h.id, status: 'EXPIRED' }]);
-    expect((await t.ok(ReleaseCreditHoldDocument, { holdId: h.id })).releaseCreditHold.status).toBe('EXPIRED');
+    expect(expired.customer!.creditHolds.edges.map((e) => e.node)).toMatchObject([
+      { id: h.id, status: 'EXPIRED' },
+    ]);
+    expect((await t.ok(ReleaseCreditHoldDocument, { holdId: h.id })).releaseCreditHold.status).toBe(
+      'EXPIRED',
+    );
     expect(codeOf(await t.gql(CaptureCreditHoldDocument, { input: { holdId: h.id } }))).toBe('INVALID_STATE');
     // its credit may be reserved again
     await reserveOk({ customerId, currency, amount: '10' });
@@ -281,15 +313,23 @@ describe('Customer.creditHolds', () => {
     expect(p2.edges.map((e) => e.node.id)).toEqual([a.id]);
     // a cursor is bound to its filter
     expect(
-      codeOf(await t.gql(CustomerHoldsDocument, { id: customerId, currency, first: 2, after: p1.pageInfo.endCursor })),
+      codeOf(
+        await t.gql(CustomerHoldsDocument, {
+          id: customerId,
+          currency,
+          first: 2,
+          after: p1.pageInfo.endCursor,
+        }),
+      ),
     ).toBe('BAD_USER_INPUT');
 
-    const token = (await t.ok(IssueCustomerTokenDocument, { customerId, ttlSeconds: 60 })).issueCustomerToken.token;
+    const token = (await t.ok(IssueCustomerTokenDocument, { customerId, ttlSeconds: 60 })).issueCustomerToken
+      .token;
     const own = await t.ok(CustomerHoldsDocument, { id: customerId }, token);
     expect(own.customer!.creditHolds.edges).toHaveLength(3);
-    expect(codeOf(await t.gql(ReserveCreditsDocument, { input: { customerId, currency, amount: '1' } }, token))).toBe(
-      'FORBIDDEN',
-    );
+    expect(
+      codeOf(await t.gql(ReserveCreditsDocument, { input: { customerId, currency, amount: '1' } }, token)),
+    ).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(ReleaseCreditHoldDocument, { holdId: a.id }, token))).toBe('FORBIDDEN');
     await checkLedgerInvariants([customerId]);
   });
@@ -307,7 +347,10 @@ describe('live updates', () => {
     await sleep(150);
     const h = await reserveOk({ customerId, currency, amount: '4' });
     const [first] = await sub.until(1);
-    expect(first!.creditBalanceChanged).toMatchObject({ movement: null, balance: { settled: '10.00', pending: '6.00' } });
+    expect(first!.creditBalanceChanged).toMatchObject({
+      movement: null,
+      balance: { settled: '10.00', pending: '6.00' },
+    });
     // coalesced to at most 4 per second per customer: the release's update may come a moment later
     await t.ok(ReleaseCreditHoldDocument, { holdId: h.id });
     const got = await sub.until(2);

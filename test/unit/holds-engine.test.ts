@@ -22,9 +22,33 @@ describe('pendingBalance with holds', () => {
     ['10', [['CREDIT_THEN_INVOICE', '8']], '4', '0'],
     ['10', [['CREDIT_THEN_INVOICE', '8']], '12', '-2'],
     ['-2', [['CREDIT_THEN_INVOICE', '8']], '1', '-3'],
-    ['10', [['CREDIT_ONLY', '7'], ['CREDIT_THEN_INVOICE', '5']], '2', '0'],
-    ['10', [['CREDIT_ONLY', '4'], ['CREDIT_THEN_INVOICE', '2']], '3', '1'],
-    ['10', [['CREDIT_ONLY', '7'], ['CREDIT_THEN_INVOICE', '5']], '0', '0'],
+    [
+      '10',
+      [
+        ['CREDIT_ONLY', '7'],
+        ['CREDIT_THEN_INVOICE', '5'],
+      ],
+      '2',
+      '0',
+    ],
+    [
+      '10',
+      [
+        ['CREDIT_ONLY', '4'],
+        ['CREDIT_THEN_INVOICE', '2'],
+      ],
+      '3',
+      '1',
+    ],
+    [
+      '10',
+      [
+        ['CREDIT_ONLY', '7'],
+        ['CREDIT_THEN_INVOICE', '5'],
+      ],
+      '0',
+      '0',
+    ],
   ])('settled %s, open %j, held %s → %s', (settled, open, held, expected) => {
     const p = pendingBalance(
       new Dec(settled),
@@ -36,19 +60,26 @@ describe('pendingBalance with holds', () => {
 
   it('holds lower pending by exactly their amount once CREDIT_THEN_INVOICE charges have taken theirs', () => {
     fc.assert(
-      fc.property(signed, fc.array(fc.tuple(mode, amount), { maxLength: 4 }), amount, (settled, open, held) => {
-        const charges = open.map(([m, u]) => ({ mode: m, unbooked: u }));
-        const creditOnly = charges.filter((c) => c.mode === 'CREDIT_ONLY').reduce((s, c) => s.plus(c.unbooked), ZERO);
-        const thenInvoice = charges
-          .filter((c) => c.mode === 'CREDIT_THEN_INVOICE')
-          .reduce((s, c) => s.plus(c.unbooked), ZERO);
-        const base = settled.minus(creditOnly);
-        const expected = base.minus(min(thenInvoice, max(base.minus(held), ZERO))).minus(held);
-        expect(pendingBalance(settled, charges, held).eq(expected)).toBe(true);
-        // no holds: the figure SPEC §7 had before holds existed
-        const noHolds = base.lt(0) ? base : max(base.minus(thenInvoice), ZERO);
-        expect(pendingBalance(settled, charges).eq(noHolds)).toBe(true);
-      }),
+      fc.property(
+        signed,
+        fc.array(fc.tuple(mode, amount), { maxLength: 4 }),
+        amount,
+        (settled, open, held) => {
+          const charges = open.map(([m, u]) => ({ mode: m, unbooked: u }));
+          const creditOnly = charges
+            .filter((c) => c.mode === 'CREDIT_ONLY')
+            .reduce((s, c) => s.plus(c.unbooked), ZERO);
+          const thenInvoice = charges
+            .filter((c) => c.mode === 'CREDIT_THEN_INVOICE')
+            .reduce((s, c) => s.plus(c.unbooked), ZERO);
+          const base = settled.minus(creditOnly);
+          const expected = base.minus(min(thenInvoice, max(base.minus(held), ZERO))).minus(held);
+          expect(pendingBalance(settled, charges, held).eq(expected)).toBe(true);
+          // no holds: the figure SPEC §7 had before holds existed
+          const noHolds = base.lt(0) ? base : max(base.minus(thenInvoice), ZERO);
+          expect(pendingBalance(settled, charges).eq(noHolds)).toBe(true);
+        },
+      ),
     );
   });
 });
@@ -63,18 +94,21 @@ describe('settleCharge with held credit', () => {
     ['10', '10', '10', '7', '0.00/7.00'],
     ['10', '10', '12', '7', '0.00/7.00'],
     ['10', '10', '2', '5', '5.00/0.00'],
-  ])('CREDIT_THEN_INVOICE: grant %s, balance %s, held %s, charge %s → %s', (g, balance, held, c, expected) => {
-    const r = settleCharge({
-      asOf: at(1),
-      charge: charge(c),
-      grants: [grant('g', g)],
-      mode: 'CREDIT_THEN_INVOICE',
-      scale: 2,
-      balance: new Dec(balance),
-      held: new Dec(held),
-    });
-    expect(`${r.creditedAmount.toFixed(2)}/${r.invoicedAmount.toFixed(2)}`).toBe(expected);
-  });
+  ])(
+    'CREDIT_THEN_INVOICE: grant %s, balance %s, held %s, charge %s → %s',
+    (g, balance, held, c, expected) => {
+      const r = settleCharge({
+        asOf: at(1),
+        charge: charge(c),
+        grants: [grant('g', g)],
+        mode: 'CREDIT_THEN_INVOICE',
+        scale: 2,
+        balance: new Dec(balance),
+        held: new Dec(held),
+      });
+      expect(`${r.creditedAmount.toFixed(2)}/${r.invoicedAmount.toFixed(2)}`).toBe(expected);
+    },
+  );
 
   it('CREDIT_ONLY ignores holds: the same allocations whatever is held', () => {
     fc.assert(

@@ -79,7 +79,8 @@ export class HoldsQueryResolver {
 @Resolver()
 export class HoldsMutationResolver {
   @Mutation(() => CreditHoldType, {
-    description: 'Reserves credit until captured, released or expired; INSUFFICIENT_CREDITS when pending is smaller.',
+    description:
+      'Reserves credit until captured, released or expired; INSUFFICIENT_CREDITS when pending is smaller.',
   })
   @UseMiddleware(AdminOnly)
   async reserveCredits(
@@ -91,7 +92,7 @@ export class HoldsMutationResolver {
 
   @Mutation(() => CreditHoldType, {
     description:
-      'Books all or part of a HELD hold as a CREDIT_ONLY one-off charge with the hold\'s description; the rest is released.',
+      "Books all or part of a HELD hold as a CREDIT_ONLY one-off charge with the hold's description; the rest is released.",
   })
   @UseMiddleware(AdminOnly)
   async captureCreditHold(
@@ -113,7 +114,11 @@ export class HoldsMutationResolver {
 @Resolver(() => CustomerType)
 export class CustomerHoldsResolver {
   @FieldResolver(() => CreditHoldConnection, { description: 'Newest first.' })
-  async creditHolds(@Root() c: CustomerType, @Args(() => HoldListArgs) args: HoldListArgs, @Ctx() ctx: Context) {
+  async creditHolds(
+    @Root() c: CustomerType,
+    @Args(() => HoldListArgs) args: HoldListArgs,
+    @Ctx() ctx: Context,
+  ) {
     const page = await ctx.services.holds.list(c.id, { currency: args.currency, status: args.status }, args);
     const nodes = await mapHolds(ctx, page.nodes);
     return toConnection({ ...page, nodes }, (n) => n);

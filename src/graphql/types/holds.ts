@@ -50,7 +50,8 @@ export function toHold(h: HoldRow, currency: CurrencyEntity, asOf: Date): Credit
 export const CreditHoldConnection = connectionType('CreditHold', CreditHoldType);
 
 @ObjectType('CreditCheck', {
-  description: 'Whether credits cover a quantity of a feature now, computed by the same rules that settle it.',
+  description:
+    'Whether credits cover a quantity of a feature now, computed by the same rules that settle it.',
 })
 export class CreditCheckType {
   @Field() allowed!: boolean;
@@ -92,7 +93,8 @@ export class CreditForecastType {
   burnRatePerDay!: string;
   @Field(() => Date, {
     nullable: true,
-    description: 'When pending reaches zero at that rate, counting expiries; null when it does not within a year.',
+    description:
+      'When pending reaches zero at that rate, counting expiries; null when it does not within a year.',
   })
   runOutAt!: Date | null;
 }

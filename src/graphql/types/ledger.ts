@@ -71,7 +71,9 @@ export class CreditBalanceType {
   @Field(() => CurrencyType) currency!: CurrencyType;
   @Field(() => DecimalScalar) settled!: string;
   @Field(() => DecimalScalar) pending!: string;
-  @Field(() => DecimalScalar, { description: 'Credit reserved by active holds (already subtracted from pending).' })
+  @Field(() => DecimalScalar, {
+    description: 'Credit reserved by active holds (already subtracted from pending).',
+  })
   held!: string;
   @Field(() => DecimalScalar) upcoming!: string;
   @Field() asOf!: Date;

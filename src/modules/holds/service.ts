@@ -8,13 +8,7 @@ import { formatDecimal, parseDecimal, type Dec } from '../../money';
 import { CurrencyEntity } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
-import {
-  holdStatusAt,
-  holdStore,
-  runOnLedger,
-  type HoldFilter,
-  type HoldRow,
-} from '../ledger';
+import { holdStatusAt, holdStore, runOnLedger, type HoldFilter, type HoldRow } from '../ledger';
 import { bookOneOff } from '../settlement';
 import type { CursorCodec } from '../shared/cursor';
 import type { Page, PageArgs } from '../shared/page';
@@ -117,7 +111,9 @@ export class HoldsService {
           parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
         )
       : undefined;
-    const ms = problems.check('expiresIn', () => holdDurationMs(input.expiresIn ?? DEFAULT_HOLD_DURATION, now));
+    const ms = problems.check('expiresIn', () =>
+      holdDurationMs(input.expiresIn ?? DEFAULT_HOLD_DURATION, now),
+    );
     const description = checkDescription(problems, input.description);
     problems.throwIfAny();
     const id = await runOnLedger(
@@ -185,7 +181,10 @@ export class HoldsService {
         const h = (await holdStore.lock(em, found.id))!;
         const status = holdStatusAt(h, now);
         if (status !== 'HELD')
-          throw new DomainError(ErrorCode.INVALID_STATE, `Credit hold ${h.id} is ${status}; only a HELD hold can be captured`);
+          throw new DomainError(
+            ErrorCode.INVALID_STATE,
+            `Credit hold ${h.id} is ${status}; only a HELD hold can be captured`,
+          );
         const captured = amount ?? h.amount;
         if (captured.gt(h.amount))
           throw DomainError.badInput(
@@ -225,7 +224,10 @@ export class HoldsService {
         const h = (await holdStore.lock(em, found.id))!;
         const status = holdStatusAt(h, now);
         if (status === 'CAPTURED')
-          throw new DomainError(ErrorCode.INVALID_STATE, `Credit hold ${h.id} is captured; it cannot be released`);
+          throw new DomainError(
+            ErrorCode.INVALID_STATE,
+            `Credit hold ${h.id} is captured; it cannot be released`,
+          );
         // a released or expired hold is returned unchanged
         if (status === 'HELD') {
           await holdStore.finish(em, h.id, { status: 'RELEASED', at: now });

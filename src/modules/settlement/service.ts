@@ -7,13 +7,7 @@ import { type Dec, ZERO, parseDecimal, sum } from '../../money';
 import { CurrencyEntity, settlementTermsOf, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
-import {
-  LedgerTx,
-  holdStore,
-  runOnLedgerGrouped,
-  type BookedMovement,
-  type MovementEntity,
-} from '../ledger';
+import { LedgerTx, holdStore, runOnLedgerGrouped, type BookedMovement, type MovementEntity } from '../ledger';
 import { inTransaction } from '../shared/tx';
 import { ChargeEntity, chargeStore, type ChargeSettlement, type OpenCharge } from '../usage';
 import { correctMovement, type CorrectMovementInput } from './correct';
@@ -88,7 +82,9 @@ export async function bookOneOff(
     invoiceId: null,
   };
   const held =
-    input.settlementMode === 'CREDIT_THEN_INVOICE' ? ((await heldOn(em, [tx], input.now)).get(tx.id) ?? ZERO) : ZERO;
+    input.settlementMode === 'CREDIT_THEN_INVOICE'
+      ? ((await heldOn(em, [tx], input.now)).get(tx.id) ?? ZERO)
+      : ZERO;
   const s = await settleOne(em, invoices, tx, charge, input.now, true, held);
   await chargeStore.insertOneOff(em, {
     ...charge,
