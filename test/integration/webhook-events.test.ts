@@ -9,6 +9,7 @@ import {
   EventTypesDocument,
   IngestUsageDocument,
   PublishPlanDocument,
+  ReserveCreditsDocument,
   SetAutoTopUpDocument,
   SetCreditAlertsDocument,
   SettleChargesDocument,
@@ -152,6 +153,7 @@ describe('webhook events (SPEC §15)', () => {
       currency,
       settled: '100.00',
       pending: '100.00',
+      held: '0.00',
       upcoming: '0.00',
     });
 
@@ -171,6 +173,14 @@ describe('webhook events (SPEC §15)', () => {
     const replay = (await t.ok(CreateCreditGrantDocument, { input })).createCreditGrant;
     expect(replay.id).toBe(grant.id);
     expect(await outbox(customerId)).toBe(4);
+
+    // a hold books no movement; the next movement's balance shows it held and taken from pending
+    await t.ok(ReserveCreditsDocument, { input: { customerId, currency, amount: '10' } });
+    expect(await outbox(customerId)).toBe(4);
+    await adjustCredits(t, customerId, currency, '-5');
+    const later = (await delivered(customerId, 5)).slice(4);
+    expect(typesOf(later)).toEqual(['credit_balance.updated']);
+    expect(later[0]!.data.balance).toMatchObject({ settled: '95.00', held: '10.00', pending: '85.00' });
     expect(receiver.refused).toEqual([]);
     await checkLedgerInvariants([customerId]);
   });

@@ -141,7 +141,7 @@ export const MOVEMENT_KEYS = [
   'sequence',
   'type',
 ];
-export const BALANCE_KEYS = ['asOf', 'currency', 'pending', 'settled', 'upcoming'];
+export const BALANCE_KEYS = ['asOf', 'currency', 'held', 'pending', 'settled', 'upcoming'];
 export const ALERT_KEYS = ['at', 'balance', 'currency', 'customerId', 'threshold', 'type'];
 export const INVOICE_KEYS = [
   'currency',

@@ -322,6 +322,7 @@ export class LedgerTx {
     await collectLedgerEvents(
       em,
       fresh.map(({ tx, movements, notes }) => ({
+        ledgerId: tx.id,
         customerId: tx.customerId,
         currencyId: tx.currencyId,
         currencyCode: tx.currencyCode,

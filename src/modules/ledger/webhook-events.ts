@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { upcomingCredit } from '../../engine';
-import { type Dec, formatDecimal } from '../../money';
+import { type Dec, formatDecimal, sum } from '../../money';
 import { alertViews, thresholdsOf } from '../alerts';
 import { beforeCommit } from '../shared/tx';
 import {
@@ -10,6 +10,7 @@ import {
   type WebhookEventType,
 } from '../webhooks';
 import type { GrantOrigin } from './entities';
+import { holdStore } from './holds';
 import { openCharges, pendingOf, type OpenChargeRow } from './reads';
 import type { BookedMovement, GrantState } from './store';
 import { grantViewAt } from './views';
@@ -34,6 +35,7 @@ export interface GrantNote {
 
 /** What one ledger of a transaction changed since its last flush. */
 export interface LedgerChanges {
+  ledgerId: string;
   customerId: string;
   currencyId: string;
   currencyCode: string;
@@ -227,11 +229,18 @@ async function recordLedgerEvents(em: EntityManager, c: Collected): Promise<void
   const customers = [...new Set(withMovements.map((x) => x.customerId))];
   const anyAlert = Object.values(ALERT_TYPE).some(wants);
   const grantIds = anyGrant ? [...new Set(c.changes.flatMap((x) => x.grants.map((n) => n.grant.id)))] : [];
-  const [facts, open, thresholds] = await Promise.all([
+  const balances = wants('credit_balance.updated') && customers.length > 0;
+  const asOf = new Date(Math.max(...withMovements.map((x) => x.final().asOf.getTime())));
+  const [facts, open, holds, thresholds] = await Promise.all([
     grantFacts(em, grantIds),
-    wants('credit_balance.updated') && customers.length > 0
-      ? openCharges(em, customers)
-      : Promise.resolve([] as OpenChargeRow[]),
+    balances ? openCharges(em, customers) : Promise.resolve([] as OpenChargeRow[]),
+    balances
+      ? holdStore.active(
+          em,
+          withMovements.map((x) => x.ledgerId),
+          asOf,
+        )
+      : Promise.resolve(new Map<string, { amount: Dec }[]>()),
     anyAlert ? thresholdsOf(em, customers) : Promise.resolve(new Map<string, Dec[]>()),
   ]);
   const events: WebhookEventInput[] = [];
@@ -255,10 +264,12 @@ async function recordLedgerEvents(em: EntityManager, c: Collected): Promise<void
       const end = x.final();
       const live = [...end.grants].filter((g) => g.voidedAt === null && g.expiredAt === null);
       const mine = open.filter((o) => o.customer_id === customerId && o.currency_id === x.currencyId);
+      const held = sum((holds.get(x.ledgerId) ?? []).map((h) => h.amount));
       balance = {
         currency: x.currencyCode,
         settled: formatDecimal(end.settled, x.scale),
-        pending: formatDecimal(pendingOf(end.settled, x.scale, mine), x.scale),
+        pending: formatDecimal(pendingOf(end.settled, x.scale, mine, held), x.scale),
+        held: formatDecimal(held, x.scale),
         upcoming: formatDecimal(upcomingCredit(live, end.asOf), x.scale),
         asOf: end.asOf,
       };
