@@ -146,6 +146,41 @@ export function allocateDebit(input: AllocateDebitInput): AllocateDebitResult {
   };
 }
 
+export interface AllocateDeductionInput {
+  /** Amount to deduct, > 0. */
+  amount: Dec;
+  grants: readonly GrantSnapshot[];
+  asOf: Date;
+  /** The ledger's available balance: grants' remaining minus outstanding debt (may be negative). */
+  balance: Dec;
+}
+
+export interface AllocateDeductionResult {
+  /** In draw-down order, adding up to `amount`; empty when the deduction is refused. */
+  allocations: GrantAmount[];
+  /** When refused, the most that may be deducted now: what usable grants hold, at most the balance, at least 0. */
+  available: Dec;
+  /** Whether `amount` fits in `available`. */
+  allowed: boolean;
+}
+
+/**
+ * SPEC §6 admin deduction (`adjustCredits` with a negative amount): draws from any live grant in draw-down
+ * order (feature restrictions do not apply) and never more than the available balance, nor than the grants
+ * hold. With debt outstanding beside credit on a grant, the balance is the smaller figure.
+ */
+export function allocateDeduction(input: AllocateDeductionInput): AllocateDeductionResult {
+  const drawn = allocateDebit({
+    amount: input.amount,
+    grants: input.grants,
+    asOf: input.asOf,
+    anyFeature: true,
+  });
+  const available = Dec.max(min(input.balance, drawn.covered), ZERO);
+  const allowed = drawn.uncovered.isZero() && input.amount.lte(input.balance);
+  return { allocations: allowed ? drawn.allocations : [], available, allowed };
+}
+
 export interface ConsumedPortion {
   /** `null`: the portion no grant covered (debt under CREDIT_ONLY). */
   grantId: string | null;

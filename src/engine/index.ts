@@ -1,17 +1,24 @@
 // The engine's public face: every export here has a caller in modules/ (see README.md).
-export { allocateDebit, planRestore } from './drawdown';
+export { allocateDeduction, allocateDebit, planRestore } from './drawdown';
 export type { GrantSnapshot } from './drawdown';
 export {
+  applyDue,
   dueSteps,
+  fundingOf,
   grantStatus,
   isFundable,
-  repayDebt,
   snapshotOf,
-  unbookedExpiredCredit,
-  unbookedFundedCredit,
   upcomingCredit,
 } from './lifecycle';
-export type { FundingMethod, GrantStatus, LedgerGrant, PaymentStatus } from './lifecycle';
+export type {
+  DueBooking,
+  FundingMethod,
+  GrantStatus,
+  LedgerAllocation,
+  LedgerGrant,
+  LedgerState,
+  PaymentStatus,
+} from './lifecycle';
 export { validatePrice, priceQuantity, aggregateStep } from './rating';
 export type { Price, Aggregation } from './rating';
 export { settleCharge, pendingBalance } from './settlement';

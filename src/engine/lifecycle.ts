@@ -40,15 +40,18 @@ function expiredAt(g: GrantLifecycle, asOf: Date): boolean {
 }
 
 /**
- * Whether an unfunded grant becomes available at `asOf`: not voided, not expired (credit whose expiry
- * passed before it could be booked is never funded: it cannot repay debt or be drawn), effective, and paid
- * for when an invoice funds it.
+ * Whether an unfunded grant is due to be funded at `asOf`: not voided, its expiry not booked, effective,
+ * and paid for when an invoice funds it. A grant whose whole effective window passed while nothing was
+ * booked is still fundable: it is funded at `effectiveAt` (repaying debt, SPEC §6) and then expired at
+ * `expiresAt`, exactly as punctual due jobs would have booked it (`dueSteps`). Only a use case that funds
+ * at a later instant than `effectiveAt` must book what is due first (the runner does), so that credit
+ * past its expiry is expired, not funded.
  */
 export function isFundable(g: GrantLifecycle, asOf: Date): boolean {
   return (
     g.fundedAt === null &&
     g.voidedAt === null &&
-    !expiredAt(g, asOf) &&
+    g.expiredAt === null &&
     g.effectiveAt.getTime() <= asOf.getTime() &&
     (g.fundingMethod !== 'INVOICE' || g.paymentStatus === 'SETTLED')
   );
@@ -83,33 +86,29 @@ export function snapshotOf(g: LedgerGrant): GrantSnapshot {
 /** One piece of due work on a ledger. */
 export interface DueStep {
   /**
-   * FUND: the grant becomes available (a FUNDED movement of `amount`, repaying debt first).
-   * EXPIRE: its expiry is booked; `amount` is the unused remainder on the ledger (an EXPIRED movement),
-   * 0 when it was depleted or never funded (no movement, the grant is only marked expired).
+   * FUND: the grant becomes available (a FUNDED movement of its amount, repaying debt first).
+   * EXPIRE: its expiry is booked (an EXPIRED movement of its unused remainder, none when nothing is left).
    */
   kind: 'FUND' | 'EXPIRE';
   grantId: string;
   /** The movement's `bookedAt`: effectiveAt for a funding, expiresAt for an expiry, however late it runs. */
   at: Date;
-  amount: Dec;
 }
 
 /**
  * Everything due on a ledger at `asOf`, in booking order: by instant; at one instant fundings before
- * expiries; then draw-down order (id last), so the order never depends on the input order. A grant is
- * either funded or expired, never both (credit past its expiry is never funded), so amounts do not depend
- * on the order; only which funding repays debt first does.
+ * expiries; then draw-down order (id last), so the order never depends on the input order. A fundable grant
+ * is funded at `effectiveAt`; a grant past its expiry is expired at `expiresAt`; a grant whose whole
+ * effective window passed unbooked gets both, in that order. Amounts depend on the order (which funding
+ * repays debt first): `applyDue` books the steps.
  */
 export function dueSteps(grants: readonly LedgerGrant[], asOf: Date): DueStep[] {
   const due: { step: DueStep; g: LedgerGrant }[] = [];
   for (const g of grants) {
     if (g.voidedAt !== null || g.expiredAt !== null) continue;
-    if (isFundable(g, asOf)) {
-      due.push({ step: { kind: 'FUND', grantId: g.id, at: g.effectiveAt, amount: g.amount }, g });
-    } else if (g.expiresAt !== null && pastExpiry(g, asOf)) {
-      const amount = g.fundedAt !== null ? g.remaining : ZERO;
-      due.push({ step: { kind: 'EXPIRE', grantId: g.id, at: g.expiresAt, amount }, g });
-    }
+    if (isFundable(g, asOf)) due.push({ step: { kind: 'FUND', grantId: g.id, at: g.effectiveAt }, g });
+    if (g.expiresAt !== null && pastExpiry(g, asOf))
+      due.push({ step: { kind: 'EXPIRE', grantId: g.id, at: g.expiresAt }, g });
   }
   return due
     .sort(
@@ -121,25 +120,86 @@ export function dueSteps(grants: readonly LedgerGrant[], asOf: Date): DueStep[] 
     .map((d) => d.step);
 }
 
-/**
- * Credit past its expiry whose EXPIRED movement is not booked yet; reads subtract it so no read shows
- * credit past its expiry before the background job has run.
- */
-export function unbookedExpiredCredit(grants: readonly LedgerGrant[], asOf: Date): Dec {
-  return sum(
-    dueSteps(grants, asOf)
-      .filter((s) => s.kind === 'EXPIRE')
-      .map((s) => s.amount),
-  );
+/** One slice of a movement: the grant it moves, or `null` for debt. Signed like the movement. */
+export interface LedgerAllocation {
+  grantId: string | null;
+  amount: Dec;
 }
 
-/** Credit due to be funded whose FUNDED movement is not booked yet; reads add it. */
-export function unbookedFundedCredit(grants: readonly LedgerGrant[], asOf: Date): Dec {
-  return sum(
-    dueSteps(grants, asOf)
-      .filter((s) => s.kind === 'FUND')
-      .map((s) => s.amount),
-  );
+/**
+ * SPEC §6 funding: the grant's whole amount comes onto the ledger; outstanding debt is repaid from it first
+ * (a `null` allocation), the grant keeps the rest. Zero slices are left out.
+ */
+export function fundingOf(
+  g: Pick<LedgerGrant, 'id' | 'amount'>,
+  debt: Dec,
+): { allocations: LedgerAllocation[]; remainingAfter: Dec; debtAfter: Dec } {
+  const { repaid, remainingAfter, debtAfter } = repayDebt({ debt, available: g.amount });
+  const allocations: LedgerAllocation[] = [];
+  if (remainingAfter.gt(0)) allocations.push({ grantId: g.id, amount: remainingAfter });
+  if (repaid.gt(0)) allocations.push({ grantId: null, amount: repaid });
+  return { allocations, remainingAfter, debtAfter };
+}
+
+/** A ledger as booked: its balance, its outstanding debt and its grants (at least the live ones). */
+export interface LedgerState {
+  balance: Dec;
+  /** Outstanding debt as a positive amount (usage that no credit covered). */
+  debt: Dec;
+  grants: readonly LedgerGrant[];
+}
+
+/** A due step as booked. */
+export interface DueBooking extends DueStep {
+  /** The movement's signed amount: a funding's whole amount, an expiry's remainder negated (0: no movement). */
+  amount: Dec;
+  allocations: LedgerAllocation[];
+}
+
+export interface DueResult {
+  /** The due steps in booking order, with their amounts and allocations. */
+  bookings: DueBooking[];
+  /** The ledger's balance and debt once they are booked. */
+  balance: Dec;
+  debt: Dec;
+  /** The grants as the booking leaves them (input order; grants with no due work are the input objects). */
+  grants: LedgerGrant[];
+}
+
+/**
+ * Books what is due on a ledger at `asOf` in memory: the steps of `dueSteps` in order, each funding
+ * repaying debt first (`fundingOf`), each expiry taking the remainder. `LedgerTx.bookDue` books the same
+ * steps by the same rules (`dueSteps`, `fundingOf`); reads show this result, so a read before the
+ * background job has run shows what it will book.
+ */
+export function applyDue(ledger: LedgerState, asOf: Date): DueResult {
+  const steps = dueSteps(ledger.grants, asOf);
+  if (steps.length === 0)
+    return { bookings: [], balance: ledger.balance, debt: ledger.debt, grants: [...ledger.grants] };
+  const byId = new Map(ledger.grants.map((g) => [g.id, g]));
+  const changed = new Map<string, LedgerGrant>();
+  let { balance, debt } = ledger;
+  const bookings: DueBooking[] = [];
+  for (const step of steps) {
+    const g = changed.get(step.grantId) ?? { ...byId.get(step.grantId)! };
+    changed.set(g.id, g);
+    if (step.kind === 'FUND') {
+      const f = fundingOf(g, debt);
+      g.fundedAt = step.at;
+      g.remaining = f.remainingAfter;
+      debt = f.debtAfter;
+      balance = balance.plus(g.amount);
+      bookings.push({ ...step, amount: g.amount, allocations: f.allocations });
+    } else {
+      // `remaining` is 0 on a grant that was never funded: it is only marked expired
+      const amount = g.remaining.neg();
+      g.expiredAt = step.at;
+      g.remaining = ZERO;
+      balance = balance.plus(amount);
+      bookings.push({ ...step, amount, allocations: amount.isZero() ? [] : [{ grantId: g.id, amount }] });
+    }
+  }
+  return { bookings, balance, debt, grants: ledger.grants.map((g) => changed.get(g.id) ?? g) };
 }
 
 /** SPEC §7 `upcoming`: what PENDING grants (not effective yet, or not paid for) will bring. */

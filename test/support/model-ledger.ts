@@ -119,14 +119,6 @@ export function compareDrawdown(a: MGrant, b: MGrant): number {
 }
 
 export class LedgerModel {
-  /**
-   * Strict: SPEC semantics where the server is known to deviate (reported). A grant whose whole effective
-   * window passed while nothing was booked is funded at effectiveAt (repaying debt) and expired at expiresAt,
-   * as punctual ledger_due jobs would have booked it; the server never funds it. A deduction above the
-   * settled balance fails even when grants hold enough (debt outstanding beside credit on a grant).
-   */
-  constructor(readonly strict = false) {}
-
   s: ModelState = {
     debt: 0,
     settled: 0,
@@ -207,17 +199,16 @@ export class LedgerModel {
 
   /**
    * Books what is due at `now`, in time order: fundings at effectiveAt (repaying debt first), expiries at
-   * expiresAt; a grant that was never funded expires without touching the ledger.
+   * expiresAt. A grant whose whole effective window passed while nothing was booked is funded at effectiveAt
+   * and expired at expiresAt, as punctual ledger_due jobs would have booked it; a grant that was never
+   * fundable (an unpaid invoice) expires without touching the ledger.
    */
   commitDue(now: number): void {
     this.s.ledgerExists = true;
     const events: { at: number; kind: 0 | 1; g: MGrant }[] = [];
     for (const g of this.s.grants) {
       if (g.voided || g.expired) continue;
-      const due = this.strict
-        ? !g.funded && g.effectiveAt <= now && (g.method !== 'INVOICE' || g.payment === 'SETTLED')
-        : this.fundable(g, now);
-      if (due) {
+      if (!g.funded && g.effectiveAt <= now && (g.method !== 'INVOICE' || g.payment === 'SETTLED')) {
         events.push({ at: g.effectiveAt, kind: 0, g });
         if (g.expiresAt !== null && g.expiresAt <= now) events.push({ at: g.expiresAt, kind: 1, g });
         continue;
@@ -316,9 +307,9 @@ export class LedgerModel {
     copy.commitDue(now);
     const { allocations, uncovered } = copy.allocate(cents, now, 'any');
     if (uncovered > 0) return fail('INSUFFICIENT_CREDITS');
-    // strict (reported): SPEC §6 refuses a deduction above the available balance, which outstanding debt
-    // lowers; the server checks only what the grants hold
-    if (this.strict && cents > copy.s.settled) return fail('INSUFFICIENT_CREDITS');
+    // SPEC §6: never above the available balance, which outstanding debt lowers (debt beside credit on a
+    // grant restricted to another feature, or on a grant a correction gave back to)
+    if (cents > copy.s.settled) return fail('INSUFFICIENT_CREDITS');
     this.s = copy.s;
     this.book({
       type: 'ADJUSTED',
@@ -475,16 +466,13 @@ export class LedgerModel {
 
   /** A deep copy (movements shared by reference with consumptions stay linked). */
   copy(): LedgerModel {
-    const m = new LedgerModel(this.strict);
+    const m = new LedgerModel();
     m.s = structuredClone(this.s);
     return m;
   }
 
   /** SPEC §7 balances and each grant as a read at `now` must show them. */
-  view(
-    now: number,
-    opts: { strict?: boolean } = {},
-  ): {
+  view(now: number): {
     ledgerExists: boolean;
     settled: number;
     pending: number;
@@ -505,11 +493,6 @@ export class LedgerModel {
       else if (!g.funded) {
         [status, remaining] = ['PENDING', g.amount];
         upcoming += g.amount;
-      } else if (!opts.strict && !this.grant(g.id).funded) {
-        // KNOWN DEVIATION (reported): before its funding is booked, a read shows a grant whose effective
-        // date has come as ACTIVE with its whole amount, even when the booking will repay debt from it
-        // (SPEC §6). Balances are right either way; strict mode expects what the booking will show.
-        [status, remaining] = ['ACTIVE', g.amount];
       } else [status, remaining] = [g.remaining === 0 ? 'DEPLETED' : 'ACTIVE', g.remaining];
       grants.set(g.id, { remaining, status });
     }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { DomainError } from '../../src/core/errors';
-import { allocateDebit, planRestore, type GrantSnapshot } from '../../src/engine';
+import { allocateDeduction, allocateDebit, planRestore, type GrantSnapshot } from '../../src/engine';
 // the draw-down order is internal to the engine (allocateDebit and dueSteps sort with it)
 import { compareDrawdown } from '../../src/engine/drawdown';
 import { Dec, ZERO, sum } from '../../src/money';
@@ -232,6 +232,48 @@ describe('allocateDebit properties', () => {
         r.allocations.slice(0, -1).forEach((a, i) => expect(a.amount.eq(usable[i]!.remaining)).toBe(true));
         if (r.uncovered.gt(0)) expect(r.allocations.length).toBe(usable.length);
       }),
+    );
+  });
+});
+
+describe('allocateDeduction (SPEC §6 adjustCredits with a negative amount)', () => {
+  it.each<[string, string, string, string, boolean, string]>([
+    // name, deduction, grants hold (one unrestricted + one restricted grant), balance, allowed, available
+    ['within grants and balance', '5', '10', '10', true, '10'],
+    ['above what grants hold', '11', '10', '20', false, '10'],
+    ['debt beside credit: above the balance though the grants hold it', '10', '10', '4', false, '4'],
+    ['debt beside credit: within the balance', '4', '10', '4', true, '4'],
+    ['balance negative: nothing is available', '1', '10', '-6', false, '0'],
+  ])('%s', (_name, amount, held, balance, allowed, available) => {
+    const grants = [
+      grant('only-f1', { featureKeys: ['f1'], remaining: new Dec(held).div(2).toFixed() }),
+      grant('any', { remaining: new Dec(held).div(2).toFixed() }),
+    ];
+    const r = allocateDeduction({ amount: new Dec(amount), grants, asOf: at(1), balance: new Dec(balance) });
+    expect(r.allowed).toBe(allowed);
+    if (!allowed) expect(r.available.toFixed()).toBe(available);
+    // restrictions do not apply to a deduction: every live grant is drawn, in draw-down order
+    expect(sum(r.allocations.map((a) => a.amount)).toFixed()).toBe(allowed ? amount : '0');
+  });
+
+  it('never deducts more than the balance nor than the grants hold; allowed deductions draw exactly the amount', () => {
+    fc.assert(
+      fc.property(
+        grantsArb,
+        debitArb.filter((d) => d.gt(0)),
+        dec({ scale: 2, min: -20_000n, max: 80_000n }),
+        (grants, amount, balance) => {
+          const r = allocateDeduction({ amount, grants, asOf: at(0), balance });
+          const held = allocateDebit({ amount, grants, asOf: at(0), anyFeature: true }).covered;
+          expect(r.allowed).toBe(amount.lte(balance) && held.eq(amount));
+          if (r.allowed) expect(sum(r.allocations.map((a) => a.amount)).eq(amount)).toBe(true);
+          else {
+            expect(r.allocations).toEqual([]);
+            expect(r.available.lt(amount) && r.available.gte(0)).toBe(true);
+            expect(r.available.lte(Dec.max(balance, 0)) && r.available.lte(held)).toBe(true);
+          }
+        },
+      ),
     );
   });
 });

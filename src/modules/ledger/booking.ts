@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
 import {
-  allocateDebit,
+  allocateDeduction,
   dueSteps,
+  fundingOf,
   grantStatus,
-  repayDebt,
   snapshotOf,
   type GrantSnapshot,
 } from '../../engine';
@@ -172,10 +172,7 @@ export class LedgerTx {
 
   /** Credit becomes available: FUNDED (or ADJUSTED for an adjustment), repaying debt first (SPEC §6). */
   fund(g: GrantState, at: Date, description?: string | null): BookedMovement {
-    const { repaid, remainingAfter } = repayDebt({ debt: this.debt, available: g.amount });
-    const allocations: AllocationDraft[] = [];
-    if (remainingAfter.gt(0)) allocations.push({ grantId: g.id, amount: remainingAfter });
-    if (repaid.gt(0)) allocations.push({ grantId: null, amount: repaid });
+    const { allocations } = fundingOf(g, this.debt);
     g.fundedAt = at;
     g.dirty = true;
     const m = this.book({
@@ -261,16 +258,18 @@ export class LedgerTx {
     return [...this.grants.values()].map(snapshotOf);
   }
 
-  /** An admin deduction: draws in draw-down order from any usable grant; never below what is available. */
+  /**
+   * An admin deduction (the engine's `allocateDeduction`): draws in draw-down order from any usable grant;
+   * never more than the available balance (outstanding debt lowers it) nor than the grants hold.
+   */
   deduct(amount: Dec, at: Date, description: string): BookedMovement {
-    const { allocations, uncovered } = allocateDebit({
+    const { allocations, available, allowed } = allocateDeduction({
       amount,
       grants: this.snapshots(),
       asOf: at,
-      anyFeature: true,
+      balance: this.balance,
     });
-    if (uncovered.gt(0)) {
-      const available = amount.minus(uncovered);
+    if (!allowed) {
       throw new DomainError(
         ErrorCode.INSUFFICIENT_CREDITS,
         `Only ${this.format(available)} ${this.currencyCode} is available; cannot deduct ${this.format(amount)}`,

@@ -32,7 +32,7 @@ export function grantStatusSql(at: SqlInstant, g = 'g'): string {
 export function dueWorkSql(at: SqlInstant, g = 'g'): string[] {
   const live = `${g}.voided_at is null and ${g}.expired_at is null`;
   return [
-    // fundings due (credit_grant_due_fund_idx); one past its expiry is due too, as an expiry
+    // fundings due (credit_grant_due_fund_idx); one past its expiry is funded at effectiveAt, then expired
     `${g}.funded_at is null and ${live} and ${g}.effective_at <= ${at()} and ${paid(g)}`,
     // expiries of funded credit (credit_grant_due_expire_idx)
     `${g}.funded_at is not null and ${live} and ${g}.expires_at is not null and ${g}.expires_at <= ${at()}`,

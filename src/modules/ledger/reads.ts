@@ -18,8 +18,8 @@ import {
 } from './entities';
 import { grantStatusSql } from './grant-sql';
 import { holdStore } from './holds';
-import { balanceAt } from './views';
-import { selectAllocations, selectGrants, selectMovements } from './rows';
+import { balanceAt, fundingDueAt, grantsAt } from './views';
+import { selectAllocations, selectGrants, selectLiveGrantsOfLedgers, selectMovements } from './rows';
 
 export interface BalanceView {
   currency: CurrencyEntity;
@@ -113,7 +113,7 @@ export class LedgerReads {
           .map((l) => {
             const currency = byId.get(l.currencyId)!;
             const { settled, upcoming } = balanceAt(
-              new Dec(l.balance),
+              { balance: new Dec(l.balance), debt: new Dec(l.debt) },
               grants.filter((g) => g.ledgerId === l.id),
               asOf,
             );
@@ -139,9 +139,26 @@ export class LedgerReads {
     );
   }
 
+  /**
+   * Grants by id as of now (what `creditGrants`, nodes and loaders show). A grant whose funding is due but
+   * not booked yet shows what the booking will leave it: outstanding debt is repaid from it first (SPEC §5,
+   * §6), so its ledger's debt and due fundings are read with it (`grantsAt`, on the engine's `applyDue`).
+   */
   async grantsByIds(ids: readonly string[]): Promise<Map<string, GrantEntity>> {
     const rows = await selectGrants(this.em, ids);
-    return new Map(rows.map((r) => [r.id, r]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const asOf = this.clock.now();
+    const ledgerIds = [...new Set(rows.filter((r) => fundingDueAt(r, asOf)).map((r) => r.ledgerId))];
+    if (ledgerIds.length === 0) return byId;
+    const live = await selectLiveGrantsOfLedgers(this.em, ledgerIds);
+    for (const ledgerId of ledgerIds) {
+      const ofLedger = live.filter((x) => x.grant.ledgerId === ledgerId);
+      if (ofLedger.length === 0) continue;
+      const ledger = { balance: new Dec(ofLedger[0]!.balance), debt: new Dec(ofLedger[0]!.debt) };
+      const grants = ofLedger.map((x) => x.grant);
+      for (const g of grantsAt(ledger, grants, asOf)) if (byId.has(g.id)) byId.set(g.id, g);
+    }
+    return byId;
   }
 
   async listGrants(

@@ -85,49 +85,75 @@ export async function selectAllocations(
   }));
 }
 
+const GRANT_COLUMNS = `g.id, g.ledger_id, g.customer_id, g.currency_id, g.name, g.source, g.funding_method,
+  g.amount::text as amount, g.remaining::text as remaining, g.priority, g.effective_at, g.expires_at,
+  g.per_unit_cost::text as per_unit_cost, g.purchase_currency, g.purchase_total::text as purchase_total,
+  g.payment_status, g.invoice_id, g.feature_keys, g.funded_at, g.voided_at, g.expired_at, g.void_reason,
+  g.created_at, g.origin, g.subscription_id, g.rolled_from_id, g.allocation_key, g.auto_top_up_rule_id`;
+
+function toGrantEntity(r: Record<string, unknown>): GrantEntity {
+  const date = (v: unknown) => (v == null ? null : new Date(v as string));
+  return {
+    id: r.id,
+    ledgerId: r.ledger_id,
+    customerId: r.customer_id,
+    currencyId: r.currency_id,
+    name: r.name,
+    source: r.source,
+    fundingMethod: r.funding_method,
+    amount: r.amount,
+    remaining: r.remaining,
+    priority: r.priority,
+    effectiveAt: date(r.effective_at)!,
+    expiresAt: date(r.expires_at),
+    perUnitCost: r.per_unit_cost,
+    purchaseCurrency: r.purchase_currency,
+    purchaseTotal: r.purchase_total,
+    paymentStatus: r.payment_status,
+    invoiceId: r.invoice_id,
+    featureKeys: r.feature_keys,
+    fundedAt: date(r.funded_at),
+    voidedAt: date(r.voided_at),
+    expiredAt: date(r.expired_at),
+    voidReason: r.void_reason,
+    createdAt: date(r.created_at)!,
+    origin: r.origin,
+    subscriptionId: r.subscription_id,
+    rolledFromId: r.rolled_from_id,
+    allocationKey: r.allocation_key,
+    autoTopUpRuleId: r.auto_top_up_rule_id,
+  } as GrantEntity;
+}
+
 export async function selectGrants(em: EntityManager, ids: readonly string[]): Promise<GrantEntity[]> {
   if (ids.length === 0) return [];
   const rows = await em.execute<Record<string, unknown>[]>(
-    `select id, ledger_id, customer_id, currency_id, name, source, funding_method, amount::text as amount,
-            remaining::text as remaining, priority, effective_at, expires_at, per_unit_cost::text as per_unit_cost,
-            purchase_currency, purchase_total::text as purchase_total, payment_status, invoice_id, feature_keys,
-            funded_at, voided_at, expired_at, void_reason, created_at, origin, subscription_id, rolled_from_id,
-            allocation_key, auto_top_up_rule_id
-       from credit_grant where id in (${ids.map(() => '?').join(',')})`,
+    `select ${GRANT_COLUMNS} from credit_grant g where g.id in (${ids.map(() => '?').join(',')})`,
     [...ids],
   );
-  const date = (v: unknown) => (v == null ? null : new Date(v as string));
-  return rows.map(
-    (r) =>
-      ({
-        id: r.id,
-        ledgerId: r.ledger_id,
-        customerId: r.customer_id,
-        currencyId: r.currency_id,
-        name: r.name,
-        source: r.source,
-        fundingMethod: r.funding_method,
-        amount: r.amount,
-        remaining: r.remaining,
-        priority: r.priority,
-        effectiveAt: date(r.effective_at)!,
-        expiresAt: date(r.expires_at),
-        perUnitCost: r.per_unit_cost,
-        purchaseCurrency: r.purchase_currency,
-        purchaseTotal: r.purchase_total,
-        paymentStatus: r.payment_status,
-        invoiceId: r.invoice_id,
-        featureKeys: r.feature_keys,
-        fundedAt: date(r.funded_at),
-        voidedAt: date(r.voided_at),
-        expiredAt: date(r.expired_at),
-        voidReason: r.void_reason,
-        createdAt: date(r.created_at)!,
-        origin: r.origin,
-        subscriptionId: r.subscription_id,
-        rolledFromId: r.rolled_from_id,
-        allocationKey: r.allocation_key,
-        autoTopUpRuleId: r.auto_top_up_rule_id,
-      }) as GrantEntity,
+  return rows.map(toGrantEntity);
+}
+
+/**
+ * The live grants (neither voided nor expired) of some ledgers with their ledger's booked balance and debt,
+ * in one statement (one snapshot): what a read needs to show the grants as the due booking will leave them.
+ */
+export async function selectLiveGrantsOfLedgers(
+  em: EntityManager,
+  ledgerIds: readonly string[],
+): Promise<{ grant: GrantEntity; balance: string; debt: string }[]> {
+  if (ledgerIds.length === 0) return [];
+  const rows = await em.execute<Record<string, unknown>[]>(
+    `select ${GRANT_COLUMNS}, l.balance::text as ledger_balance, l.debt::text as ledger_debt
+       from credit_grant g join ledger l on l.id = g.ledger_id
+      where g.ledger_id in (${ledgerIds.map(() => '?').join(',')})
+        and g.voided_at is null and g.expired_at is null
+      order by g.id`,
+    [...ledgerIds],
   );
+  return rows.map((r) => ({
+    grant: toGrantEntity(r),
+    balance: r.ledger_balance as string,
+    debt: r.ledger_debt as string,
+  }));
 }

@@ -1,10 +1,4 @@
-import {
-  grantStatus,
-  unbookedExpiredCredit,
-  unbookedFundedCredit,
-  upcomingCredit,
-  type LedgerGrant,
-} from '../../engine';
+import { applyDue, grantStatus, isFundable, upcomingCredit, type LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
 import type { GrantEntity, GrantStatus } from './entities';
 
@@ -49,18 +43,55 @@ export function grantViewAt(g: LedgerGrant, asOf: Date): { status: GrantStatus; 
   return { status, remaining: g.fundedAt === null ? g.amount : g.remaining };
 }
 
+/** Whether a stored grant's funding is due at `asOf` but not booked yet (the engine's `isFundable`). */
+export function fundingDueAt(g: GrantEntity, asOf: Date): boolean {
+  return isFundable(ledgerGrant(g), asOf);
+}
+
+/** A ledger row's booked figures. */
+export interface BookedLedger {
+  balance: Dec;
+  /** Outstanding debt, positive. */
+  debt: Dec;
+}
+
 /**
- * SPEC §7 figures of one ledger at `asOf` from its booked balance and its live grants: due fundings are
- * added and due expiries taken away, exactly as the booking job will do.
+ * SPEC §7 figures of one ledger at `asOf` from its booked balance and debt and its live grants: what is due
+ * is booked in memory by the engine's `applyDue`, exactly as the booking job will book it.
  */
 export function balanceAt(
-  booked: Dec,
+  ledger: BookedLedger,
   liveGrants: readonly GrantEntity[],
   asOf: Date,
 ): { settled: Dec; upcoming: Dec } {
   const grants = liveGrants.map(ledgerGrant);
   return {
-    settled: booked.plus(unbookedFundedCredit(grants, asOf)).minus(unbookedExpiredCredit(grants, asOf)),
+    settled: applyDue({ ...ledger, grants }, asOf).balance,
     upcoming: upcomingCredit(grants, asOf),
   };
+}
+
+/**
+ * The live grants of one ledger as the booking of what is due at `asOf` will leave them (the engine's
+ * `applyDue`): a due funding repays outstanding debt first (SPEC §6), so a grant read before its funding is
+ * booked already shows what it will keep; a grant whose window passed unbooked shows as expired. Grants
+ * with no due work are answered as they are.
+ */
+export function grantsAt(
+  ledger: BookedLedger,
+  liveGrants: readonly GrantEntity[],
+  asOf: Date,
+): GrantEntity[] {
+  const due = applyDue({ ...ledger, grants: liveGrants.map(ledgerGrant) }, asOf);
+  const changed = new Set(due.bookings.map((b) => b.grantId));
+  return liveGrants.map((g, i) => {
+    if (!changed.has(g.id)) return g;
+    const after = due.grants[i]!;
+    return {
+      ...g,
+      fundedAt: after.fundedAt,
+      expiredAt: after.expiredAt,
+      remaining: after.remaining.toFixed(),
+    };
+  });
 }
