@@ -51,6 +51,7 @@ run ingest node "$OUT/bench/ingest.js"
 run settle node "$OUT/bench/settle.js"
 run history node "$OUT/bench/history.js"
 run live node "$OUT/bench/live.js"
+run webhooks node "$OUT/bench/webhooks.js"
 
 EVENTS="$(res ingest ingest_events_per_s)"
 MOVES="$(res settle settle_movements_per_s)"
@@ -80,6 +81,9 @@ printf '%-44s %14s %10s   %s\n' "history page at depth $(num "$DEPTH" 0) / page 
   "≤ 2× at depth 1M (HISTORY_SQL_FILL=1000000 for that depth)"
 printf '%-44s %14s %10s   %s\n' "creditBalances, 50 clients (reads/s)" "$(num "$(res history balance_reads_per_s)")" \
   "$(ratio "$(res history balance_reads_per_s)" "$BASE")×" "p99 $(num "$(res history balance_p99_ms)") ms"
+
+printf '%-44s %14s %10s   %s\n' "webhooks, 10k events × 10 receivers (deliv/s)" "$(num "$(res webhooks webhook_deliveries_per_s)")" \
+  "$(ratio "$(res webhooks webhook_deliveries_per_s)" "$TPS")×" "API p50 while delivering: $(num "$(res webhooks webhook_api_p50_ratio)" 2)× its baseline"
 
 if [ -n "${FAILED:-}" ]; then
   echo "failed:${FAILED}"
