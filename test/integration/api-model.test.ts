@@ -674,6 +674,35 @@ const EXAMPLES: Cmd[][] = [
     new SettleCmd(),
     new AdjustCmd(-1_000),
   ],
+  // regression: a 0.125 charge is booked as 0.12 (half-even); the next settle has nothing to book and must not
+  // reopen the ledger (the candidate query once rounded half up to 0.13 and reopened it on every settle,
+  // booking the due funding of the later grant there)
+  [
+    new GrantCmd({
+      method: 'PROMOTIONAL',
+      cents: 1_000,
+      priority: 1,
+      effectiveInMin: 0,
+      expiresAfterMin: null,
+      costMilli: 1000,
+      terms: false,
+      restrictedTo: null,
+    }),
+    new IngestCmd('CREDIT_THEN_INVOICE', 1, false),
+    new SettleCmd(),
+    new GrantCmd({
+      method: 'PROMOTIONAL',
+      cents: 500,
+      priority: 1,
+      effectiveInMin: 5,
+      expiresAfterMin: null,
+      costMilli: 1000,
+      terms: false,
+      restrictedTo: null,
+    }),
+    new AdvanceCmd(10),
+    new SettleCmd(),
+  ],
 ];
 
 describe('API model', () => {

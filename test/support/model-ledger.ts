@@ -90,12 +90,6 @@ export function halfEvenCents(milli: number): number {
   return q % 2 === 0 ? q : q + 1;
 }
 
-/** PostgreSQL's round() on numeric: half away from zero (only non-negative amounts here). */
-export function halfUpCents(milli: number): number {
-  const q = Math.floor(milli / 1000);
-  return milli - q * 1000 >= 500 ? q + 1 : q;
-}
-
 export function money(cents: number): string {
   const sign = cents < 0 ? '-' : '';
   const a = Math.abs(cents);
@@ -386,8 +380,9 @@ export class LedgerModel {
 
   /** settleCharges(customerId): one CONSUMED per charge with credit taken, charges in creation order. */
   settle(now: number): void {
-    // the server only opens the ledger when some open charge rounds (in SQL, half up) to more than is booked
-    if (!this.s.charges.some((c) => halfUpCents(c.quantity * c.unitMilli) !== c.booked)) return;
+    // the server only opens the ledger when some open charge rounds (half-even, as the engine books it) to
+    // other than what is booked: a charge whose rounded total is booked does not reopen it
+    if (!this.s.charges.some((c) => halfEvenCents(c.quantity * c.unitMilli) !== c.booked)) return;
     this.commitDue(now);
     for (const c of this.s.charges) {
       const step = halfEvenCents(c.quantity * c.unitMilli) - c.booked;

@@ -11,3 +11,20 @@ export function valuesList(rows: number, tuple: string, params: readonly unknown
   }
   return Array.from({ length: rows }, () => tuple).join(', ');
 }
+
+/**
+ * `round(value, scale)` with ROUND_HALF_EVEN, as a SQL expression: the money module's `roundToScale`, which
+ * every booked amount goes through (SPEC §2). PostgreSQL's own `round(numeric, int)` rounds half away from
+ * zero, so a charge of 0.125 booked as 0.12 would look unbooked to it forever. `value` and `scale` are SQL
+ * expressions (a numeric and an integer); each is repeated, so pass columns or parameters, not subqueries.
+ * Held against `roundToScale` by `test/integration/rounding-sql.test.ts`.
+ */
+export function roundHalfEvenSql(value: string, scale: string): string {
+  const unit = `power(10::numeric, -(${scale}))`;
+  const truncated = `trunc(${value}, ${scale})`;
+  // a tie is exactly half a unit beyond the truncation; round() moved it away from zero, and half-even
+  // moves it back when the truncated last digit is already even
+  return `(round(${value}, ${scale}) - case
+      when abs(${value} - ${truncated}) * 2 = ${unit} and mod(trunc(${truncated} / ${unit}), 2) = 0
+      then sign(${value}) * ${unit} else 0 end)`;
+}

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Aggregation } from '../../engine';
 import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '../catalog';
-import { valuesList } from '../shared/sql';
+import { roundHalfEvenSql, valuesList } from '../shared/sql';
 import type { ChargeKind, ChargeStatus } from './entities';
 
 /**
@@ -155,7 +155,8 @@ async function applyUsage(
 /**
  * The ledgers (customer, currency) with something to settle: an open charge with an unbooked amount, or
  * one whose period has ended. A sub-cent remainder that rounds to what is booked has nothing to book: it
- * waits until its period ends.
+ * waits until its period ends. Rounding is half-even, as the engine books it (`roundHalfEvenSql`), so a
+ * charge of 0.125 booked as 0.12 does not reopen its ledger on every run.
  */
 async function ledgersToSettle(
   em: EntityManager,
@@ -164,7 +165,8 @@ async function ledgersToSettle(
 ): Promise<{ customerId: string; currencyId: string }[]> {
   const rows = await em.execute<{ customer_id: string; currency_id: string }[]>(
     `select distinct c.customer_id, c.currency_id from charge c join currency cur on cur.id = c.currency_id
-      where c.status = 'OPEN' and (round(c.amount, cur.scale) <> c.booked or c.period_end <= ?::timestamptz)
+      where c.status = 'OPEN' and (${roundHalfEvenSql('c.amount', 'cur.scale')} <> c.booked
+             or c.period_end <= ?::timestamptz)
             ${customerId ? 'and c.customer_id = ?' : ''}
       order by c.customer_id, c.currency_id`,
     customerId ? [now.toISOString(), customerId] : [now.toISOString()],
