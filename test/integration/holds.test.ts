@@ -363,3 +363,21 @@ describe('live updates', () => {
     await checkLedgerInvariants([customerId]);
   });
 });
+
+describe('node(id)', () => {
+  it('finds a hold by id; another customer’s token gets NOT_FOUND', async () => {
+    const { currency, customerId } = await customer();
+    await grantCredits(t, customerId, currency, '5');
+    const h = await reserveOk({ customerId, currency, amount: '2' });
+    const query = `query ($id: ID!) { node(id: $id) { id ... on CreditHold { amount status } } }`;
+    expect((await t.raw(query, { id: h.id })).data).toEqual({
+      node: { id: h.id, amount: '2.00', status: 'HELD' },
+    });
+    const stranger = await customer();
+    const token = (
+      await t.ok(IssueCustomerTokenDocument, { customerId: stranger.customerId, ttlSeconds: 60 })
+    ).issueCustomerToken.token;
+    expect(codeOf(await t.raw(query, { id: h.id }, token))).toBe('NOT_FOUND');
+    await checkLedgerInvariants([customerId]);
+  });
+});

@@ -41,7 +41,7 @@ export class HoldListArgs extends ForwardPageArgs {
   @Field(() => [HoldStatus], { nullable: true }) status?: HoldStatus[] | null;
 }
 
-function mapHolds(ctx: Context, holds: HoldRow[]): Promise<CreditHoldType[]> {
+export function mapHolds(ctx: Context, holds: HoldRow[]): Promise<CreditHoldType[]> {
   return withCurrencies(ctx, holds, (h, c) => toHold(h, c, ctx.now));
 }
 

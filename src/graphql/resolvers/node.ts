@@ -6,6 +6,7 @@ import { toCurrency, toFeature, toPlan, toRateCard } from '../types/catalog';
 import { Node } from '../types/common';
 import { toCustomer, toSubscription } from '../types/customers';
 import { toInvoice } from '../types/ledger';
+import { mapHolds } from './holds';
 import { mapGrants, mapMovements } from './ledger';
 import { mapCharges } from './usage';
 
@@ -64,6 +65,10 @@ export class NodeResolver {
       case IdPrefix.Charge: {
         const c = await s.charges.byId(id);
         return c && mine(c.customerId) ? (await mapCharges(ctx, [c]))[0]! : null;
+      }
+      case IdPrefix.CreditHold: {
+        const h = (await s.holds.holdsByIds([id])).get(id);
+        return h && mine(h.customerId) ? (await mapHolds(ctx, [h]))[0]! : null;
       }
       default:
         return null;
