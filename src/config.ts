@@ -25,7 +25,7 @@ export interface Config {
     readonly allowPrivate: boolean;
     /** DRAWDOWN_WEBHOOK_CONCURRENCY: attempts in flight in this process, over all endpoints; 0 sends none. */
     readonly concurrency: number;
-    /** DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY: attempts in flight for one endpoint, over all processes. */
+    /** DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY: attempts in flight for one endpoint, per process. */
     readonly endpointConcurrency: number;
   };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';

@@ -1,6 +1,6 @@
 import { Logger, run, type Runner, type Task } from 'graphile-worker';
 import type { Log } from '../core/log';
-import { DELIVER_TASK } from '../modules/webhooks';
+import { DELIVER_TASK, webhookSettings } from '../modules/webhooks';
 import type { ServiceRoot } from '../services';
 
 export const WEBHOOK_SWEEP_TASK = 'webhook_sweep';
@@ -24,17 +24,80 @@ function quietLogger(log: Log): Logger {
 }
 
 /**
- * Webhook delivery on its own graphile-worker runner, which takes only webhook tasks: slow or dead
- * receivers occupy these workers, never the ledger's and settlement's, and the API never waits for them.
- * Per-endpoint concurrency is bounded by the job queues each delivery is put in (see `queueFor`).
- * A retry's job is picked up by polling; this process also nudges the runner when the retry it
- * scheduled falls due, so short test schedules keep their shape.
+ * Runs attempts with at most `perEndpoint` in flight for one endpoint and `total` in all; the rest wait
+ * in memory, per endpoint, in arrival order. A queued attempt is not lost with the process: its delivery
+ * is still PENDING in the database, and the sweep gives it a new job.
+ */
+class AttemptPool {
+  private running = 0;
+  private readonly perEndpoint = new Map<string, { running: number; waiting: (() => Promise<void>)[] }>();
+  private readonly ready: string[] = []; // endpoints with waiting work and a free slot, round robin
+  private idle: Promise<void> = Promise.resolve();
+  private settle: (() => void) | null = null;
+
+  constructor(
+    private readonly limitPerEndpoint: () => number,
+    private readonly total: number,
+  ) {}
+
+  add(endpointId: string, run: () => Promise<void>): void {
+    let e = this.perEndpoint.get(endpointId);
+    if (!e) this.perEndpoint.set(endpointId, (e = { running: 0, waiting: [] }));
+    e.waiting.push(run);
+    if (this.running === 0 && !this.settle) this.idle = new Promise((r) => (this.settle = r));
+    if (e.running < this.limitPerEndpoint() && !this.ready.includes(endpointId)) this.ready.push(endpointId);
+    this.pump();
+  }
+
+  /** Resolves when nothing runs (attempts in flight finish; the waiting ones are dropped). */
+  async drain(): Promise<void> {
+    for (const e of this.perEndpoint.values()) e.waiting.length = 0;
+    this.ready.length = 0;
+    if (this.running > 0) await this.idle;
+  }
+
+  private pump(): void {
+    while (this.running < this.total && this.ready.length > 0) {
+      const endpointId = this.ready.shift()!;
+      const e = this.perEndpoint.get(endpointId);
+      // a stale entry: the endpoint has nothing waiting or no free slot (it is queued again when it has)
+      if (!e || e.waiting.length === 0 || e.running >= this.limitPerEndpoint()) continue;
+      const run = e.waiting.shift()!;
+      e.running++;
+      this.running++;
+      if (e.waiting.length > 0 && e.running < this.limitPerEndpoint() && !this.ready.includes(endpointId))
+        this.ready.push(endpointId);
+      void run()
+        .catch(() => undefined)
+        .finally(() => {
+          e.running--;
+          this.running--;
+          if (e.waiting.length > 0 && !this.ready.includes(endpointId)) this.ready.push(endpointId);
+          if (e.running === 0 && e.waiting.length === 0) this.perEndpoint.delete(endpointId);
+          if (this.running === 0 && this.ready.length === 0) {
+            this.settle?.();
+            this.settle = null;
+          }
+          this.pump();
+        });
+    }
+  }
+}
+
+/**
+ * Webhook delivery on its own graphile-worker runner, which takes only webhook tasks, so the ledger's and
+ * settlement's jobs never wait behind a receiver. A delivery job only hands its attempt to the
+ * `AttemptPool` and completes: at most DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY attempts run for one
+ * endpoint and DRAWDOWN_WEBHOOK_CONCURRENCY in all, so a slow or dead receiver holds only its own slots and
+ * never the API or other endpoints. A retry's job is picked up by polling; this process also nudges the
+ * runner when a retry it scheduled falls due, so short schedules keep their shape.
  */
 export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): Promise<void> }> {
   if (deps.concurrency <= 0) return { stop: async () => undefined };
-  const sweepIntervalMs = deps.sweepIntervalMs ?? 30_000;
+  const sweepIntervalMs = deps.sweepIntervalMs ?? 15_000;
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
+  const pool = new AttemptPool(() => webhookSettings.perEndpointConcurrency, deps.concurrency);
   const nudge = (afterMs: number) => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -47,14 +110,25 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
     t.unref();
     timers.add(t);
   };
-  const deliver: Task = async (payload) => {
-    const { deliveryId } = payload as { deliveryId: string };
-    const outcome = await deps.services.open().webhooks.attempt(deliveryId);
-    if (outcome.retryInMs !== undefined) nudge(outcome.retryInMs);
+  const deliver: Task = (payload) => {
+    const { deliveryId, endpointId, attempts } = payload as {
+      deliveryId: string;
+      endpointId?: string;
+      attempts?: number;
+    };
+    pool.add(endpointId ?? deliveryId, async () => {
+      try {
+        const outcome = await deps.services.open().webhooks.attempt(deliveryId, attempts ?? null);
+        if (outcome.retryInMs !== undefined) nudge(outcome.retryInMs);
+      } catch (e) {
+        // the delivery stays PENDING; the sweep gives it a new job
+        deps.log('warn', 'webhook attempt failed', { deliveryId, error: String(e) });
+      }
+    });
   };
   const sweep: Task = async (_payload, helpers) => {
     const n = await deps.services.open().webhooks.sweep();
-    if (n > 0) deps.log('warn', 'webhook deliveries whose job was lost were re-enqueued', { count: n });
+    if (n > 0) deps.log('info', 'webhook deliveries without a job were re-enqueued', { count: n });
     await helpers.addJob(
       WEBHOOK_SWEEP_TASK,
       {},
@@ -63,8 +137,9 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
   };
   const runner: Runner = await run({
     connectionString: deps.connectionString,
-    concurrency: deps.concurrency,
-    maxPoolSize: Math.min(deps.concurrency + 2, 12),
+    // the tasks only hand attempts to the pool: a few workers keep up with any number of receivers
+    concurrency: 4,
+    maxPoolSize: 6,
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 1_000,
     logger: quietLogger(deps.log),
@@ -77,6 +152,7 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
       for (const t of timers) clearTimeout(t);
       timers.clear();
       await runner.stop();
+      await pool.drain();
     },
   };
 }

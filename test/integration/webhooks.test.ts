@@ -186,6 +186,22 @@ describe('webhook endpoints and delivery', () => {
     await t.raw(`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id });
   });
 
+  it('a hanging receiver holds at most DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY attempts; others are served', async () => {
+    const slow = await startReceiver();
+    const fast = await startReceiver();
+    slow.reply = () => 'hang';
+    const s = await endpointFor(t, slow, ['credit_grant.funded']);
+    const f = await endpointFor(t, fast, ['credit_grant.funded']);
+    const marker = uniq('bound');
+    for (let i = 0; i < 8; i++) await emit(t, 'credit_grant.funded', customerId, marker);
+    await fast.waitFor(marker, 8);
+    // the first four time out (1 s) and the next ones go out: never more than four at once
+    await slow.waitFor(marker, 6);
+    expect(slow.maxOpen).toBe(4);
+    for (const id of [s.id, f.id])
+      await t.raw(`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id });
+  });
+
   it('a disabled endpoint gets nothing, not even later; an enabled one gets the same event', async () => {
     const off = await startReceiver();
     const on = await startReceiver();

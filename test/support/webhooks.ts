@@ -31,6 +31,8 @@ export interface Receiver {
   /** What to answer the n-th request (1-based). */
   reply: (n: number) => Reply | Promise<Reply>;
   redirectTo?: string;
+  /** The most requests it ever had open at once. */
+  maxOpen: number;
   hitsFor(marker: string): Hit[];
   waitFor(marker: string, n: number): Promise<Hit[]>;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export async function startReceiver(): Promise<Receiver> {
     hits: [],
     secret: { current: '', old: null },
     reply: () => 200,
+    maxOpen: 0,
     hitsFor: (marker) => r.hits.filter((h) => h.body.includes(marker)),
     async waitFor(marker, n) {
       const deadline = Date.now() + 25_000;
@@ -72,7 +75,10 @@ export async function startReceiver(): Promise<Receiver> {
       return false;
     }
   };
+  let open = 0;
   const server = http.createServer((req, res) => {
+    r.maxOpen = Math.max(r.maxOpen, ++open);
+    res.on('close', () => open--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

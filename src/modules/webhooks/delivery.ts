@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { retryDelayMs, type WebhookOptions } from './options';
-import { DELIVER_TASK, queueFor } from './record';
+import { DELIVER_TASK } from './record';
 import { signedHeaders } from './secret';
 import { sendWebhook } from './send';
 
@@ -21,6 +21,8 @@ export async function attemptDelivery(
   em: EntityManager,
   options: WebhookOptions,
   deliveryId: string,
+  /** The attempts the job expects to find made: a second job for the same attempt then does nothing. */
+  attemptsBefore: number | null = null,
 ): Promise<AttemptOutcome> {
   const claimed = await em.execute<
     {
@@ -38,9 +40,9 @@ export async function attemptDelivery(
     `update webhook_delivery d set attempts = d.attempts + 1, last_attempt_at = now()
        from webhook_endpoint e, webhook_event ev
       where d.id = ? and d.status = 'PENDING' and e.id = d.endpoint_id and ev.id = d.event_id
-        and e.enabled and e.deleted_at is null
+        and e.enabled and e.deleted_at is null and (?::int is null or d.attempts = ?::int)
      returning d.attempts, d.max_attempts, d.retry_base_ms, d.timeout_ms, d.endpoint_id, e.url, e.secret, ev.id as event_id, ev.body`,
-    [deliveryId],
+    [deliveryId, attemptsBefore, attemptsBefore],
   );
   const c = claimed[0];
   if (!c) {
@@ -89,12 +91,12 @@ export async function attemptDelivery(
        update webhook_delivery set next_attempt_at = now() + make_interval(secs => ? / 1000.0),
               last_response_status = ?, last_error = ?
         where id = ? and status = 'PENDING'
-       returning id, next_attempt_at
+       returning id, endpoint_id, attempts, next_attempt_at
      )
-     select graphile_worker.add_job(?, json_build_object('deliveryId', d.id), queue_name := ?,
+     select graphile_worker.add_job(?, json_build_object('deliveryId', d.id, 'endpointId', d.endpoint_id, 'attempts', d.attempts),
               run_at := d.next_attempt_at, max_attempts := 25, job_key := d.id)
        from d`,
-    [delay, sent.status, error, deliveryId, DELIVER_TASK, queueFor(c.endpoint_id, deliveryId)],
+    [delay, sent.status, error, deliveryId, DELIVER_TASK],
   );
   return { result: 'retrying', retryInMs: delay };
 }
@@ -104,10 +106,10 @@ export async function attemptDelivery(
  * that long (its process was killed mid-attempt; graphile-worker frees such jobs only after hours) get a
  * new job. At most `limit` per call.
  */
-export async function sweepStalledDeliveries(em: EntityManager, limit = 500): Promise<number> {
+export async function sweepStalledDeliveries(em: EntityManager, limit = 2_000): Promise<number> {
   const graceSeconds = 60;
-  const rows = await em.execute<{ id: string; endpoint_id: string }[]>(
-    `select d.id, d.endpoint_id from webhook_delivery d
+  const rows = await em.execute<{ id: string; endpoint_id: string; attempts: number }[]>(
+    `select d.id, d.endpoint_id, d.attempts from webhook_delivery d
       where d.status = 'PENDING'
         and d.next_attempt_at < now() - make_interval(secs => ? + d.timeout_ms / 1000.0)
         and not exists (
@@ -119,11 +121,11 @@ export async function sweepStalledDeliveries(em: EntityManager, limit = 500): Pr
     [graceSeconds, graceSeconds, limit],
   );
   if (rows.length === 0) return 0;
-  const jobs = rows.map((r) => ({ id: r.id, queue: queueFor(r.endpoint_id, r.id) }));
+  const jobs = rows.map((r) => ({ id: r.id, endpoint_id: r.endpoint_id, attempts: r.attempts }));
   await em.execute(
-    `select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id), queue_name := j.queue,
-              max_attempts := 25, job_key := j.id))
-       from json_to_recordset(?::json) as j(id text, queue text)`,
+    `select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id,
+              'attempts', j.attempts), max_attempts := 25, job_key := j.id))
+       from json_to_recordset(?::json) as j(id text, endpoint_id text, attempts int)`,
     [DELIVER_TASK, JSON.stringify(jobs)],
   );
   return rows.length;

@@ -5,6 +5,7 @@ export {
   recordWebhookEvent,
   recordWebhookEvents,
   subscribedWebhookTypes,
+  webhookSettings,
   type RecordedWebhookEvents,
   type WebhookEventInput,
 } from './record';

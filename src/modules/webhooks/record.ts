@@ -38,7 +38,7 @@ export function newEndpointId(): string {
 
 /** Process-wide delivery settings (set once at start-up from the configuration). */
 export const webhookSettings = {
-  /** Attempts running at once for one endpoint: its deliveries spread over this many job queues. */
+  /** Attempts running at once for one endpoint in one process (the runner's limit). */
   perEndpointConcurrency: 4,
   /** The schedule new deliveries get (DRAWDOWN_WEBHOOK_RETRY_BASE, _MAX_ATTEMPTS, _TIMEOUT). */
   retryBaseMs: 5_000,
@@ -50,13 +50,6 @@ export const webhookSettings = {
 
 export function configureWebhookSettings(s: Partial<typeof webhookSettings>): void {
   Object.assign(webhookSettings, s);
-}
-
-/** The job queue of one delivery: a fixed number per endpoint bounds that endpoint's concurrency. */
-export function queueFor(endpointId: string, deliveryId: string): string {
-  let h = 0;
-  for (let i = 0; i < deliveryId.length; i++) h = (h * 31 + deliveryId.charCodeAt(i)) | 0;
-  return `webhook:${endpointId}:${Math.abs(h) % Math.max(1, webhookSettings.perEndpointConcurrency)}`;
 }
 
 interface TypeCache {
@@ -126,7 +119,7 @@ export async function recordWebhookEvents(
     occurred_at: string;
     body: string;
   }[] = [];
-  const delRows: { id: string; endpoint_id: string; event_id: string; queue: string }[] = [];
+  const delRows: { id: string; endpoint_id: string; event_id: string }[] = [];
   for (const e of wanted) {
     const targets = endpoints.filter((p) => p.event_types.includes(e.type));
     if (targets.length === 0) continue;
@@ -135,8 +128,7 @@ export async function recordWebhookEvents(
     const body = JSON.stringify({ type: e.type, timestamp, data: e.data });
     evRows.push({ id, type: e.type, customer_id: e.customerId, occurred_at: timestamp, body });
     for (const t of targets) {
-      const deliveryId = newDeliveryId();
-      delRows.push({ id: deliveryId, endpoint_id: t.id, event_id: id, queue: queueFor(t.id, deliveryId) });
+      delRows.push({ id: newDeliveryId(), endpoint_id: t.id, event_id: id });
     }
   }
   if (evRows.length === 0) return NOTHING;
@@ -152,9 +144,9 @@ export async function recordWebhookEvents(
        select id, endpoint_id, event_id, now(), ?, ?, ?
          from json_to_recordset(?::json) as x(id text, endpoint_id text, event_id text)
      )
-     select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id), queue_name := j.queue,
+     select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id, 'attempts', 0),
               max_attempts := 25, job_key := j.id))
-       from json_to_recordset(?::json) as j(id text, queue text)`,
+       from json_to_recordset(?::json) as j(id text, endpoint_id text)`,
     [
       JSON.stringify(evRows),
       webhookSettings.maxAttempts,

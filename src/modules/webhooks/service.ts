@@ -10,7 +10,6 @@ import {
   invalidateSubscribedTypes,
   newDeliveryId,
   newEndpointId,
-  queueFor,
   webhookSettings,
 } from './record';
 import {
@@ -251,7 +250,7 @@ export class WebhooksService {
                                        timeout_ms)
          values (?, ?, ?, now(), ?, ?, ?)
        )
-       select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text), queue_name := ?,
+       select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text, 'endpointId', ?::text, 'attempts', 0),
                 max_attempts := 25, job_key := ?)`,
       [
         id,
@@ -262,7 +261,7 @@ export class WebhooksService {
         webhookSettings.timeoutMs,
         DELIVER_TASK,
         id,
-        queueFor(old.endpoint_id, id),
+        old.endpoint_id,
         id,
       ],
     );
@@ -270,8 +269,8 @@ export class WebhooksService {
   }
 
   /** One delivery attempt (the job runner's task); see `attemptDelivery`. */
-  async attempt(deliveryId: string): Promise<AttemptOutcome> {
-    return attemptDelivery(this.em, this.options, deliveryId);
+  async attempt(deliveryId: string, attemptsBefore: number | null = null): Promise<AttemptOutcome> {
+    return attemptDelivery(this.em, this.options, deliveryId, attemptsBefore);
   }
 
   /** Re-enqueues pending deliveries whose job was lost (a process killed mid-attempt); returns how many. */
