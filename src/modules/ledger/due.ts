@@ -17,7 +17,7 @@ export class DueWork {
 
   /** Books everything due on one ledger now: fundings at their effective instant, expiries at expiresAt. */
   async bookDue(ledgerId: string): Promise<number> {
-    const ledger = await this.em.fork().findOne(LedgerEntity, { id: ledgerId });
+    const ledger = await this.em.findOne(LedgerEntity, { id: ledgerId });
     if (!ledger) return 0;
     const now = this.clock.now();
     return inTransaction(this.em, async (em) => {
@@ -32,7 +32,7 @@ export class DueWork {
   async ledgersWithDueWork(limit = 500): Promise<string[]> {
     // one branch per partial index; their union is every grant `dueSteps` would book (grant-sql.ts)
     const branches = dueWorkSql(() => 'now()');
-    const rows = await this.em.fork().execute<{ ledger_id: string }[]>(
+    const rows = await this.em.execute<{ ledger_id: string }[]>(
       `select distinct ledger_id from (
          ${branches.map((b) => `(select g.ledger_id from credit_grant g where ${b} limit ?)`).join('\n union all ')}
        ) due`,
@@ -44,12 +44,10 @@ export class DueWork {
   /** Deletes outbox rows older than the retention; the movements themselves stay forever. */
   async pruneOutbox(retentionMs: number): Promise<number> {
     const cutoff = new Date(this.clock.now().getTime() - retentionMs);
-    const rows = await this.em
-      .fork()
-      .execute<{ n: number }[]>(
-        `with gone as (delete from outbox where created_at < ? returning 1) select count(*)::int as n from gone`,
-        [cutoff.toISOString()],
-      );
+    const rows = await this.em.execute<{ n: number }[]>(
+      `with gone as (delete from outbox where created_at < ? returning 1) select count(*)::int as n from gone`,
+      [cutoff.toISOString()],
+    );
     return rows[0]?.n ?? 0;
   }
 }

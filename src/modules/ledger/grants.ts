@@ -320,9 +320,7 @@ export class GrantWrites {
     const found = await this.invoices.byId(invoiceId);
     if (!found) throw DomainError.notFound('Invoice', invoiceId);
     const grant =
-      found.kind === 'CREDIT_PURCHASE'
-        ? await this.em.fork().findOne(GrantEntity, { invoiceId: found.id })
-        : null;
+      found.kind === 'CREDIT_PURCHASE' ? await this.em.findOne(GrantEntity, { invoiceId: found.id }) : null;
     const now = this.clock.now();
     await inTransaction(this.em, async (em) => {
       const tx = grant ? await LedgerTx.open(em, grant.customerId, grant.currencyId) : null;

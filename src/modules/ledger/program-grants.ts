@@ -42,9 +42,7 @@ export async function updateGrantExpiry(
   grantId: string,
   expiresAt: Date | null,
 ): Promise<void> {
-  const g0 = isIdOf(IdPrefix.CreditGrant, grantId)
-    ? await em0.fork().findOne(GrantEntity, { id: grantId })
-    : null;
+  const g0 = isIdOf(IdPrefix.CreditGrant, grantId) ? await em0.findOne(GrantEntity, { id: grantId }) : null;
   if (!g0) throw DomainError.notFound('Credit grant', grantId);
   const now = clock.now();
   await inTransaction(em0, async (em) => {

@@ -50,7 +50,7 @@ export class AllocationsService {
 
   /** Every (subscription, allocation) that may have a period due by `asOf`, with its last granted period. */
   private async terms(asOf: Date): Promise<TermRow[]> {
-    return this.em.fork().execute<TermRow[]>(
+    return this.em.execute<TermRow[]>(
       `select t.* from (
          select s.id as subscription_id, s.customer_id, s.active_from, s.active_to,
                 a.id as allocation_id, a.amount::text as amount, a.cadence, a.priority, a.expires_after,

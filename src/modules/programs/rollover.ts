@@ -39,7 +39,7 @@ export class RolloverService {
 
   private async candidates(now: Date, limit: number): Promise<CandidateRow[]> {
     // the subscription test narrows the candidates; isActiveAt below decides
-    return this.em.fork().execute<CandidateRow[]>(
+    return this.em.execute<CandidateRow[]>(
       `select g.id, g.ledger_id, g.customer_id, c.code as currency, c.scale, g.subscription_id, g.priority,
               g.expires_at, g.expired_at, a.rollover_cap::text as rollover_cap, a.cadence,
               (select (-m.amount)::text from movement m
@@ -110,7 +110,7 @@ export class RolloverService {
 
   /** The next expiry of an allocation grant not yet booked: when a rollover may next be due. */
   async nextExpiry(): Promise<Date | null> {
-    const rows = await this.em.fork().execute<{ at: Date | null }[]>(
+    const rows = await this.em.execute<{ at: Date | null }[]>(
       `select min(expires_at) as at from credit_grant
         where origin = 'ALLOCATION' and expired_at is null and voided_at is null and expires_at > ?::timestamptz`,
       [this.clock.now().toISOString()],

@@ -25,7 +25,7 @@ export async function correctMovement(
 ): Promise<MovementEntity> {
   const now = clock.now();
   const original = isIdOf(IdPrefix.CreditMovement, input.movementId)
-    ? await em0.fork().findOne(MovementEntity, { id: input.movementId })
+    ? await em0.findOne(MovementEntity, { id: input.movementId })
     : null;
   if (!original) throw DomainError.notFound('Credit movement', input.movementId);
   if (original.type !== 'CONSUMED') {
@@ -119,5 +119,5 @@ export async function correctMovement(
       return m.id;
     },
   );
-  return (await em0.fork().findOne(MovementEntity, { id: movementId }))!;
+  return (await em0.findOne(MovementEntity, { id: movementId }))!;
 }

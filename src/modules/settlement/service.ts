@@ -114,7 +114,7 @@ export class SettlementService {
   /** Settles every ledger with unbooked or ended open charges (optionally one customer's). */
   async settle(customerId?: string | null): Promise<SettleResult> {
     const now = this.clock.now();
-    const keys = await chargeStore.ledgersToSettle(this.em.fork(), now, customerId);
+    const keys = await chargeStore.ledgersToSettle(this.em, now, customerId);
     const result: SettleResult = { settledCharges: 0, movementIds: [], customerIds: [] };
     for (let i = 0; i < keys.length; i += LEDGERS_PER_BATCH) {
       const out = await this.settleBatch(keys.slice(i, i + LEDGERS_PER_BATCH), now);
