@@ -19,7 +19,8 @@ import { LedgerTx, newGrantState } from './booking';
 import { GrantEntity, type FundingMethod, type GrantOrigin } from './entities';
 import { onceOnly } from './program-grants';
 import { runOnLedger } from './runner';
-import { insertGrant, setPaymentStatus, type GrantExtras, type GrantState } from './store';
+import { insertGrant, setPaymentStatus, type GrantExtras } from './grant-store';
+import type { GrantState } from './store';
 
 export const DUE_TASK = 'ledger_due';
 

@@ -4,7 +4,7 @@ import type { LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
 import { valuesList } from '../shared/sql';
 import { noteChange } from '../shared/tx';
-import type { GrantOrigin, MovementType, PaymentStatus } from './entities';
+import type { MovementType, PaymentStatus } from './entities';
 
 /**
  * The ledger's store: the rows of `ledger`, `credit_grant`, `movement`, `allocation` and `outbox` as the
@@ -16,9 +16,9 @@ import type { GrantOrigin, MovementType, PaymentStatus } from './entities';
  *   2. then every live grant of those ledgers (not voided, not expired), `for update`, in id order.
  * That is the one global lock order: a writer locks nothing of a ledger before its ledger row, and never a
  * second batch of ledgers after it took grants. Grants created later in the transaction are inserted by
- * `insertGrant` under the ledger lock. Until commit, only the holder of the ledger row lock writes that
- * ledger's movements, allocations, outbox rows, grant remainders and lifecycle columns, all through
- * `writeLedgers` (and `setPaymentStatus` for a grant that is no longer live).
+ * `insertGrant` (grant-store.ts) under the ledger lock. Until commit, only the holder of the ledger row lock
+ * writes that ledger's movements, allocations, outbox rows, grant remainders and lifecycle columns, all
+ * through `writeLedgers` (and grant-store.ts's `setPaymentStatus` for a grant that is no longer live).
  */
 
 /** A grant as the ledger transaction sees it: the engine's ledger grant plus what the store keeps. */
@@ -318,72 +318,6 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
     );
   }
   if (parts.length > 0) await em.execute(`with ${parts.join(',\n')} select 1`, params);
-}
-
-/** What a grant row holds beyond its state. */
-export interface GrantExtras {
-  name: string | null;
-  purchaseCurrency: string | null;
-  purchaseTotal: string | null;
-  invoiceId: string | null;
-  /** Where it came from (SPEC §14); MANUAL when omitted. */
-  origin?: GrantOrigin;
-  subscriptionId?: string | null;
-  rolledFromId?: string | null;
-  allocationKey?: string | null;
-  autoTopUpRuleId?: string | null;
-}
-
-/** Inserts a grant created under the ledger lock (not yet funded: it shows its full amount as remaining). */
-export async function insertGrant(
-  em: EntityManager,
-  ledger: Pick<LedgerHead, 'id' | 'customerId' | 'currencyId'>,
-  g: GrantState,
-  extra: GrantExtras,
-): Promise<void> {
-  await em.execute(
-    `insert into credit_grant (id, ledger_id, customer_id, currency_id, name, source, funding_method, amount, remaining,
-                               priority, effective_at, expires_at, per_unit_cost, purchase_currency, purchase_total,
-                               payment_status, invoice_id, feature_keys, created_at, origin, subscription_id,
-                               rolled_from_id, allocation_key, auto_top_up_rule_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?, ?::timestamptz, ?::timestamptz, ?::numeric, ?, ?::numeric, ?, ?,
-             ?::text[], ?::timestamptz, ?, ?, ?, ?, ?)`,
-    [
-      g.id,
-      ledger.id,
-      ledger.customerId,
-      ledger.currencyId,
-      extra.name,
-      g.source,
-      g.fundingMethod,
-      g.amount.toFixed(),
-      g.amount.toFixed(),
-      g.priority,
-      g.effectiveAt.toISOString(),
-      g.expiresAt?.toISOString() ?? null,
-      g.perUnitCost.toFixed(),
-      extra.purchaseCurrency,
-      extra.purchaseTotal,
-      g.paymentStatus,
-      extra.invoiceId,
-      g.featureKeys ? `{${g.featureKeys.map((k) => JSON.stringify(k)).join(',')}}` : null,
-      g.createdAt.toISOString(),
-      extra.origin ?? 'MANUAL',
-      extra.subscriptionId ?? null,
-      extra.rolledFromId ?? null,
-      extra.allocationKey ?? null,
-      extra.autoTopUpRuleId ?? null,
-    ],
-  );
-}
-
-/** Records the payment state of a grant that is no longer live (expired or voided): nothing else changes. */
-export async function setPaymentStatus(
-  em: EntityManager,
-  grantId: string,
-  status: PaymentStatus,
-): Promise<void> {
-  await em.execute(`update credit_grant set payment_status = ? where id = ?`, [status, grantId]);
 }
 
 /**
