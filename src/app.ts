@@ -110,9 +110,28 @@ export async function startDrawdown(
       log,
       startConcurrency: config.limits.subscriptionStartConcurrency,
     });
-    const bus = new EventBus(databaseUrl, feeds, log);
+    // the check cache hears this process's commits at once (start), and every process's through the bus
+    const checks = services.checkCache;
+    checks.start();
+    const bus = new EventBus(
+      databaseUrl,
+      {
+        wake: (kind, customerIds) => {
+          checks.changed(customerIds);
+          feeds.wake(kind, customerIds);
+        },
+        catchUp: (since) => {
+          checks.online();
+          return feeds.catchUp(since);
+        },
+        lost: () => checks.offline(),
+      },
+      log,
+    );
     await bus.start();
+    checks.online(); // the listener is listening: no other process's change can go unheard from here on
     started.push(
+      () => checks.stop(),
       () => feeds.stop(),
       () => bus.stop(),
     );
@@ -158,6 +177,7 @@ export async function startDrawdown(
       stop() {
         stopping ??= (async () => {
           await server.close();
+          checks.stop();
           feeds.stop();
           await jobs.stop();
           await webhookJobs.stop();

@@ -4,7 +4,7 @@ import { AccessService } from './modules/access';
 import { AlertsService } from './modules/alerts';
 import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
-import { HoldsService } from './modules/holds';
+import { CheckCache, HoldsService } from './modules/holds';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
 import { AllocationsService, CreditPurchases, RolloverService, TopUpService } from './modules/programs';
@@ -64,6 +64,11 @@ export interface ServiceRoot {
   readonly clock: Clock;
   readonly cursors: CursorCodec;
   readonly access: AccessService;
+  /**
+   * What `checkCredits` keeps between requests (SPEC §16 "Speed"). It serves nothing until the app has its
+   * change listener connected (`online`), so command-line tools and jobs without one always read.
+   */
+  readonly checkCache: CheckCache;
   /** Every service on a fresh fork (or on `em`), reading time from `clock` (the process clock by default). */
   open(opts?: { em?: EntityManager; clock?: Clock }): Services;
 }
@@ -75,10 +80,12 @@ export interface ServiceRoot {
 export function createServices(deps: ServiceDeps): ServiceRoot {
   const cursors = new CursorCodec(deps.secret);
   const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
+  const checkCache = new CheckCache();
   return {
     clock: deps.clock,
     cursors,
     access,
+    checkCache,
     open(opts = {}) {
       const em = opts.em ?? deps.fork();
       const clock = opts.clock ?? deps.clock;
@@ -110,7 +117,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
           creditPrice: (customerId, currencyId, at) =>
             subscriptions.creditPriceFor(customerId, currencyId, at),
         }),
-        holds: new HoldsService(em, clock, cursors, invoices),
+        holds: new HoldsService(em, clock, cursors, invoices, checkCache),
         usage: new UsageService(em, clock),
         webhooks: new WebhooksService(em, cursors, deps.webhooks),
       };

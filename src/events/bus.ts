@@ -15,6 +15,8 @@ export interface BusHandlers {
   wake(kind: WakeKind, customerIds: string[]): void;
   /** After the listener reconnects: catch up on what was committed while it was away. */
   catchUp(since: Date): Promise<void>;
+  /** The listener connection dropped: until `catchUp`, this process may miss other processes' changes. */
+  lost?(): void;
 }
 
 /**
@@ -130,6 +132,7 @@ export class EventBus {
       if (this.listener !== client) return;
       this.listener = null;
       this.disconnectedAt ??= new Date();
+      this.handlers.lost?.();
       client.removeAllListeners('notification');
       client.end().catch(() => undefined);
       if (!this.stopped) {

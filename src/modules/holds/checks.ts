@@ -13,7 +13,8 @@ import {
 import { CustomerEntity } from '../customers';
 import { subscriptionsOfCustomers } from '../subscriptions';
 import { chargeModeOf, pickCards, ratingContext } from '../usage';
-import { readShares } from './shares';
+import type { CheckCache, CustomerFacts } from './check-cache';
+import { readLedgerFacts, sharesOf } from './shares';
 
 export const CreditDenialReason = {
   NO_ACTIVE_SUBSCRIPTION: 'NO_ACTIVE_SUBSCRIPTION',
@@ -50,7 +51,8 @@ const denied = (reason: CreditDenialReason): CreditCheckView => ({
  * SPEC §16 `checkCredits`: whether credits cover `quantity` more of a feature now. Where the usage would go is
  * ingestion's own rule (`pickCards`, `chargeModeOf`); what it would cost and which grants would pay is the
  * engine's `checkCharge`, which runs settlement's `settleCharge` after open charges and holds took their share.
- * Reads only, in one snapshot; never blocks a writer.
+ * Reads only, in one snapshot per ledger; never blocks a writer. With a `cache` (the process's `CheckCache`),
+ * what it reads is kept and a repeated check with nothing changed reads nothing from the database.
  */
 export async function checkCredits(
   em: EntityManager,
@@ -58,20 +60,20 @@ export async function checkCredits(
   customerId: string,
   featureKey: string,
   quantityText: string,
+  cache: CheckCache | null = null,
 ): Promise<CreditCheckView> {
   const quantity = parseDecimal(quantityText, { positive: true, field: 'quantity' });
-  const customer = isIdOf(IdPrefix.Customer, customerId)
-    ? await em.findOne(CustomerEntity, { id: customerId })
-    : null;
-  if (!customer) throw DomainError.notFound('Customer', customerId);
-  const feature = await em.findOne(FeatureEntity, { key: featureKey });
+  if (!isIdOf(IdPrefix.Customer, customerId)) throw DomainError.notFound('Customer', customerId);
+  const facts = cache
+    ? await cache.customer(customerId, asOf, () => readCustomerFacts(em, customerId))
+    : await readCustomerFacts(em, customerId);
+  const loadFeature = () => em.findOne(FeatureEntity, { key: featureKey });
+  const feature = cache ? await cache.feature(featureKey, loadFeature) : await loadFeature();
   if (!feature) throw DomainError.notFound('Feature', featureKey);
 
-  const subscriptions = await subscriptionsOfCustomers(em, [customer.id]);
-  const cards = await ratingCardsOfPlans(em, [...new Set(subscriptions.map((s) => s.planId))]);
   const pick = pickCards(
-    ratingContext(new Map(), new Set(), subscriptions, cards),
-    customer.id,
+    ratingContext(new Map(), new Set(), facts.subscriptions, facts.cards),
+    customerId,
     feature.eventType,
     asOf,
   );
@@ -79,10 +81,13 @@ export async function checkCredits(
   const card = pick.kind === 'RATED' ? pick.cards.find((c) => c.featureKey === feature.key) : undefined;
   if (pick.kind !== 'RATED' || !card) return denied('FEATURE_NOT_IN_PLAN');
 
-  const currency = await em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
+  const loadCurrency = () => em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
+  const currency = cache ? await cache.currency(card.currencyId, loadCurrency) : await loadCurrency();
   const mode = chargeModeOf(pick.subscription, card);
-  const read = await readShares(em, customer.id, currency, asOf);
-  const existing = read.open.find(
+  const loadLedger = () => readLedgerFacts(em, customerId, currency.id, asOf);
+  const ledger = cache ? await cache.ledger(customerId, currency.id, asOf, loadLedger) : await loadLedger();
+  const shares = sharesOf(ledger, currency.scale, asOf);
+  const existing = ledger.open.find(
     (c) =>
       c.subscriptionId === pick.subscription.id &&
       c.rateCardId === card.id &&
@@ -93,7 +98,7 @@ export async function checkCredits(
   const after = card.aggregation === 'MAX' ? max(usage, quantity) : usage.plus(quantity);
   const price = toEnginePrice(card.price);
   const r: CheckChargeResult = checkCharge({
-    ...read.shares,
+    ...shares,
     charge: {
       id: existing?.id ?? 'checked usage',
       amount: priceQuantity(price, after),
@@ -112,4 +117,13 @@ export async function checkCredits(
     allocations: r.allocations.map((a) => ({ grantId: a.grantId, amount: a.amount.neg() })),
     uncovered: r.uncovered,
   };
+}
+
+/** The customer's subscriptions and the rate cards of their plans; NOT_FOUND for an unknown customer. */
+async function readCustomerFacts(em: EntityManager, customerId: string): Promise<CustomerFacts> {
+  const customer = await em.findOne(CustomerEntity, { id: customerId });
+  if (!customer) throw DomainError.notFound('Customer', customerId);
+  const subscriptions = await subscriptionsOfCustomers(em, [customer.id]);
+  const cards = await ratingCardsOfPlans(em, [...new Set(subscriptions.map((s) => s.planId))]);
+  return { subscriptions, cards };
 }

@@ -14,6 +14,7 @@ import type { CursorCodec } from '../shared/cursor';
 import type { Page, PageArgs } from '../shared/page';
 import { noteChange } from '../shared/tx';
 import { chargeStore } from '../usage';
+import type { CheckCache } from './check-cache';
 import { checkCredits, type CreditCheckView } from './checks';
 import { creditForecast, type CreditForecastView } from './forecast';
 import { toOpenShare } from './shares';
@@ -67,6 +68,8 @@ export class HoldsService {
     private readonly clock: Clock,
     private readonly cursors: CursorCodec,
     private readonly invoices: InvoicesService,
+    /** The process's check cache (`checkCredits` without a database round trip when nothing changed). */
+    private readonly checks: CheckCache | null = null,
   ) {}
 
   private async customer(id: string): Promise<CustomerEntity> {
@@ -92,7 +95,7 @@ export class HoldsService {
 
   /** SPEC §16 `checkCredits` (reads only). */
   check(customerId: string, featureKey: string, quantity: string): Promise<CreditCheckView> {
-    return checkCredits(this.em, this.clock.now(), customerId, featureKey, quantity);
+    return checkCredits(this.em, this.clock.now(), customerId, featureKey, quantity, this.checks);
   }
 
   /** SPEC §16 `Customer.creditForecast` (reads only). */

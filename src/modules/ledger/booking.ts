@@ -19,6 +19,7 @@ import {
   type BookedMovement,
   type GrantState,
   type LedgerHead,
+  type LockedLedger,
 } from './store';
 import { collectLedgerEvents, type GrantNote } from './webhook-events';
 
@@ -91,6 +92,17 @@ export class LedgerTx {
     const read = await readLedger(em, customerId, currencyId);
     if (!read) return null;
     const tx = new LedgerTx(em, read.head, read.grants, true);
+    tx.bookDue(asOf);
+    return tx;
+  }
+
+  /**
+   * `peek` on rows read earlier (`readLedger`; the check cache keeps them): books what is due at `asOf` on
+   * copies of the grants, so the kept rows stay as read. Read-only like `peek`: it never touches a database.
+   */
+  static peekRead(read: LockedLedger, asOf: Date): LedgerTx {
+    const grants = new Map([...read.grants].map(([id, g]) => [id, { ...g }]));
+    const tx = new LedgerTx(null as unknown as EntityManager, { ...read.head }, grants, true);
     tx.bookDue(asOf);
     return tx;
   }

@@ -137,22 +137,32 @@ async function finish(
   );
 }
 
+/** An active hold as `pending` counts it, with the instant it stops counting (a cached read filters on it). */
+export type ActiveHold = HeldShare & { expiresAt: Date };
+
 /** The holds of these ledgers still HELD at `asOf`, oldest first: what `pending` subtracts. */
 async function active(
   em: EntityManager,
   ledgerIds: readonly string[],
   asOf: Date,
-): Promise<Map<string, HeldShare[]>> {
-  const out = new Map<string, HeldShare[]>(ledgerIds.map((id) => [id, []]));
+): Promise<Map<string, ActiveHold[]>> {
+  const out = new Map<string, ActiveHold[]>(ledgerIds.map((id) => [id, []]));
   if (ledgerIds.length === 0) return out;
-  const rows = await em.execute<{ id: string; ledger_id: string; amount: string; created_at: Date }[]>(
-    `select id, ledger_id, amount::text as amount, created_at from credit_hold
+  const rows = await em.execute<
+    { id: string; ledger_id: string; amount: string; created_at: Date; expires_at: Date }[]
+  >(
+    `select id, ledger_id, amount::text as amount, created_at, expires_at from credit_hold
       where ledger_id in (${ledgerIds.map(() => '?').join(', ')}) and status = 'HELD' and expires_at > ?::timestamptz
       order by created_at, id`,
     [...ledgerIds, asOf.toISOString()],
   );
   for (const r of rows)
-    out.get(r.ledger_id)?.push({ id: r.id, amount: new Dec(r.amount), createdAt: new Date(r.created_at) });
+    out.get(r.ledger_id)?.push({
+      id: r.id,
+      amount: new Dec(r.amount),
+      createdAt: new Date(r.created_at),
+      expiresAt: new Date(r.expires_at),
+    });
   return out;
 }
 

@@ -9,8 +9,9 @@ export type {
 } from './service';
 export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
-export type { BookedMovement, AllocationDraft } from './store';
+export { readLedger } from './store';
+export type { BookedMovement, AllocationDraft, LockedLedger } from './store';
 export { grantStatusAt } from './views';
 export { HoldStatus, holdStatusAt, holdStore } from './holds';
-export type { HoldFilter, HoldRow } from './holds';
+export type { ActiveHold, HoldFilter, HoldRow } from './holds';
 export { consumedBetween } from './burn';

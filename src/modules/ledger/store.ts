@@ -173,6 +173,13 @@ export async function lockLedgers(
       for update`,
     rows.map((r) => r.id),
   );
+  // every writer of a ledger passes here: even one that books no movement (a grant not yet funded, a hold)
+  // announces the customer after commit, which keeps the check cache exact (modules/holds/check-cache.ts)
+  noteChange(
+    em,
+    'pending',
+    keys.map((k) => k.customerId),
+  );
   const grantsByLedger = new Map<string, Map<string, GrantState>>(rows.map((r) => [r.id, new Map()]));
   for (const g of grantRows) grantsByLedger.get(g.ledger_id)!.set(g.id, toGrantState(g));
   const byKey = new Map(rows.map((r) => [`${r.customer_id}|${r.currency_id}`, r]));

@@ -7,7 +7,7 @@ import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import { parseDecimal } from '../../money';
 import { PlanEntity, fiatScale, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
-import { inTransaction } from '../shared/tx';
+import { inTransaction, noteChange } from '../shared/tx';
 import { activePlanCurrencies, creditPriceFor, type CreditPrice } from './credit-price';
 import { SubscriptionEntity } from './entities';
 
@@ -119,13 +119,15 @@ export class SubscriptionsService {
         creditUnitPrice,
       });
       em.persist(sub);
+      // where usage goes changed: checks of this customer (the check cache) must read again
+      noteChange(em, 'pending', [customer.id]);
       return sub;
     });
   }
 
   /** Ends the subscription at `at` (default now). Usage after that instant is no longer rated to it. */
   async cancel(id: string, at?: Date | null): Promise<SubscriptionEntity> {
-    return this.em.transactional(async (em) => {
+    return inTransaction(this.em, async (em) => {
       const sub = isIdOf(IdPrefix.Subscription, id)
         ? await em.findOne(SubscriptionEntity, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE })
         : null;
@@ -138,6 +140,7 @@ export class SubscriptionsService {
       // canceling a scheduled subscription ends it before it starts
       sub.activeTo = end < sub.activeFrom ? sub.activeFrom : end;
       sub.canceledAt = now;
+      noteChange(em, 'pending', [sub.customerId]);
       return sub;
     });
   }

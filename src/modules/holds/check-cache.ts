@@ -1,0 +1,277 @@
+import { performance } from 'node:perf_hooks';
+import type { CurrencyEntity, FeatureEntity, RatingCard } from '../catalog';
+import type { ActiveHold, LockedLedger } from '../ledger';
+import { addCommitListener } from '../shared';
+import type { RatingSubscription } from '../subscriptions';
+import type { OpenChargeView } from '../usage';
+
+/** What a check needs of a customer besides its ledger: where its usage would go. */
+export interface CustomerFacts {
+  subscriptions: RatingSubscription[];
+  cards: RatingCard[];
+}
+
+/**
+ * What a check needs of one ledger, as read: its rows without due work booked (a check books what is due at its
+ * own instant on copies, `LedgerTx.peekRead`), its open charges, and the holds still HELD at the read's instant
+ * with their `expiresAt` (a check counts those still HELD at its own instant).
+ */
+export interface LedgerFacts {
+  /** Null when the customer has no ledger in the currency yet. */
+  ledger: LockedLedger | null;
+  open: OpenChargeView[];
+  holds: ActiveHold[];
+}
+
+export interface CheckCacheOptions {
+  /** Customers kept (least recently used dropped first); 10,000 by default. */
+  maxCustomers?: number;
+  /**
+   * A safety net, not the mechanism: a kept read older than this (milliseconds of process time) is read again.
+   * It bounds the damage of a change notification that was never sent (a failed `pg_notify`); 5,000 by default.
+   */
+  maxAgeMs?: number;
+}
+
+interface Part<T> {
+  /** The change counter when the read began: the read is only as new as this. */
+  epoch: number;
+  /** The check instant the read was made for: it serves checks at this instant or later. */
+  readAt: number;
+  /** Process time of the read, for `maxAgeMs`. */
+  loadedAt: number;
+  value: T;
+}
+
+interface Entry {
+  customer: Part<CustomerFacts> | null;
+  /** By currency id. */
+  ledgers: Map<string, Part<LedgerFacts>>;
+}
+
+interface Flight<T> {
+  epoch: number;
+  readAt: number;
+  promise: Promise<T>;
+}
+
+export interface CheckCacheStats {
+  hits: number;
+  misses: number;
+  /** Change signals received (local commits and notifications). */
+  changes: number;
+}
+
+/**
+ * The check cache (SPEC §16 "Speed"; the consistency argument is in docs/holds-and-checks.md, "Fast checks").
+ * It keeps, for the hot customers of this process, what `checkCredits` reads: their subscriptions and rate
+ * cards, and per ledger its grants, open charges and active holds, so a repeated check runs without a round
+ * trip to PostgreSQL.
+ *
+ * Exactness rests on one per-process counter (`epoch`) and one rule: a read is kept only if no change of its
+ * customer was signalled after the read began, and is served only while none has been since. Changes are
+ * signalled (`changed`) by this process's own commits, synchronously, before the committing request answers
+ * (a commit listener), and by the change notifications of every process (the LISTEN/NOTIFY bus, wired by the
+ * app). Every writer of a ledger, subscription, charge or hold notes its customer in its transaction (ledger
+ * writers through `lockLedgers`, usage ingest, subscriptions), so every commit that can change a check's
+ * answer is signalled. While the notification listener is down (`offline`), nothing is served or kept;
+ * reads kept before it dropped are never served again (`floor`).
+ *
+ * Time needs no signal: a kept read carries its rows, not its answer; each check books what is due at its
+ * own instant (fundings, expiries) and drops holds past their `expiresAt`. A kept read serves only checks at
+ * its read instant or later (a clock moved back reads again).
+ */
+export class CheckCache {
+  private epoch = 0;
+  /** Reads that began before this are never served (the listener dropped or came back meanwhile). */
+  private floor = 1;
+  private isOnline = false;
+  /** The epoch of each customer's last change; LRU-bounded, with `bumpFloor` standing in for dropped ones. */
+  private readonly lastChange = new Map<string, number>();
+  private bumpFloor = 0;
+  private readonly entries = new Map<string, Entry>();
+  private readonly flights = new Map<string, Flight<unknown>>();
+  private readonly features = new Map<string, FeatureEntity>();
+  private readonly currencies = new Map<string, CurrencyEntity>();
+  private readonly maxCustomers: number;
+  private readonly maxAgeMs: number;
+  readonly stats: CheckCacheStats = { hits: 0, misses: 0, changes: 0 };
+  private offCommits: (() => void) | null = null;
+
+  constructor(opts: CheckCacheOptions = {}) {
+    this.maxCustomers = opts.maxCustomers ?? 10_000;
+    this.maxAgeMs = opts.maxAgeMs ?? 5_000;
+  }
+
+  /** Hears this process's commits (synchronously, before the committing request answers). */
+  start(): void {
+    this.offCommits ??= addCommitListener((c) => {
+      this.changed(c.movements);
+      this.changed(c.pending);
+    });
+  }
+
+  /** Stops serving and forgets everything. */
+  stop(): void {
+    this.offCommits?.();
+    this.offCommits = null;
+    this.offline();
+  }
+
+  /** The change listener is connected: kept reads may be served from now on. */
+  online(): void {
+    this.floor = ++this.epoch;
+    this.entries.clear();
+    this.isOnline = true;
+  }
+
+  /** The change listener is down: another process's change could go unheard, so serve and keep nothing. */
+  offline(): void {
+    this.isOnline = false;
+    this.floor = ++this.epoch;
+    this.entries.clear();
+  }
+
+  get serving(): boolean {
+    return this.isOnline;
+  }
+
+  /** These customers changed (a commit of this process, or a notification): their kept reads are void. */
+  changed(customerIds: Iterable<string>): void {
+    for (const id of customerIds) {
+      this.stats.changes++;
+      const at = ++this.epoch;
+      this.lastChange.delete(id);
+      this.lastChange.set(id, at);
+      this.entries.delete(id);
+    }
+    const max = this.maxCustomers * 4;
+    for (const [id, at] of this.lastChange) {
+      if (this.lastChange.size <= max) break;
+      this.lastChange.delete(id);
+      this.bumpFloor = Math.max(this.bumpFloor, at);
+    }
+  }
+
+  /** Whether a read of `customerId` that began at `epoch` is still as new as everything signalled since. */
+  private current(customerId: string, epoch: number): boolean {
+    return (
+      this.isOnline && epoch >= this.floor && (this.lastChange.get(customerId) ?? this.bumpFloor) <= epoch
+    );
+  }
+
+  private fresh(customerId: string, part: Part<unknown> | null | undefined, asOf: number): boolean {
+    return (
+      !!part &&
+      part.readAt <= asOf &&
+      performance.now() - part.loadedAt < this.maxAgeMs &&
+      this.current(customerId, part.epoch)
+    );
+  }
+
+  private entry(customerId: string, create: boolean): Entry | undefined {
+    const e = this.entries.get(customerId);
+    if (e) {
+      // most recently used last
+      this.entries.delete(customerId);
+      this.entries.set(customerId, e);
+      return e;
+    }
+    if (!create) return undefined;
+    const made: Entry = { customer: null, ledgers: new Map() };
+    this.entries.set(customerId, made);
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= this.maxCustomers) break;
+      this.entries.delete(id);
+    }
+    return made;
+  }
+
+  /**
+   * A kept part if it may serve a check of `customerId` at `asOf`; otherwise `load` reads it (one read shared
+   * by the checks that need it at once, as long as no change came between) and it is kept if still current.
+   */
+  private async part<T>(
+    customerId: string,
+    key: string,
+    asOf: Date,
+    get: (e: Entry) => Part<T> | null | undefined,
+    put: (e: Entry, p: Part<T>) => void,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const at = asOf.getTime();
+    if (this.isOnline) {
+      const e = this.entry(customerId, false);
+      const kept = e && get(e);
+      if (this.fresh(customerId, kept, at)) {
+        this.stats.hits++;
+        return kept!.value;
+      }
+      const flight = this.flights.get(key) as Flight<T> | undefined;
+      if (flight && flight.readAt <= at && this.current(customerId, flight.epoch)) {
+        this.stats.hits++;
+        return flight.promise;
+      }
+    }
+    this.stats.misses++;
+    const epoch = this.epoch; // before the read begins: a change signalled from now on voids it
+    const promise = load();
+    const flight: Flight<T> = { epoch, readAt: at, promise };
+    if (this.isOnline) this.flights.set(key, flight);
+    try {
+      const value = await promise;
+      if (this.current(customerId, epoch)) {
+        put(this.entry(customerId, true)!, { epoch, readAt: at, loadedAt: performance.now(), value });
+      }
+      return value;
+    } finally {
+      if (this.flights.get(key) === flight) this.flights.delete(key);
+    }
+  }
+
+  /** The customer's subscriptions and rate cards (`load` throws for an unknown customer: nothing is kept). */
+  customer(customerId: string, asOf: Date, load: () => Promise<CustomerFacts>): Promise<CustomerFacts> {
+    return this.part(
+      customerId,
+      `c|${customerId}`,
+      asOf,
+      (e) => e.customer,
+      (e, p) => (e.customer = p),
+      load,
+    );
+  }
+
+  /** One ledger of the customer as a check reads it. */
+  ledger(
+    customerId: string,
+    currencyId: string,
+    asOf: Date,
+    load: () => Promise<LedgerFacts>,
+  ): Promise<LedgerFacts> {
+    return this.part(
+      customerId,
+      `l|${customerId}|${currencyId}`,
+      asOf,
+      (e) => e.ledgers.get(currencyId),
+      (e, p) => e.ledgers.set(currencyId, p),
+      load,
+    );
+  }
+
+  /** Features and currencies never change once created (no update exists): kept by key and id. */
+  async feature(key: string, load: () => Promise<FeatureEntity | null>): Promise<FeatureEntity | null> {
+    const kept = this.features.get(key);
+    if (kept) return kept;
+    const f = await load();
+    if (f && this.features.size < this.maxCustomers) this.features.set(key, f);
+    return f;
+  }
+
+  async currency(id: string, load: () => Promise<CurrencyEntity>): Promise<CurrencyEntity> {
+    const kept = this.currencies.get(id);
+    if (kept) return kept;
+    const c = await load();
+    if (this.currencies.size < this.maxCustomers) this.currencies.set(id, c);
+    return c;
+  }
+}
