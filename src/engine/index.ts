@@ -1,5 +1,6 @@
-// The engine's public face: every export here has a caller in modules/ (see README.md).
-export { allocateDeduction, allocateDebit, planRestore } from './drawdown';
+// The engine's public face: every export here has a caller in modules/ (see README.md); what only the
+// engine itself and its tests use is imported from its own file (test/unit/structure.test.ts holds this).
+export { allocateDeduction, planRestore } from './drawdown';
 export type { GrantSnapshot } from './drawdown';
 export {
   applyDue,
@@ -10,15 +11,7 @@ export {
   snapshotOf,
   upcomingCredit,
 } from './lifecycle';
-export type {
-  DueBooking,
-  FundingMethod,
-  GrantStatus,
-  LedgerAllocation,
-  LedgerGrant,
-  LedgerState,
-  PaymentStatus,
-} from './lifecycle';
+export type { FundingMethod, GrantStatus, LedgerGrant, PaymentStatus } from './lifecycle';
 export { validatePrice, priceQuantity, aggregateStep } from './rating';
 export type { Price, Aggregation } from './rating';
 export { settleCharge, pendingBalance } from './settlement';
@@ -32,4 +25,3 @@ export {
   runOutAt,
 } from './shares';
 export type { CheckChargeResult, HeldShare, LedgerShares, OpenShare } from './shares';
-export type { ChargeSnapshot } from './settlement';

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { DomainError } from '../../src/core/errors';
-import { allocateDeduction, allocateDebit, planRestore, type GrantSnapshot } from '../../src/engine';
+import { allocateDeduction, planRestore, type GrantSnapshot } from '../../src/engine';
+import { allocateDebit } from '../../src/engine/drawdown';
 // the draw-down order is internal to the engine (allocateDebit and dueSteps sort with it)
 import { compareDrawdown } from '../../src/engine/drawdown';
 import { Dec, ZERO, sum } from '../../src/money';

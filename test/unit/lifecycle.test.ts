@@ -8,10 +8,9 @@ import {
   grantStatus,
   isFundable,
   upcomingCredit,
-  type DueBooking,
   type LedgerGrant,
 } from '../../src/engine';
-import { repayDebt, type DueStep } from '../../src/engine/lifecycle';
+import { repayDebt, type DueBooking, type DueStep } from '../../src/engine/lifecycle';
 import { Dec, ZERO, sum } from '../../src/money';
 import { at, dec } from './arbitraries';
 
