@@ -13,6 +13,7 @@ import { setLedgerRunnerLog } from './modules/ledger';
 import { createServices } from './services';
 import { loadOrCreateSecret } from './modules/settings';
 import { startServer } from './server/http';
+import { Metrics, ormMetricsSources } from './server/metrics';
 import { migrateJobs, startJobs } from './jobs';
 import { startWebhookJobs } from './jobs/webhooks';
 import { configureWebhookSettings } from './modules/webhooks';
@@ -110,6 +111,7 @@ export async function startDrawdown(
       log,
       startConcurrency: config.limits.subscriptionStartConcurrency,
     });
+    const metrics = new Metrics(ormMetricsSources(orm), log);
     // the check cache hears this process's commits at once (start), and every process's through the bus
     const checks = services.checkCache;
     checks.start();
@@ -117,6 +119,7 @@ export async function startDrawdown(
       databaseUrl,
       {
         wake: (kind, customerIds) => {
+          metrics.noteNotification();
           checks.changed(customerIds);
           feeds.wake(kind, customerIds);
         },
@@ -161,6 +164,7 @@ export async function startDrawdown(
         port: config.port,
         host: config.host,
         sandboxKey: config.production ? null : generated,
+        metrics,
         ready: async () => {
           await orm.em.getConnection().execute('select 1');
           return true;

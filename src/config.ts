@@ -29,6 +29,12 @@ export interface Config {
     readonly endpointConcurrency: number;
   };
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `/metrics` (docs/operations.md): DRAWDOWN_METRICS off | loopback | key, DRAWDOWN_METRICS_KEY. */
+  readonly metrics: {
+    readonly mode: 'off' | 'loopback' | 'key';
+    /** With mode `key`: this bearer value, or (unset) any admin API key. */
+    readonly key: string | null;
+  };
   readonly limits: {
     readonly maxDepth: number;
     /** graphql-armor's cost: 2 per object field, 1 per scalar, times a literal first/last. */
@@ -75,6 +81,12 @@ function durationMs(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): n
   return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
 }
 
+function metricsMode(raw: string | undefined): Config['metrics']['mode'] {
+  if (raw === undefined || raw === '') return 'loopback';
+  if (raw === 'off' || raw === 'loopback' || raw === 'key') return raw;
+  throw new Error(`DRAWDOWN_METRICS must be off, loopback or key, got "${raw}"`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const level = env.LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level))
@@ -104,6 +116,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       endpointConcurrency: Math.max(1, int(env, 'DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY', 4)),
     }),
     logLevel: level as Config['logLevel'],
+    metrics: Object.freeze({
+      mode: metricsMode(env.DRAWDOWN_METRICS),
+      key: env.DRAWDOWN_METRICS_KEY && env.DRAWDOWN_METRICS_KEY !== '' ? env.DRAWDOWN_METRICS_KEY : null,
+    }),
     limits: Object.freeze({
       maxDepth: int(env, 'DRAWDOWN_MAX_DEPTH', 12),
       maxCost: int(env, 'DRAWDOWN_MAX_COST', 20_000),

@@ -4,6 +4,7 @@ import { AccessService } from './modules/access';
 import { AlertsService } from './modules/alerts';
 import { CatalogService } from './modules/catalog';
 import { CustomersService } from './modules/customers';
+import { ExportsService } from './modules/exports';
 import { CheckCache, HoldsService } from './modules/holds';
 import { InvoicesService } from './modules/invoices';
 import { LedgerService } from './modules/ledger';
@@ -44,6 +45,8 @@ export interface Services {
   readonly catalog: CatalogService;
   readonly charges: ChargesService;
   readonly customers: CustomersService;
+  /** Movement exports and the credit report (read-only). */
+  readonly exports: ExportsService;
   readonly invoices: InvoicesService;
   readonly ledger: LedgerService;
   readonly reconcile: ReconcileService;
@@ -104,6 +107,7 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
         catalog,
         charges: new ChargesService(em, cursors),
         customers,
+        exports: new ExportsService(em),
         invoices,
         ledger,
         reconcile: new ReconcileService(em),

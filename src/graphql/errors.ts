@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { DomainError, ErrorCode } from '../core/errors';
+import { counters } from '../core/metrics';
 import { errorForLog } from '../core/redact';
 
 export type Logger = (level: 'error' | 'warn' | 'info', msg: string, extra?: Record<string, unknown>) => void;
@@ -23,8 +24,12 @@ const PASS_THROUGH = new Set<string>([
  */
 export function formatError(log: Logger, opts: FormatOptions = {}) {
   const production = opts.production ?? false;
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError =>
-    bounded(shape(formatted, error), production);
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const out = bounded(shape(formatted, error), production);
+    // the codes come from the fixed set above (PASS_THROUGH, INTERNAL_SERVER_ERROR): a bounded label
+    counters.graphqlErrors.inc({ code: String(out.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR) });
+    return out;
+  };
 
   function shape(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     const original = unwrapResolverError(error);

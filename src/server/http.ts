@@ -17,7 +17,10 @@ import type { Log } from '../core/log';
 import { createContext, type AppDeps, type Context } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { limitRules } from '../graphql/limits';
+import { exportRoutes } from './exports';
 import { landingPagePlugin, loopbackSandbox } from './landing';
+import type { Metrics } from './metrics';
+import { requestLogging } from './request-log';
 import { attachGraphqlWs } from './ws';
 
 export interface ServerOptions {
@@ -27,6 +30,8 @@ export interface ServerOptions {
   sandboxKey?: string | null;
   /** Answers whether the database is reachable, for /readyz. */
   ready(): Promise<boolean>;
+  /** Served at /metrics (guarded by DRAWDOWN_METRICS); its plugin counts GraphQL operations. */
+  metrics?: Metrics;
 }
 
 export interface RunningServer {
@@ -79,6 +84,8 @@ export async function startServer(
 ): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
+  // pino-http: a request id on every log line of a request, echoed as X-Request-Id
+  app.use(requestLogging(log));
   const httpServer = http.createServer(app);
 
   const ws = new WebSocketServer({
@@ -87,6 +94,7 @@ export async function startServer(
     maxPayload: deps.config.limits.wsMessageBytes,
   });
   const wsHandle = attachGraphqlWs(ws, schema, deps, validationRules(deps), log);
+  opts.metrics?.setLive(() => wsHandle.stats());
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -103,6 +111,7 @@ export async function startServer(
       // no HTTP caching of a ledger API: skip the per-field cache-hint bookkeeping
       ApolloServerPluginCacheControlDisabled(),
       landingPagePlugin(deps.config.production),
+      ...(opts.metrics ? [opts.metrics.plugin()] : []),
     ],
   });
   await apollo.start();
@@ -114,6 +123,8 @@ export async function startServer(
     const ok = await opts.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'database unavailable' });
   });
+  if (opts.metrics) app.get('/metrics', opts.metrics.handler(deps.config, deps.access));
+  app.use('/export', exportRoutes(deps, log));
   app.use('/graphql', (req, res, next) => {
     // dashboards call from browsers: allow cross-origin requests carrying a bearer token (no cookies)
     res.setHeader('Access-Control-Allow-Origin', '*');

@@ -210,6 +210,12 @@ export function attachGraphqlWs(
   );
 
   return {
+    /** For the metrics: open sockets, and subscriptions open or starting on them. */
+    stats() {
+      let subscriptions = 0;
+      for (const n of perToken.values()) subscriptions += n;
+      return { sockets: wss.clients.size, subscriptions };
+    },
     async close() {
       for (const client of wss.clients) client.close(1001, 'Server shutting down');
       await disposable.dispose();

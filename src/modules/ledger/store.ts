@@ -3,7 +3,7 @@ import { IdPrefix, newId } from '../../core/ids';
 import type { LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
 import { valuesList } from '../shared/sql';
-import { noteChange } from '../shared/tx';
+import { noteBooked, noteChange } from '../shared/tx';
 import type { MovementType, PaymentStatus } from './entities';
 
 /**
@@ -255,6 +255,7 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
     led.push(head.id, s(head.balance), s(head.debt), head.lastSequence);
     ledgers++;
     noteChange(em, 'movements', [head.customerId]);
+    noteBooked(em, fresh.map((m) => m.type));
   }
   const parts: string[] = [];
   const params: unknown[] = [];

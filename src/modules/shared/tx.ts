@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode } from '../../core/errors';
+import { countBooked } from '../../core/metrics';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 
@@ -32,6 +33,15 @@ export function noteChange(
 ): void {
   const c = openChanges.get(em);
   if (c) for (const id of customerIds) c[kind].add(id);
+}
+
+const openBooked = new WeakMap<EntityManager, Map<string, number>>();
+
+/** Records, inside a transaction, the types of the movements it books: counted (metrics) once it commits. */
+export function noteBooked(em: EntityManager, types: Iterable<string>): void {
+  const tally = openBooked.get(em) ?? new Map<string, number>();
+  for (const t of types) tally.set(t, (tally.get(t) ?? 0) + 1);
+  if (!openBooked.has(em)) countBooked(tally); // not in an `inTransaction` transaction: counted at once
 }
 
 /** Work that must run inside a transaction after its use case and before it commits (the webhook outbox). */
@@ -71,9 +81,12 @@ export async function inTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     try {
       let changes: CommittedChanges | undefined;
+      let booked: Map<string, number> | undefined;
       const result = await em.fork().transactional(async (txEm) => {
         changes = { movements: new Set(), pending: new Set() };
         openChanges.set(txEm, changes);
+        booked = new Map();
+        openBooked.set(txEm, booked);
         const hooks: BeforeCommit[] = [];
         openHooks.set(txEm, hooks);
         try {
@@ -85,11 +98,13 @@ export async function inTransaction<T>(
           // closed for joining: an em kept past this point would otherwise "join" a finished transaction
           openChanges.delete(txEm);
           openHooks.delete(txEm);
+          openBooked.delete(txEm);
         }
       });
       if (changes && (changes.movements.size > 0 || changes.pending.size > 0)) {
         for (const l of commitListeners) l(changes);
       }
+      if (booked && booked.size > 0) countBooked(booked);
       return result;
     } catch (e) {
       if (e instanceof DomainError || attempt >= attempts || !RETRYABLE.has(pgCode(e) ?? '')) throw e;
