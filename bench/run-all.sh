@@ -52,6 +52,7 @@ run settle node "$OUT/bench/settle.js"
 run history node "$OUT/bench/history.js"
 run live node "$OUT/bench/live.js"
 run webhooks node "$OUT/bench/webhooks.js"
+run check node "$OUT/bench/check.js"
 
 EVENTS="$(res ingest ingest_events_per_s)"
 MOVES="$(res settle settle_movements_per_s)"
@@ -84,6 +85,8 @@ printf '%-44s %14s %10s   %s\n' "creditBalances, 50 clients (reads/s)" "$(num "$
 
 printf '%-44s %14s %10s   %s\n' "webhooks, 10k events × 10 receivers (deliv/s)" "$(num "$(res webhooks webhook_deliveries_per_s)")" \
   "$(ratio "$(res webhooks webhook_deliveries_per_s)" "$TPS")×" "API p50 while delivering: $(num "$(res webhooks webhook_api_p50_ratio)" 2)× its baseline"
+printf '%-44s %14s %10s   %s\n' "checkCredits, 50 clients, hot customer (reads/s)" "$(num "$(res check check_reads_per_s)")" \
+  "$(num "$(res check check_ratio_to_baseline)" 2)×" "≥ 0.5× bare graphql-js (same run); open-loop p99 ≤ 10 ms (p99 $(num "$(res check check_open_p99_ms)" 2) ms)"
 
 if [ -n "${FAILED:-}" ]; then
   echo "failed:${FAILED}"

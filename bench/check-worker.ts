@@ -1,0 +1,83 @@
+/**
+ * The load generator of bench/check.ts on its own thread (own event loop), like load-worker.ts, with two
+ * modes: closed loop (`concurrency` clients, each sends its next request when the last one answered: the
+ * throughput figure) and open loop (`rate` requests per second sent on schedule whatever the answers: the
+ * latency figure). In open loop a latency runs from the instant the request was due, not from when it was
+ * sent, so a stalled server cannot hide its backlog (no coordinated omission).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface CheckLoadJob {
+  url: string;
+  token: string;
+  requests: { query: string; variables?: Record<string, unknown> }[];
+  count: number;
+  /** Closed loop: clients in flight. */
+  concurrency: number;
+  /** Open loop: requests per second (then `concurrency` is ignored). */
+  rate?: number;
+}
+
+export interface CheckLoadResult {
+  latencies: number[];
+  seconds: number;
+  errors: string[];
+}
+
+async function send(job: CheckLoadJob, body: string, errors: string[]): Promise<void> {
+  try {
+    const res = await fetch(job.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` },
+      body,
+    });
+    const out = (await res.json()) as { errors?: unknown[] };
+    if (out.errors?.length) errors.push(JSON.stringify(out.errors).slice(0, 500));
+  } catch (e) {
+    errors.push((e as Error).message);
+  }
+}
+
+const clock = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function closed(job: CheckLoadJob, bodies: string[]): Promise<CheckLoadResult> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let next = 0;
+  const start = clock();
+  const client = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= job.count) return;
+      const t = clock();
+      await send(job, bodies[i % bodies.length]!, errors);
+      latencies.push(clock() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(job.concurrency, job.count) }, client));
+  return { latencies, seconds: (clock() - start) / 1000, errors };
+}
+
+async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<CheckLoadResult> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  const interval = 1000 / rate;
+  const start = clock();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < job.count; i++) {
+    const due = start + i * interval;
+    const wait = due - clock();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      send(job, bodies[i % bodies.length]!, errors).then(() => void latencies.push(clock() - due)),
+    );
+  }
+  await Promise.all(inFlight);
+  return { latencies, seconds: (clock() - start) / 1000, errors };
+}
+
+if (parentPort) {
+  const job = workerData as CheckLoadJob;
+  const bodies = job.requests.map((r) => JSON.stringify(r));
+  void (job.rate ? open(job, bodies, job.rate) : closed(job, bodies)).then((r) => parentPort!.postMessage(r));
+}

@@ -1,0 +1,247 @@
+/**
+ * SPEC §13 "`checkCredits`, 50 connections": ≥ 0.5× bare graphql-js; p99 ≤ 10 ms at half that load offered
+ * open-loop; with a hot customer changing under it.
+ *
+ * 1. A bare graphql-js server on node:http answers the same check query from a constant (no database, ORM or
+ *    Apollo): the baseline of this run, measured with the same clients.
+ * 2. Drawdown with CHECK_CUSTOMERS customers (a subscription, a grant). Half the checks ask about one hot
+ *    customer, the other half cycle through the rest; meanwhile one client books on the hot customer back to
+ *    back (a one-off charge, then a hold and its release), so the hot customer's kept read is voided all the
+ *    time and its checks keep meeting fresh changes.
+ * 3. Closed loop: CHECK_READS checks from CHECK_CLIENTS (50) clients on a worker thread: reads/s, and its
+ *    ratio to the baseline's reads/s.
+ * 4. Open loop: half the closed-loop reads/s offered for CHECK_OPEN_SECONDS, requests sent on schedule; the
+ *    latency counts from the instant each was due: p50/p99.
+ *
+ * Env: CHECK_CUSTOMERS (100), CHECK_CLIENTS (50), CHECK_READS (20000), CHECK_OPEN_SECONDS (10),
+ * CHECK_BASELINE_READS (20000).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { buildSchema, graphql } from 'graphql';
+import type { CheckLoadJob, CheckLoadResult } from './check-worker';
+import {
+  API_KEY,
+  CURRENCY,
+  FEATURE_KEY,
+  cpuMeter,
+  createCustomers,
+  envInt,
+  fmt,
+  percentile,
+  pool,
+  result,
+  setupCatalog,
+  withBenchApp,
+  type GqlClient,
+} from './lib';
+
+const CUSTOMERS = envInt('CHECK_CUSTOMERS', 100);
+const CLIENTS = envInt('CHECK_CLIENTS', 50);
+const READS = envInt('CHECK_READS', 20000);
+const OPEN_SECONDS = envInt('CHECK_OPEN_SECONDS', 10);
+const BASELINE_READS = envInt('CHECK_BASELINE_READS', 20000);
+
+/** What an API gateway asks before it serves a request. */
+const QUERY = `query($c:ID!,$f:String!,$q:Decimal){checkCredits(customerId:$c,featureKey:$f,quantity:$q){
+  allowed reason cost available uncovered allocations{amount}}}`;
+
+function load(job: CheckLoadJob): Promise<CheckLoadResult> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(path.join(__dirname, 'check-worker.js'), { workerData: job });
+    w.once('message', (m: CheckLoadResult) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`check worker exited with ${code}`));
+    });
+  });
+}
+
+const line = (label: string, r: CheckLoadResult, count: number) =>
+  `${label}: ${fmt(count / r.seconds)} reads/s, p50 ${fmt(percentile(r.latencies, 50), 2)} ms, ` +
+  `p99 ${fmt(percentile(r.latencies, 99), 2)} ms, errors ${r.errors.length}`;
+
+/** The bare graphql-js baseline: the same query answered from a constant, the same clients. */
+async function baseline(): Promise<number> {
+  const schema = buildSchema(`
+    enum Reason { NO_ACTIVE_SUBSCRIPTION FEATURE_NOT_IN_PLAN INSUFFICIENT_CREDITS }
+    type Allocation { amount: String! }
+    type Check { allowed: Boolean! reason: Reason cost: String! available: String! uncovered: String!
+      allocations: [Allocation!]! }
+    type Query { checkCredits(customerId: ID!, featureKey: String!, quantity: String): Check! }
+  `);
+  const answer = {
+    allowed: true,
+    reason: null,
+    cost: '0.01',
+    available: '99.95',
+    uncovered: '0.00',
+    allocations: [{ amount: '-0.01' }],
+  };
+  const rootValue = { checkCredits: () => answer };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        query: string;
+        variables?: Record<string, unknown>;
+      };
+      void graphql({ schema, source: body.query, rootValue, variableValues: body.variables }).then((r) => {
+        const out = JSON.stringify(r);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
+        res.end(out);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const query = QUERY.replace('$q:Decimal', '$q:String');
+  const requests = [{ query, variables: { c: 'cus_x', f: FEATURE_KEY, q: '1' } }];
+  try {
+    await load({ url, token: API_KEY, requests, count: 1000, concurrency: CLIENTS }); // warm-up
+    const r = await load({ url, token: API_KEY, requests, count: BASELINE_READS, concurrency: CLIENTS });
+    if (r.errors.length) throw new Error(`baseline errors: ${r.errors[0]}`);
+    console.log(line(`bare graphql-js, static check answer, ${CLIENTS} clients`, r, BASELINE_READS));
+    return BASELINE_READS / r.seconds;
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Books on the hot customer back to back until stopped: a one-off charge, then a hold and its release. */
+function changeHotCustomer(gql: GqlClient, customerId: string) {
+  let stopped = false;
+  let changes = 0;
+  let errors = 0;
+  const run = (async () => {
+    for (let i = 0; !stopped; i++) {
+      try {
+        if (i % 2 === 0) {
+          await gql.request(`mutation($i:CreateChargeInput!){createCharge(input:$i){id}}`, {
+            i: {
+              customerId,
+              currency: CURRENCY,
+              amount: '0.01',
+              description: 'hot',
+              settlementMode: 'CREDIT_ONLY',
+            },
+          });
+          changes++;
+        } else {
+          const { reserveCredits } = await gql.request<{ reserveCredits: { id: string } }>(
+            `mutation($i:ReserveCreditsInput!){reserveCredits(input:$i){id}}`,
+            { i: { customerId, currency: CURRENCY, amount: '0.05' } },
+          );
+          changes++;
+          await gql.request(`mutation($id:ID!){releaseCreditHold(holdId:$id){id}}`, {
+            id: reserveCredits.id,
+          });
+          changes++;
+        }
+      } catch (e) {
+        errors++;
+        if (errors <= 3) console.error('hot customer change failed:', (e as Error).message);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await run;
+      return { changes, errors };
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const baseReads = await baseline();
+  result('check_baseline_reads_per_s', baseReads);
+
+  await withBenchApp('check', async (b) => {
+    const planId = await setupCatalog(b.gql);
+    const customers = await createCustomers(b.gql, {
+      n: CUSTOMERS,
+      planId,
+      grantAmount: '1000000',
+      concurrency: 16,
+    });
+    const hot = customers[0]!;
+    // half the checks ask about the hot customer, the other half about every other customer in turn
+    const requests = customers.slice(1).flatMap((c) => [
+      { query: QUERY, variables: { c: hot.id, f: FEATURE_KEY, q: '1' } },
+      { query: QUERY, variables: { c: c.id, f: FEATURE_KEY, q: '1' } },
+    ]);
+    // warm-up: every customer read once, the server's code paths hot
+    await pool(customers.length, 8, async (i) => {
+      await b.gql.request(QUERY, { c: customers[i]!.id, f: FEATURE_KEY, q: '1' });
+    });
+    await load({ url: b.app.url, token: API_KEY, requests, count: 2000, concurrency: CLIENTS });
+
+    // closed loop: throughput
+    const changer = changeHotCustomer(b.gql, hot.id);
+    b.queries.reset();
+    let cpu = cpuMeter();
+    const closed = await load({
+      url: b.app.url,
+      token: API_KEY,
+      requests,
+      count: READS,
+      concurrency: CLIENTS,
+    });
+    const cpuClosed = cpu.stop();
+    const statementsClosed = b.queries.total;
+    const changedClosed = await changer.stop();
+    const reads = READS / closed.seconds;
+    console.log(line(`checkCredits, ${CLIENTS} clients, closed loop`, closed, READS));
+    console.log(
+      `  hot customer meanwhile: ${changedClosed.changes} changes (${fmt(changedClosed.changes / closed.seconds)}/s), ` +
+        `${changedClosed.errors} errors; ${cpuClosed}`,
+    );
+    b.queries.print('  issued', READS, 'check (the hot customer changing included)', 8);
+    if (closed.errors.length) console.log(`  first error: ${closed.errors[0]}`);
+
+    // open loop at half that load: latency
+    const rate = reads / 2;
+    const count = Math.max(1, Math.round(rate * OPEN_SECONDS));
+    const changer2 = changeHotCustomer(b.gql, hot.id);
+    b.queries.reset();
+    cpu = cpuMeter();
+    const open = await load({ url: b.app.url, token: API_KEY, requests, count, concurrency: CLIENTS, rate });
+    const cpuOpen = cpu.stop();
+    const changedOpen = await changer2.stop();
+    console.log(line(`checkCredits, open loop at ${fmt(rate)} checks/s offered`, open, count));
+    console.log(
+      `  hot customer meanwhile: ${changedOpen.changes} changes (${fmt(changedOpen.changes / open.seconds)}/s), ` +
+        `${changedOpen.errors} errors; ${cpuOpen}`,
+    );
+    b.queries.print('  issued', count, 'check (the hot customer changing included)', 8);
+
+    const p99 = percentile(open.latencies, 99);
+    console.log(
+      `checkCredits / bare graphql-js: ${fmt(reads / baseReads, 2)}× (goal ≥ 0.5×); ` +
+        `p99 at half load ${fmt(p99, 2)} ms (goal ≤ 10 ms)`,
+    );
+    result('check_reads_per_s', reads);
+    result('check_ratio_to_baseline', reads / baseReads);
+    result('check_p99_closed_ms', percentile(closed.latencies, 99));
+    result('check_open_rate', rate);
+    result('check_open_p50_ms', percentile(open.latencies, 50));
+    result('check_open_p99_ms', p99);
+    result('check_errors', closed.errors.length + open.errors.length);
+    result('check_statements_per_read', statementsClosed / READS);
+    result('check_hot_changes_per_s', changedClosed.changes / closed.seconds);
+  });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
