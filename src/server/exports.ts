@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import express, { type Request, type Response, type Router } from 'express';
 import { DomainError, ErrorCode } from '../core/errors';
 import type { Log } from '../core/log';
@@ -52,7 +51,15 @@ function internal(res: Response, log: Log, e: unknown): void {
 async function write(res: Response, chunk: string): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return false;
   if (res.write(chunk)) return true;
-  await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
   return !res.destroyed;
 }
 

@@ -60,10 +60,9 @@ describe('/metrics on loopback (the default)', () => {
     await adjustCredits(t, customerId, currency, '-10');
     await live.until(2);
     // a malformed amount: BAD_USER_INPUT
-    const bad = await t.raw(
-      `mutation Broken($i: AdjustCreditsInput!) { adjustCredits(input: $i) { id } }`,
-      { i: { customerId, currency, amount: '1e9', reason: 'x' } },
-    );
+    const bad = await t.raw(`mutation Broken($i: AdjustCreditsInput!) { adjustCredits(input: $i) { id } }`, {
+      i: { customerId, currency, amount: '1e9', reason: 'x' },
+    });
     expect(codeOf(bad)).toBe('BAD_USER_INPUT');
 
     const after = await scrape(t);
@@ -76,9 +75,9 @@ describe('/metrics on loopback (the default)', () => {
         outcome: 'ok',
       }),
     ).toBeGreaterThanOrEqual(1);
-    expect(
-      sample(text, 'drawdown_graphql_requests_total', { operation: 'Broken', outcome: 'error' }),
-    ).toBe(1);
+    expect(sample(text, 'drawdown_graphql_requests_total', { operation: 'Broken', outcome: 'error' })).toBe(
+      1,
+    );
     expect(
       sample(text, 'drawdown_graphql_request_duration_seconds_count', {
         operation: 'AdjustCredits',
@@ -111,7 +110,11 @@ describe('/metrics on loopback (the default)', () => {
   });
 
   it('refuses a request a proxy forwarded (X-Forwarded-For or Forwarded) with 403', async () => {
-    for (const headers of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }]) {
+    const forwarded: Record<string, string>[] = [
+      { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' },
+    ];
+    for (const headers of forwarded) {
       const res = await scrape(t, headers);
       expect(res.status).toBe(403);
       expect(JSON.parse(res.text).errors[0].extensions.code).toBe('FORBIDDEN');
@@ -264,12 +267,15 @@ describe('request ids in the logs', () => {
     const a = await createCustomer('bad id with spaces');
     const b = await createCustomer();
     const ids = [a.headers.get('x-request-id'), b.headers.get('x-request-id')];
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(ids[0]).not.toBe(ids[1]);
     for (const id of ids) {
-      expect(parsed().filter((l) => l.reqId === id).map((l) => l.msg)).toContain(
-        'observed a query of the request',
-      );
+      expect(
+        parsed()
+          .filter((l) => l.reqId === id)
+          .map((l) => l.msg),
+      ).toContain('observed a query of the request');
     }
   });
 });
