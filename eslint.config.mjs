@@ -8,7 +8,17 @@ const layer = (files, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/gql/**', '.data/**', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'test/gql/**',
+      '.data/**',
+      'coverage/**',
+      'web/dist/**',
+      'web/src/gql/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -72,4 +82,5 @@ export default tseslint.config(
     [{ group: ['**/modules/*/*', '!**/modules/*/index'], message: 'Import a module through its index.ts.' }],
   ),
   { files: ['test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['web/**/*.mjs'], languageOptions: { globals: { process: 'readonly' } } },
 );

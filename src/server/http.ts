@@ -18,7 +18,8 @@ import { createContext, type AppDeps, type Context } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { limitRules } from '../graphql/limits';
 import { exportRoutes } from './exports';
-import { landingPagePlugin, loopbackSandbox } from './landing';
+import { landingPagePlugin } from './landing';
+import { dashboard, defaultWebDir, explorer } from './web';
 import type { Metrics } from './metrics';
 import { requestLogging } from './request-log';
 import { attachGraphqlWs } from './ws';
@@ -26,8 +27,10 @@ import { attachGraphqlWs } from './ws';
 export interface ServerOptions {
   port: number;
   host: string;
-  /** Shown pre-filled in the development landing page, to loopback clients only. */
+  /** Shown pre-filled in the development explorer (GraphiQL), to loopback clients only. */
   sandboxKey?: string | null;
+  /** The built dashboard and explorer (default: web/dist of this package). */
+  webDir?: string;
   /** Answers whether the database is reachable, for /readyz. */
   ready(): Promise<boolean>;
   /** Served at /metrics (guarded by DRAWDOWN_METRICS); its plugin counts GraphQL operations. */
@@ -110,7 +113,7 @@ export async function startServer(
       subscriptionsOverWebSocketOnly,
       // no HTTP caching of a ledger API: skip the per-field cache-hint bookkeeping
       ApolloServerPluginCacheControlDisabled(),
-      landingPagePlugin(deps.config.production),
+      landingPagePlugin(),
       ...(opts.metrics ? [opts.metrics.plugin()] : []),
     ],
   });
@@ -136,7 +139,8 @@ export async function startServer(
     }
     next();
   });
-  app.use('/graphql', await loopbackSandbox(deps.config.production ? null : opts.sandboxKey));
+  const webDir = opts.webDir ?? defaultWebDir();
+  app.use('/graphql', explorer(webDir, opts.sandboxKey, deps.config.production));
   app.use(
     '/graphql',
     express.json({ limit: deps.config.limits.bodyBytes }),
@@ -144,6 +148,7 @@ export async function startServer(
       context: async ({ req }) => createContext(deps, authenticate(deps, req.headers.authorization)),
     }),
   );
+  app.use(dashboard(webDir)); // the SPA at / and its assets; API paths never fall back to it
   app.use((err: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     const e = err as { type?: string; status?: number };
     if (e?.type === 'entity.too.large') {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
+import { BUILD_TIMEOUT, ensureWebBuilt } from '../support/web';
 
 /** A non-loopback IPv4 address of this machine, or null when it has none. */
 function externalAddress(): string | null {
@@ -16,27 +17,31 @@ async function page(url: string, headers: Record<string, string> = {}) {
   return { status: res.status, body: await res.text() };
 }
 
-describe('landing page with a generated admin key (issue 8, item 4)', () => {
+describe('explorer page (GraphiQL) with a generated admin key (issue 8, item 4; issue 13)', () => {
   let t: TestApp;
   let key: string;
   let dataDir: string;
   beforeAll(async () => {
+    await ensureWebBuilt();
     // no DRAWDOWN_API_KEYS: the key is generated into the data directory, as on a first `npm start`
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-landing-'));
     t = await startTestApp({ DRAWDOWN_API_KEYS: '', HOST: '0.0.0.0', DRAWDOWN_DATA_DIR: dataDir });
     key = fs.readFileSync(path.join(dataDir, 'admin-api-key'), 'utf8').trim();
-  });
+  }, BUILD_TIMEOUT);
   afterAll(async () => {
     await t?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('pre-fills the key for a browser on loopback, with telemetry off', async () => {
+  it('pre-fills the key for a browser on loopback, and loads nothing from elsewhere', async () => {
     const { status, body } = await page(t.url.replace('localhost', '127.0.0.1'));
     expect(status).toBe(200);
-    expect(body).toContain(key);
-    expect(body).toContain('"runTelemetry":false');
-    expect(body).not.toContain('"runTelemetry":true');
+    expect(body).toContain('<title>Drawdown explorer</title>');
+    expect(body).toContain(`{"headers":{"Authorization":"Bearer ${key}"}}`);
+    // every script and stylesheet is the server's own (/assets/...): no CDN, no telemetry
+    const refs = [...body.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) expect(ref).toMatch(/^(\/assets\/|data:)/);
   });
 
   it('never embeds the key for a client on another address', async () => {
@@ -46,12 +51,12 @@ describe('landing page with a generated admin key (issue 8, item 4)', () => {
       'x-forwarded-for': '203.0.113.9',
     });
     expect(forwarded.status).toBe(200);
+    expect(forwarded.body).toContain('Drawdown explorer');
     expect(forwarded.body).not.toContain(key);
-    expect(forwarded.body).not.toContain('"runTelemetry":true');
     if (ip) {
       const remote = await page(t.url.replace('localhost', ip));
       expect(remote.status).toBe(200);
-      expect(remote.body).toContain('Sandbox');
+      expect(remote.body).toContain('Drawdown explorer');
       expect(remote.body).not.toContain(key);
       // the key still works for API calls from that address: only the page leaves it out
       const res = await fetch(t.url.replace('localhost', ip), {
@@ -61,5 +66,22 @@ describe('landing page with a generated admin key (issue 8, item 4)', () => {
       });
       expect(res.status).toBe(200);
     }
+  });
+});
+
+describe('explorer in production (issue 13)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    await ensureWebBuilt();
+    t = await startTestApp({ NODE_ENV: 'production' });
+  }, BUILD_TIMEOUT);
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('is off: a browser GET on /graphql gets no explorer page', async () => {
+    const { status, body } = await page(t.url.replace('localhost', '127.0.0.1'));
+    expect(status).not.toBe(200);
+    expect(body).not.toContain('Drawdown explorer');
   });
 });
