@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Aggregation, SettlementMode, StoredPrice } from './entities';
+import type { Problems } from '../../core/errors';
+import { parseDecimal, type Dec } from '../../money';
+import { CurrencyEntity, type Aggregation, type SettlementMode, type StoredPrice } from './entities';
 import { settlementTermsOf, type SettlementTerms } from './terms';
 
 /**
@@ -85,4 +87,26 @@ export async function ratingCardsOfPlans(
     currencyId: r.currency_id,
     terms: settlementTermsOf({ code: r.currency_code, fiatCode: r.fiat_code, fiatValue: r.fiat_value }),
   }));
+}
+
+/**
+ * A currency named by its code and an amount of it (positive, at the currency's scale), as every use case
+ * that takes `currency` and `amount` checks them: an unknown code or a bad amount is a problem of its field.
+ */
+export async function currencyAndAmount(
+  em: EntityManager,
+  problems: Problems,
+  code: string,
+  amount: string,
+): Promise<{ currency: CurrencyEntity | null; amount: Dec | undefined }> {
+  const currency = await em.findOne(CurrencyEntity, { code });
+  if (!currency) problems.add('currency', `unknown currency ${code}`);
+  return {
+    currency,
+    amount: currency
+      ? problems.check('amount', () =>
+          parseDecimal(amount, { scale: currency.scale, positive: true, field: 'amount' }),
+        )
+      : undefined,
+  };
 }

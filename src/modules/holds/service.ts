@@ -5,7 +5,7 @@ import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import { pendingOfShares } from '../../engine';
 import { formatDecimal, parseDecimal, type Dec } from '../../money';
-import { CurrencyEntity } from '../catalog';
+import { CurrencyEntity, currencyAndAmount } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
 import { holdStatusAt, holdStore, runOnLedger, type HoldFilter, type HoldRow } from '../ledger';
@@ -107,13 +107,7 @@ export class HoldsService {
     const now = this.clock.now();
     const problems = new Problems();
     const customer = await this.customer(input.customerId);
-    const currency = await this.em.findOne(CurrencyEntity, { code: input.currency });
-    if (!currency) problems.add('currency', `unknown currency ${input.currency}`);
-    const amount = currency
-      ? problems.check('amount', () =>
-          parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
-        )
-      : undefined;
+    const { currency, amount } = await currencyAndAmount(this.em, problems, input.currency, input.amount);
     const ms = problems.check('expiresIn', () =>
       holdDurationMs(input.expiresIn ?? DEFAULT_HOLD_DURATION, now),
     );

@@ -6,7 +6,7 @@ import { fault } from '../../core/fault';
 import { enqueueJob } from '../../db/jobs';
 import { isFundable } from '../../engine';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
-import { CurrencyEntity, FeatureEntity, isFiatCode, fiatScale } from '../catalog';
+import { CurrencyEntity, FeatureEntity, currencyAndAmount, isFiatCode, fiatScale } from '../catalog';
 import { CustomerEntity } from '../customers';
 import {
   type InvoicesService,
@@ -128,12 +128,7 @@ export class GrantWrites {
     const now = this.clock.now();
     const problems = new Problems();
     const customer = await this.customer(input.customerId);
-    const currency = await this.currency(input.currency, problems);
-    const amount = currency
-      ? problems.check('amount', () =>
-          parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
-        )
-      : undefined;
+    const { currency, amount } = await currencyAndAmount(this.em, problems, input.currency, input.amount);
     const priority = input.priority ?? 10;
     if (!Number.isInteger(priority) || priority < 1 || priority > 1000)
       problems.add('priority', 'must be an integer from 1 to 1000');

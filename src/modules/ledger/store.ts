@@ -102,6 +102,20 @@ interface GrantRow {
 
 const date = (d: Date | null): Date | null => (d ? new Date(d) : null);
 
+/** A stored ledger row as the writers see it (locked by `lockLedgers` or read by `readLedger`). */
+function toLedgerHead(row: LedgerRow): LedgerHead {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    currencyId: row.currency_id,
+    currencyCode: row.code,
+    scale: row.scale,
+    balance: new Dec(row.balance),
+    debt: new Dec(row.debt),
+    lastSequence: row.last_sequence,
+  };
+}
+
 /** The stored row to the state: `remaining` is what is on the ledger, 0 until funded. */
 function toGrantState(g: GrantRow): GrantState {
   return {
@@ -185,19 +199,7 @@ export async function lockLedgers(
   const byKey = new Map(rows.map((r) => [`${r.customer_id}|${r.currency_id}`, r]));
   return keys.map((k) => {
     const row = byKey.get(`${k.customerId}|${k.currencyId}`)!;
-    return {
-      head: {
-        id: row.id,
-        customerId: row.customer_id,
-        currencyId: row.currency_id,
-        currencyCode: row.code,
-        scale: row.scale,
-        balance: new Dec(row.balance),
-        debt: new Dec(row.debt),
-        lastSequence: row.last_sequence,
-      },
-      grants: grantsByLedger.get(row.id)!,
-    };
+    return { head: toLedgerHead(row), grants: grantsByLedger.get(row.id)! };
   });
 }
 
@@ -255,7 +257,10 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
     led.push(head.id, s(head.balance), s(head.debt), head.lastSequence);
     ledgers++;
     noteChange(em, 'movements', [head.customerId]);
-    noteBooked(em, fresh.map((m) => m.type));
+    noteBooked(
+      em,
+      fresh.map((m) => m.type),
+    );
   }
   const parts: string[] = [];
   const params: unknown[] = [];
@@ -355,17 +360,5 @@ export async function readLedger(
       order by id`,
     [row.id],
   );
-  return {
-    head: {
-      id: row.id,
-      customerId: row.customer_id,
-      currencyId: row.currency_id,
-      currencyCode: row.code,
-      scale: row.scale,
-      balance: new Dec(row.balance),
-      debt: new Dec(row.debt),
-      lastSequence: row.last_sequence,
-    },
-    grants: new Map(grantRows.map((g) => [g.id, toGrantState(g)])),
-  };
+  return { head: toLedgerHead(row), grants: new Map(grantRows.map((g) => [g.id, toGrantState(g)])) };
 }

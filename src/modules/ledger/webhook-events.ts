@@ -6,6 +6,7 @@ import { beforeCommit } from '../shared/tx';
 import {
   recordWebhookEvents,
   subscribedWebhookTypes,
+  webhookEventTypes,
   type WebhookEventInput,
   type WebhookEventType,
 } from '../webhooks';
@@ -46,18 +47,8 @@ export interface LedgerChanges {
   final: () => { settled: Dec; grants: Iterable<GrantState>; asOf: Date };
 }
 
-const LEDGER_TYPES: readonly WebhookEventType[] = [
-  'credit_grant.created',
-  'credit_grant.funded',
-  'credit_grant.expired',
-  'credit_grant.voided',
-  'credit_balance.updated',
-  'credit_balance.depleted',
-  'credit_balance.dropped_below_threshold',
-  'credit_balance.recovered',
-  'credit_top_up.created',
-  'credit_top_up.failed',
-];
+/** The types the ledger causes: every `credit_*` type (the others are the invoices'). */
+const LEDGER_TYPES = webhookEventTypes.filter((t) => t.startsWith('credit_'));
 
 const ALERT_TYPE = {
   DEPLETED: 'credit_balance.depleted',

@@ -3,8 +3,8 @@ import type { Clock } from '../../core/clock';
 import { DomainError, Problems } from '../../core/errors';
 import { fault } from '../../core/fault';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
-import { type Dec, ZERO, parseDecimal, sum } from '../../money';
-import { CurrencyEntity, settlementTermsOf, type SettlementMode } from '../catalog';
+import { type Dec, ZERO, sum } from '../../money';
+import { currencyAndAmount, settlementTermsOf, type CurrencyEntity, type SettlementMode } from '../catalog';
 import { CustomerEntity } from '../customers';
 import type { InvoicesService } from '../invoices';
 import { LedgerTx, holdStore, runOnLedgerGrouped, type BookedMovement, type MovementEntity } from '../ledger';
@@ -174,13 +174,7 @@ export class SettlementService {
       ? await this.em.findOne(CustomerEntity, { id: input.customerId })
       : null;
     if (!customer) throw DomainError.notFound('Customer', input.customerId);
-    const currency = await this.em.findOne(CurrencyEntity, { code: input.currency });
-    if (!currency) problems.add('currency', `unknown currency ${input.currency}`);
-    const amount = currency
-      ? problems.check('amount', () =>
-          parseDecimal(input.amount, { scale: currency.scale, positive: true, field: 'amount' }),
-        )
-      : undefined;
+    const { currency, amount } = await currencyAndAmount(this.em, problems, input.currency, input.amount);
     const description = input.description.trim();
     if (description.length === 0 || description.length > 500)
       problems.add('description', 'must be 1-500 characters');
