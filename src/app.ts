@@ -118,9 +118,10 @@ export async function startDrawdown(
     const bus = new EventBus(
       databaseUrl,
       {
-        wake: (kind, customerIds) => {
+        wake: (kind, customerIds, own) => {
           metrics.noteNotification();
-          checks.changed(customerIds);
+          // this process's own commits reached the check cache synchronously, at commit
+          if (!own) checks.changed(customerIds);
           feeds.wake(kind, customerIds);
         },
         catchUp: (since) => {

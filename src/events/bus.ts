@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import type { Log } from '../core/log';
 import { fault } from '../core/fault';
@@ -12,7 +13,8 @@ const ANNOUNCE_RECENT_MS = 5 * 60_000;
 export type WakeKind = 'movements' | 'pending';
 
 export interface BusHandlers {
-  wake(kind: WakeKind, customerIds: string[]): void;
+  /** `own`: the change was committed by this process (its commit listeners heard of it already). */
+  wake(kind: WakeKind, customerIds: string[], own: boolean): void;
   /** After the listener reconnects: catch up on what was committed while it was away. */
   catchUp(since: Date): Promise<void>;
   /** The listener connection dropped: until `catchUp`, this process may miss other processes' changes. */
@@ -35,6 +37,8 @@ export class EventBus {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private removeCommitListener: (() => void) | null = null;
   private flushing: Promise<void> = Promise.resolve();
+  /** Marks this process's notifications, so it can tell them from other processes' (`wake`'s `own`). */
+  private readonly origin = randomUUID();
 
   constructor(
     private readonly connectionString: string,
@@ -95,14 +99,14 @@ export class EventBus {
       cur[kind].push(id);
       if (JSON.stringify(cur).length > MAX_PAYLOAD) {
         cur[kind].pop();
-        payloads.push(JSON.stringify(cur));
+        payloads.push(JSON.stringify({ ...cur, o: this.origin }));
         cur = { m: [], p: [] };
         cur[kind].push(id);
       }
     };
     m.forEach((id) => push('m', id));
     p.forEach((id) => push('p', id));
-    if (cur.m.length || cur.p.length) payloads.push(JSON.stringify(cur));
+    if (cur.m.length || cur.p.length) payloads.push(JSON.stringify({ ...cur, o: this.origin }));
     for (const payload of payloads) {
       try {
         await this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]);
@@ -121,9 +125,10 @@ export class EventBus {
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
       try {
-        const { m, p } = JSON.parse(n.payload) as { m?: string[]; p?: string[] };
-        if (m?.length) this.handlers.wake('movements', m);
-        if (p?.length) this.handlers.wake('pending', p);
+        const { m, p, o } = JSON.parse(n.payload) as { m?: string[]; p?: string[]; o?: string };
+        const own = o === this.origin;
+        if (m?.length) this.handlers.wake('movements', m, own);
+        if (p?.length) this.handlers.wake('pending', p, own);
       } catch (e) {
         this.log('warn', 'bad notification payload', { error: String(e) });
       }
