@@ -200,7 +200,11 @@ describe('dashboard and explorer in a browser (issue 13)', () => {
     page.on('request', (r) => requested.push(r.url()));
     await page.goto(base + '/graphql');
     await page.locator('.graphiql-container').waitFor();
-    await page.locator('.graphiql-query-editor').waitFor();
+    // monaco (GraphiQL's editor) and its workers loaded: the default query is on screen
+    await page.locator('.graphiql-query-editor .view-lines', { hasText: 'customers' }).waitFor();
+    // running it goes to this server (no key in the headers here: the API answers UNAUTHENTICATED)
+    await page.locator('.graphiql-execute-button').click();
+    await page.locator('.graphiql-response .view-lines', { hasText: 'UNAUTHENTICATED' }).waitFor();
     await shot(page, '8-explorer');
     expect(requested.length).toBeGreaterThan(1);
     for (const url of requested) expect(new URL(url).hostname).toBe('127.0.0.1');
