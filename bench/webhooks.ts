@@ -144,6 +144,7 @@ async function main(b: BenchApp): Promise<void> {
       recordMs = performance.now() - t0;
     })();
     const during = probe(b, () => done);
+    during.catch(() => undefined); // interrupted: the server stops under the probe; drop the database anyway
     let last: Counts = { received: 0, verified: 0, badSignatures: 0 };
     let lastLog = performance.now();
     for (;;) {

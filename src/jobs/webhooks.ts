@@ -1,4 +1,5 @@
 import { Logger, run, type Runner, type Task } from 'graphile-worker';
+import { Pool } from 'pg';
 import type { Log } from '../core/log';
 import { DELIVER_TASK, webhookSettings } from '../modules/webhooks';
 import type { ServiceRoot } from '../services';
@@ -135,11 +136,20 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
       { runAt: new Date(Date.now() + sweepIntervalMs), jobKey: WEBHOOK_SWEEP_TASK, jobKeyMode: 'replace' },
     );
   };
-  const runner: Runner = await run({
+  // Asynchronous commit for this runner's own bookkeeping (taking and completing jobs): losing the last
+  // few milliseconds of it in a crash only re-runs a job, and a re-run job whose attempt was already made
+  // finds the attempt count moved on and sends nothing. The events themselves are committed durably with
+  // their cause, elsewhere.
+  const pgPool = new Pool({
     connectionString: deps.connectionString,
+    max: 6,
+    options: '-c synchronous_commit=off',
+  });
+  pgPool.on('error', (e) => deps.log('warn', 'webhook jobs: idle connection failed', { error: String(e) }));
+  const runner: Runner = await run({
+    pgPool,
     // the tasks only hand attempts to the pool: a few workers keep up with any number of receivers
     concurrency: 4,
-    maxPoolSize: 6,
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 1_000,
     logger: quietLogger(deps.log),
@@ -153,6 +163,7 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
       timers.clear();
       await runner.stop();
       await pool.drain();
+      await pgPool.end();
     },
   };
 }

@@ -244,14 +244,18 @@ export class WebhooksService {
     if (!old.enabled)
       throw new DomainError(ErrorCode.INVALID_STATE, 'The endpoint is disabled; enable it to redeliver');
     const id = newDeliveryId();
-    await this.em.execute(
+    const created = await this.em.execute<DeliveryRow[]>(
       `with del as (
          insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at, max_attempts, retry_base_ms,
                                        timeout_ms)
          values (?, ?, ?, now(), ?, ?, ?)
+         returning *
+       ), job as (
+         select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text, 'endpointId', ?::text, 'attempts', 0),
+                  max_attempts := 25, job_key := ?)
        )
-       select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text, 'endpointId', ?::text, 'attempts', 0),
-                max_attempts := 25, job_key := ?)`,
+       -- the delivery as created: its first attempt may already be under way when this is read again
+       select ${DELIVERY_COLUMNS} from del d join webhook_event ev on ev.id = d.event_id cross join job`,
       [
         id,
         old.endpoint_id,
@@ -265,7 +269,7 @@ export class WebhooksService {
         id,
       ],
     );
-    return (await this.deliveryById(id))!;
+    return toDelivery(created[0]!);
   }
 
   /** One delivery attempt (the job runner's task); see `attemptDelivery`. */
