@@ -6,11 +6,7 @@ import { renewContext, type Context } from '../context';
 import { AdminOnly } from '../guards';
 import { DecimalScalar } from '../scalars';
 import { toBalance, toMovement } from '../types/ledger';
-import {
-  CreditBalanceAlertType,
-  CreditBalanceUpdateType,
-  SetCreditAlertsInput,
-} from '../types/live';
+import { CreditBalanceAlertType, CreditBalanceUpdateType, SetCreditAlertsInput } from '../types/live';
 
 interface ChangedArgs {
   customerId: string;
