@@ -132,9 +132,11 @@ export async function sweepStalledDeliveries(em: EntityManager, limit = 2_000): 
   if (rows.length === 0) return 0;
   const jobs = rows.map((r) => ({ id: r.id, endpoint_id: r.endpoint_id, attempts: r.attempts }));
   await em.execute(
-    `select count(graphile_worker.add_job(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id,
-              'attempts', j.attempts), max_attempts := 25, job_key := j.id))
-       from json_to_recordset(?::json) as j(id text, endpoint_id text, attempts int)`,
+    `select count(*) from graphile_worker.add_jobs((
+       select array_agg(row(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id,
+                                                 'attempts', j.attempts),
+                            null, null, 25, j.id, null, null)::graphile_worker.job_spec)
+         from json_to_recordset(?::json) as j(id text, endpoint_id text, attempts int)))`,
     [DELIVER_TASK, JSON.stringify(jobs)],
   );
   return rows.length;
