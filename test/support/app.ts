@@ -52,6 +52,9 @@ export async function startTestApp(
     LOG_LEVEL: 'error',
     // automatic settlement is tested on its own; elsewhere it would race the assertions
     DRAWDOWN_SETTLE_INTERVAL: '3600s',
+    // likewise allocations: test files share one database, and a sweep in every app would keep granting to
+    // the short-cadence subscriptions an earlier file left behind (the allocation tests turn it on)
+    DRAWDOWN_PROGRAMS_INTERVAL: '0',
     ...env,
   });
   const app = await startDrawdown(config, createLog(config.logLevel), { onQuery, clock });

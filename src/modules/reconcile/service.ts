@@ -18,6 +18,11 @@ export class ReconcileService {
   async run(customerId: string | null = null, limit = DEFAULT_LIMIT): Promise<Reconciliation> {
     return this.em.fork().transactional(
       async (em) => {
+        // Every check joins whole tables to their grouped aggregates. Right after a bulk load the planner has
+        // no statistics yet (autovacuum has not analyzed), guesses 200 groups, and picks a nested loop that
+        // compares every movement with every allocation group: minutes at 100k movements. Hash and merge
+        // joins are what a full reconciliation wants whatever the statistics say.
+        await em.execute('set local enable_nestloop = off');
         // `and <alias>.customer_id = ?` when one customer is asked for
         const only = (alias: string) => (customerId ? `and ${alias}.customer_id = ?` : '');
         const p = (n: number): unknown[] => (customerId ? Array<unknown>(n).fill(customerId) : []);
