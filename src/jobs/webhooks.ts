@@ -111,21 +111,27 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
     t.unref();
     timers.add(t);
   };
-  const deliver: Task = (payload) => {
-    const { deliveryId, endpointId, attempts } = payload as {
-      deliveryId: string;
-      endpointId?: string;
-      attempts?: number;
-    };
-    pool.add(endpointId ?? deliveryId, async () => {
+  const attempt = (deliveryId: string, endpointId: string, attempts: number | null) =>
+    pool.add(endpointId, async () => {
       try {
-        const outcome = await deps.services.open().webhooks.attempt(deliveryId, attempts ?? null);
+        const outcome = await deps.services.open().webhooks.attempt(deliveryId, attempts);
         if (outcome.retryInMs !== undefined) nudge(outcome.retryInMs);
       } catch (e) {
         // the delivery stays PENDING; the sweep gives it a new job
         deps.log('warn', 'webhook attempt failed', { deliveryId, error: String(e) });
       }
     });
+  // a batch of first attempts (one job per recorded batch of events), or one delivery's next attempt
+  const deliver: Task = (payload) => {
+    const p = payload as {
+      deliveries?: [string, string][];
+      deliveryId?: string;
+      endpointId?: string;
+      attempts?: number;
+    };
+    for (const [deliveryId, endpointId] of p.deliveries ?? [])
+      attempt(deliveryId, endpointId, p.attempts ?? 0);
+    if (p.deliveryId) attempt(p.deliveryId, p.endpointId ?? p.deliveryId, p.attempts ?? null);
   };
   const sweep: Task = async (_payload, helpers) => {
     const n = await deps.services.open().webhooks.sweep();

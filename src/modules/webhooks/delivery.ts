@@ -111,9 +111,11 @@ export async function attemptDelivery(
 }
 
 /**
- * Pending deliveries overdue by more than an attempt could take whose job is gone or has been locked
- * that long (its process was killed mid-attempt; graphile-worker frees such jobs only after hours) get a
- * new job. At most `limit` per call.
+ * Pending deliveries overdue by more than an attempt could take, without a job of their own that is
+ * waiting or has been running less than that, get a new job: their attempt was lost with a process (in
+ * flight, or waiting its turn in the runner's memory after its batch job completed; graphile-worker frees
+ * a killed process's jobs only after hours). A job whose attempt is made anyway finds the attempt count
+ * moved on and sends nothing. At most `limit` per call.
  */
 export async function sweepStalledDeliveries(em: EntityManager, limit = 2_000): Promise<number> {
   const graceSeconds = 60;

@@ -93,8 +93,8 @@ async function subscribedWebhookTypes(em: EntityManager): Promise<ReadonlySet<st
 /**
  * Records events in the caller's transaction (pass the transactional `em`): one `webhook_event` row each
  * (body `{"type","timestamp","data"}` serialized once, stored as text), one `webhook_delivery` per endpoint
- * that is enabled and subscribed to its type now, and one delivery job per delivery, enqueued with
- * `graphile_worker.add_jobs` in the same transaction: a rollback sends nothing, a crash after commit loses
+ * that is enabled and subscribed to its type now, and one delivery job for them all, enqueued with
+ * `graphile_worker.add_job` in the same transaction: a rollback sends nothing, a crash after commit loses
  * nothing. When no endpoint subscribes to any of the types it does no SQL at all.
  */
 export async function recordWebhookEvents(
@@ -144,11 +144,9 @@ export async function recordWebhookEvents(
        select id, endpoint_id, event_id, now(), ?, ?, ?
          from json_to_recordset(?::json) as x(id text, endpoint_id text, event_id text)
      )
-     -- one add_jobs call for the batch: add_job per row in one transaction grows quadratically
-     select count(*) from graphile_worker.add_jobs((
-       select array_agg(row(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id, 'attempts', 0),
-                            null, null, 25, j.id, null, null)::graphile_worker.job_spec)
-         from json_to_recordset(?::json) as j(id text, endpoint_id text)))`,
+     -- one job hands the whole batch to the delivery runner (a job per delivery would make the job table,
+     -- and every fetch from it, as large as the backlog)
+     select graphile_worker.add_job(?, ?::json, max_attempts := 25)`,
     [
       JSON.stringify(evRows),
       webhookSettings.maxAttempts,
@@ -156,7 +154,7 @@ export async function recordWebhookEvents(
       webhookSettings.timeoutMs,
       JSON.stringify(delRows),
       DELIVER_TASK,
-      JSON.stringify(delRows),
+      JSON.stringify({ deliveries: delRows.map((d) => [d.id, d.endpoint_id]), attempts: 0 }),
     ],
   );
   return { eventIds: evRows.map((e) => e.id), deliveries: delRows.length };
