@@ -4,6 +4,7 @@ import { type PostgreSqlDriver, defineConfig } from '@mikro-orm/postgresql';
 import { migrationsList } from '../../migrations';
 import type { EntityClass } from '@mikro-orm/core';
 import { Client } from 'pg';
+import { inBackground } from '../core/background';
 
 export type Orm = MikroORM<PostgreSqlDriver>;
 
@@ -21,7 +22,8 @@ class ObservingLogger extends DefaultLogger {
     super(options);
   }
   override logQuery(context: Parameters<DefaultLogger['logQuery']>[0]): void {
-    this.observe(context.query);
+    // what the job runner does in the background is not what the observed requests cost
+    if (!inBackground()) this.observe(context.query);
     super.logQuery(context);
   }
 }

@@ -1,4 +1,5 @@
-import { Logger, run, runMigrations, type Runner, type Task } from 'graphile-worker';
+import { Logger, run, runMigrations, type Runner, type Task, type TaskList } from 'graphile-worker';
+import { runInBackground } from '../core/background';
 import type { Log } from '../core/log';
 import { DUE_TASK } from '../modules/ledger';
 import type { ServiceRoot } from '../services';
@@ -83,7 +84,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 500,
     logger: quietLogger(deps.log),
-    taskList: {
+    taskList: markedBackground({
       [DUE_TASK]: due,
       [SWEEP_TASK]: sweep,
       [SETTLE_TASK]: settle,
@@ -91,7 +92,7 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
       ...(programsIntervalMs > 0
         ? programsTasks({ services: deps.services, intervalMs: programsIntervalMs })
         : {}),
-    },
+    }),
   });
   if (programsIntervalMs > 0) {
     await runner.addJob(PROGRAMS_SWEEP_TASK, {}, { jobKey: PROGRAMS_SWEEP_TASK, jobKeyMode: 'replace' });
@@ -115,4 +116,15 @@ export async function startJobs(deps: JobDeps): Promise<{ stop(): Promise<void> 
       await runner.stop();
     },
   };
+}
+
+/** The same tasks, each run inside the background mark of `core/background`. */
+export function markedBackground(tasks: TaskList): TaskList {
+  const out: TaskList = {};
+  for (const [name, task] of Object.entries(tasks)) {
+    if (!task) continue;
+    const marked: Task = (payload, helpers) => runInBackground(() => task(payload, helpers));
+    out[name] = marked;
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import type { Log } from '../core/log';
 import { DELIVER_TASK, webhookSettings } from '../modules/webhooks';
 import type { ServiceRoot } from '../services';
+import { markedBackground } from './index';
 
 export const WEBHOOK_SWEEP_TASK = 'webhook_sweep';
 
@@ -159,7 +160,7 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
     noHandleSignals: true,
     pollInterval: deps.pollIntervalMs ?? 1_000,
     logger: quietLogger(deps.log),
-    taskList: { [DELIVER_TASK]: deliver, [WEBHOOK_SWEEP_TASK]: sweep },
+    taskList: markedBackground({ [DELIVER_TASK]: deliver, [WEBHOOK_SWEEP_TASK]: sweep }),
   });
   await runner.addJob(WEBHOOK_SWEEP_TASK, {}, { jobKey: WEBHOOK_SWEEP_TASK, jobKeyMode: 'preserve_run_at' });
   return {
