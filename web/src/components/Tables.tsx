@@ -10,6 +10,7 @@ import {
   type MovementType,
 } from '../gql/graphql';
 import { day, label, money, signed, when } from '../format';
+import { ForwardPager, useForwardPages } from './Pager';
 
 /** Re-reads a query (network only) each time a movement is booked. */
 function useRefresh(version: number, refetch: (o: { requestPolicy: 'network-only' }) => void) {
@@ -29,11 +30,10 @@ export function Grants({
   version: number;
   admin: boolean;
 }) {
-  const [after, setAfter] = useState<string | null>(null);
-  const [trail, setTrail] = useState<(string | null)[]>([]);
+  const pages = useForwardPages();
   const [{ data }, refetch] = useQuery({
     query: DashboardGrantsDocument,
-    variables: { customerId, first: GRANTS_PAGE, after },
+    variables: { customerId, first: GRANTS_PAGE, after: pages.after },
   });
   useRefresh(version, refetch);
   const [voiding, voidGrant] = useMutation(DashboardVoidDocument);
@@ -104,26 +104,7 @@ export function Grants({
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button
-          disabled={trail.length === 0}
-          onClick={() => {
-            setAfter(trail[trail.length - 1] ?? null);
-            setTrail(trail.slice(0, -1));
-          }}
-        >
-          ← Previous
-        </button>
-        <button
-          disabled={!page?.pageInfo.hasNextPage}
-          onClick={() => {
-            setTrail([...trail, after]);
-            setAfter(page?.pageInfo.endCursor ?? null);
-          }}
-        >
-          Next →
-        </button>
-      </div>
+      <ForwardPager pages={pages} pageInfo={page?.pageInfo} />
     </>
   );
 }

@@ -3,6 +3,7 @@ import { useQuery } from 'urql';
 import { DashboardCustomersDocument } from '../gql/graphql';
 import { day } from '../format';
 import { Link } from '../router';
+import { ForwardPager, useForwardPages } from '../components/Pager';
 
 const PAGE = 20;
 
@@ -10,22 +11,20 @@ const PAGE = 20;
 export function CustomersPage() {
   const [input, setInput] = useState('');
   const [search, setSearch] = useState('');
-  // cursors of the pages before this one: "Previous" pops one
-  const [trail, setTrail] = useState<(string | null)[]>([]);
-  const [after, setAfter] = useState<string | null>(null);
+  const pages = useForwardPages();
+  const { reset } = pages;
 
   useEffect(() => {
     const t = setTimeout(() => {
       setSearch(input.trim());
-      setTrail([]);
-      setAfter(null);
+      reset();
     }, 250);
     return () => clearTimeout(t);
   }, [input]);
 
   const [{ data, fetching, error }] = useQuery({
     query: DashboardCustomersDocument,
-    variables: { search: search || null, first: PAGE, after },
+    variables: { search: search || null, first: PAGE, after: pages.after },
   });
   const page = data?.customers;
 
@@ -81,27 +80,7 @@ export function CustomersPage() {
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <button
-          disabled={trail.length === 0}
-          onClick={() => {
-            setAfter(trail[trail.length - 1] ?? null);
-            setTrail(trail.slice(0, -1));
-          }}
-        >
-          ← Previous
-        </button>
-        <span className="muted">Page {trail.length + 1}</span>
-        <button
-          disabled={!page?.pageInfo.hasNextPage}
-          onClick={() => {
-            setTrail([...trail, after]);
-            setAfter(page?.pageInfo.endCursor ?? null);
-          }}
-        >
-          Next →
-        </button>
-      </div>
+      <ForwardPager pages={pages} pageInfo={page?.pageInfo} showNumber />
     </section>
   );
 }
