@@ -1,0 +1,90 @@
+/**
+ * The Drawdown server as a child process of a benchmark (as live.ts runs it), so that its RSS and CPU are its
+ * own and its event loop is not shared with the load generator.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { API_KEY } from './lib';
+
+export interface DrawdownProcess {
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** ws://127.0.0.1:<port>/graphql */
+  wsUrl: string;
+  pid: number;
+  /** The server process's resident set size in MB (Linux /proc; NaN elsewhere). */
+  rssMb(): number;
+  /** GET /metrics (loopback is allowed by default): the value of each unlabelled sample. */
+  metrics(): Promise<Map<string, number>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `dist/src/main.js` (the build next to this file) as a child process on `databaseUrl`, so that its
+ * memory and CPU are its own: admin key `bench-key`, port chosen by the system, migrations applied at start,
+ * a throwaway data directory. `env` adds or overrides variables (e.g. DRAWDOWN_SETTLE_INTERVAL).
+ */
+export async function spawnDrawdown(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<DrawdownProcess> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-bench-'));
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../src/main.js')], {
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      DRAWDOWN_API_KEYS: API_KEY,
+      DRAWDOWN_DATA_DIR: dataDir,
+      DRAWDOWN_MIGRATE: 'true',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /ready in \d+ ms at (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code} before it was ready`)));
+    });
+    const base = new URL(url);
+    return {
+      url: `http://127.0.0.1:${base.port}/graphql`,
+      wsUrl: `ws://127.0.0.1:${base.port}/graphql`,
+      pid: child.pid!,
+      rssMb() {
+        try {
+          const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+          return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+        } catch {
+          return NaN;
+        }
+      },
+      async metrics() {
+        const text = await (await fetch(`http://127.0.0.1:${base.port}/metrics`)).text();
+        const out = new Map<string, number>();
+        for (const m of text.matchAll(/^([a-z_:]+) ([0-9.eE+-]+|NaN)$/gm)) out.set(m[1]!, Number(m[2]));
+        return out;
+      },
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        await exited;
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    child.kill('SIGKILL');
+    await exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
