@@ -79,7 +79,7 @@ export class LedgerQueryResolver {
     @Ctx() ctx: Context,
   ): Promise<CreditBalanceType[]> {
     assertCanRead(ctx.principal, customerId);
-    await ctx.services.customers.require(customerId);
+    await ctx.services.customers.assertExists(customerId);
     return (await ctx.services.ledger.balances(customerId, currency)).map(toBalance);
   }
 
@@ -90,7 +90,7 @@ export class LedgerQueryResolver {
     @Ctx() ctx: Context,
   ) {
     assertCanRead(ctx.principal, customerId);
-    await ctx.services.customers.require(customerId);
+    await ctx.services.customers.assertExists(customerId);
     return pageOf(
       ctx,
       await ctx.services.ledger.listGrants(
@@ -111,7 +111,7 @@ export class LedgerQueryResolver {
     @Ctx() ctx: Context,
   ) {
     assertCanRead(ctx.principal, customerId);
-    await ctx.services.customers.require(customerId);
+    await ctx.services.customers.assertExists(customerId);
     return pageOf(
       ctx,
       await ctx.services.ledger.listMovements(
@@ -130,7 +130,7 @@ export class LedgerQueryResolver {
     @Ctx() ctx: Context,
   ) {
     assertCanRead(ctx.principal, customerId);
-    await ctx.services.customers.require(customerId);
+    await ctx.services.customers.assertExists(customerId);
     return toConnection(await ctx.services.invoices.list(customerId, args), toInvoice);
   }
 }

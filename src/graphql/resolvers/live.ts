@@ -17,7 +17,7 @@ interface ChangedArgs {
 /** A subscriber may watch its own customer only; the customer must exist. */
 async function authorize(ctx: Context, customerId: string): Promise<void> {
   assertCanRead(ctx.principal, customerId);
-  await ctx.services.customers.require(customerId);
+  await ctx.services.customers.assertExists(customerId);
 }
 
 @Resolver()
@@ -74,7 +74,7 @@ export class LiveResolver {
     @Arg('input', () => SetCreditAlertsInput) input: SetCreditAlertsInput,
     @Ctx() ctx: Context,
   ) {
-    await ctx.services.customers.require(input.customerId);
+    await ctx.services.customers.assertExists(input.customerId);
     return ctx.services.alerts.setThresholds(input.customerId, input.currency, input.thresholds);
   }
 }

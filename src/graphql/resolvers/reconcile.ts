@@ -14,7 +14,7 @@ export class ReconcileResolver {
     @Arg('customerId', () => ID, { nullable: true }) customerId: string | null,
     @Ctx() ctx: Context,
   ): Promise<LedgerReconciliationType> {
-    if (customerId != null) await ctx.services.customers.require(customerId);
+    if (customerId != null) await ctx.services.customers.assertExists(customerId);
     const report = await ctx.services.reconcile.run(customerId ?? null);
     return toReconciliation(report);
   }

@@ -48,7 +48,7 @@ export class ChargeResolver {
     @Ctx() ctx: Context,
   ) {
     assertCanRead(ctx.principal, customerId);
-    await ctx.services.customers.require(customerId);
+    await ctx.services.customers.assertExists(customerId);
     const page = await ctx.services.charges.list(customerId, status, args);
     const nodes = await mapCharges(ctx, page.nodes);
     return toConnection({ ...page, nodes }, (n) => n);
@@ -75,7 +75,7 @@ export class ChargeResolver {
     @Arg('customerId', () => ID, { nullable: true }) customerId: string | null,
     @Ctx() ctx: Context,
   ) {
-    if (customerId) await ctx.services.customers.require(customerId);
+    if (customerId) await ctx.services.customers.assertExists(customerId);
     const r = await ctx.services.settlement.settle(customerId);
     return Object.assign(new SettleChargesResultType(), {
       settledCharges: r.settledCharges,

@@ -5,7 +5,13 @@ export { toEnginePrice } from './prices';
 export { fiatScale, isFiatCode } from './iso4217';
 export { settlementTermsOf } from './terms';
 export type { CurrencyTerms, SettlementTerms } from './terms';
-export { currencyAndAmount, knownEventTypes, ratingCardsOfPlans } from './reads';
+export {
+  currenciesOfIds,
+  currencyAndAmount,
+  currencyOfCode,
+  knownEventTypes,
+  ratingCardsOfPlans,
+} from './reads';
 export type { RatingCard } from './reads';
 export { parseProgramDuration } from './programs';
 export type { CreditAllocationInput, CreditPurchaseInput } from './programs';

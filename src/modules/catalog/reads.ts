@@ -3,6 +3,7 @@ import type { Problems } from '../../core/errors';
 import { parseDecimal, type Dec } from '../../money';
 import { CurrencyEntity, type Aggregation, type SettlementMode, type StoredPrice } from './entities';
 import { settlementTermsOf, type SettlementTerms } from './terms';
+import { memoOf } from '../shared/memo';
 
 /**
  * Set-wise reads of catalog tables for the hot paths (usage ingestion), inside the caller's transaction:
@@ -90,6 +91,47 @@ export async function ratingCardsOfPlans(
 }
 
 /**
+ * The currency of a code, or null. Currencies are never updated or deleted, so each one found is kept for
+ * the process (a frozen copy, per database: `memoOf`) and the hot mutations skip this round trip.
+ */
+export async function currencyOfCode(em: EntityManager, code: string): Promise<CurrencyEntity | null> {
+  const memo = memoOf<CurrencyEntity>(em, 'currency-by-code', 10_000);
+  const kept = memo.get(code);
+  if (kept) return kept;
+  const found = await em.findOne(CurrencyEntity, { code });
+  if (!found) return null;
+  const copy = Object.freeze({ ...found }) as CurrencyEntity;
+  memo.remember(em, code, copy);
+  return copy;
+}
+
+/**
+ * Currencies by id, each kept for the process once read (as `currencyOfCode`): every page of movements,
+ * grants or charges and every balance needs them.
+ */
+export async function currenciesOfIds(
+  em: EntityManager,
+  ids: readonly string[],
+): Promise<Map<string, CurrencyEntity>> {
+  const memo = memoOf<CurrencyEntity>(em, 'currency-by-id', 10_000);
+  const out = new Map<string, CurrencyEntity>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const kept = memo.get(id);
+    if (kept) out.set(id, kept);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    for (const found of await em.find(CurrencyEntity, { id: { $in: missing } })) {
+      const copy = Object.freeze({ ...found }) as CurrencyEntity;
+      memo.remember(em, found.id, copy);
+      out.set(found.id, copy);
+    }
+  }
+  return out;
+}
+
+/**
  * A currency named by its code and an amount of it (positive, at the currency's scale), as every use case
  * that takes `currency` and `amount` checks them: an unknown code or a bad amount is a problem of its field.
  */
@@ -99,7 +141,7 @@ export async function currencyAndAmount(
   code: string,
   amount: string,
 ): Promise<{ currency: CurrencyEntity | null; amount: Dec | undefined }> {
-  const currency = await em.findOne(CurrencyEntity, { code });
+  const currency = await currencyOfCode(em, code);
   if (!currency) problems.add('currency', `unknown currency ${code}`);
   return {
     currency,

@@ -19,6 +19,7 @@ import {
 } from './entities';
 import { FIAT_MINOR_UNITS, isFiatCode } from './iso4217';
 import { PRICE_SCALE, parsePrice } from './prices';
+import { currenciesOfIds, currencyOfCode } from './reads';
 import {
   allocationsOfPlans,
   parsePlanProgram,
@@ -66,8 +67,6 @@ const CODE_RE = /^[A-Z][A-Z0-9_]{1,15}$/;
 function isUniqueViolation(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
 }
-
-const currencyCache = new Map<string, CurrencyEntity>();
 
 export class CatalogService {
   constructor(
@@ -132,32 +131,14 @@ export class CatalogService {
   }
 
   async currencyByCode(code: string): Promise<CurrencyEntity> {
-    const c = await this.em.findOne(CurrencyEntity, { code });
+    const c = await currencyOfCode(this.em, code);
     if (!c) throw DomainError.notFound('Currency', code);
     return c;
   }
 
-  /**
-   * Currencies never change once created (there is no update), so the process keeps a read-only copy of
-   * each one it has seen: every page of movements, grants or charges needs them.
-   */
-  async currenciesByIds(ids: readonly string[]): Promise<Map<string, CurrencyEntity>> {
-    const out = new Map<string, CurrencyEntity>();
-    const missing: string[] = [];
-    for (const id of ids) {
-      const hit = currencyCache.get(id);
-      if (hit) out.set(id, hit);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      const rows = await this.em.find(CurrencyEntity, { id: { $in: missing } });
-      for (const r of rows) {
-        const copy = Object.freeze({ ...r }) as CurrencyEntity;
-        currencyCache.set(r.id, copy);
-        out.set(r.id, copy);
-      }
-    }
-    return out;
+  /** Currencies by id, kept for the process (`currenciesOfIds`). */
+  currenciesByIds(ids: readonly string[]): Promise<Map<string, CurrencyEntity>> {
+    return currenciesOfIds(this.em, ids);
   }
 
   async currenciesByCodes(codes: readonly string[]): Promise<Map<string, CurrencyEntity>> {

@@ -1,4 +1,4 @@
 export * from './entities';
-export { CustomersService } from './service';
+export { CustomersService, customerExists } from './service';
 export type { CreateCustomerInput, UpdateCustomerInput } from './service';
 export { customerIdsBySubject } from './reads';

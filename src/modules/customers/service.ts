@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, isIdOf, newId } from '../../core/ids';
 import type { CursorCodec } from '../shared/cursor';
+import { memoOf } from '../shared/memo';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import { CustomerEntity, CustomerSubjectEntity } from './entities';
 
@@ -43,6 +44,19 @@ function checkSubjects(problems: Problems, subjects: string[]): void {
     if (!KEY_RE.test(s))
       problems.add(`subjectKeys[${i}]`, 'must be 1-128 characters of letters, digits, _ . : @ -');
   });
+}
+
+/**
+ * Whether the customer exists. Customers are never deleted, so one that was seen is known to exist for the
+ * life of the process (`memoOf`): customer-scoped reads and mutations skip this round trip.
+ */
+export async function customerExists(em: EntityManager, id: string): Promise<boolean> {
+  if (!isIdOf(IdPrefix.Customer, id)) return false;
+  const memo = memoOf<true>(em, 'customer-exists');
+  if (memo.get(id)) return true;
+  const found = (await em.execute<unknown[]>('select 1 from customer where id = ?', [id])).length > 0;
+  if (found) memo.remember(em, id, true);
+  return found;
 }
 
 export class CustomersService {
@@ -151,6 +165,11 @@ export class CustomersService {
 
   async byKey(key: string): Promise<CustomerEntity | null> {
     return this.em.findOne(CustomerEntity, { key });
+  }
+
+  /** NOT_FOUND unless the customer exists (see `customerExists`). */
+  async assertExists(id: string): Promise<void> {
+    if (!(await customerExists(this.em, id))) throw DomainError.notFound('Customer', id);
   }
 
   /** NOT_FOUND unless the customer exists. */

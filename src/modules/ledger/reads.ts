@@ -1,23 +1,22 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { IsolationLevel } from '@mikro-orm/core';
 import type { Clock } from '../../core/clock';
 import { DomainError } from '../../core/errors';
 import { IdPrefix, isIdOf } from '../../core/ids';
-import { Dec, ZERO, formatDecimal, roundToScale, sum } from '../../money';
+import { Dec, ZERO, formatDecimal, roundToScale } from '../../money';
 import { pendingBalance, type SettlementMode } from '../../engine';
-import { CurrencyEntity } from '../catalog';
+import { currenciesOfIds, currencyOfCode, type CurrencyEntity } from '../catalog';
+import { selectBalanceFacts } from './balance-sql';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import {
   type AllocationEntity,
-  GrantEntity,
+  type GrantEntity,
   LedgerEntity,
   type MovementEntity,
   type GrantStatus,
   type MovementType,
 } from './entities';
 import { grantStatusSql } from './grant-sql';
-import { holdStore } from './holds';
 import { balanceAt, fundingDueAt, grantsAt } from './views';
 import { selectAllocations, selectGrants, selectLiveGrantsOfLedgers, selectMovements } from './rows';
 
@@ -83,60 +82,42 @@ export class LedgerReads {
     private readonly cursors: CursorCodec,
   ) {}
 
-  /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */
+  /** SPEC §7 balances from one statement (one snapshot: never blocks writers, one round trip). */
   async balances(customerId: string, currencyCode?: string | null): Promise<BalanceView[]> {
     const asOf = this.clock.now();
-    return this.em.fork().transactional(
-      async (em) => {
-        const where: Record<string, unknown> = { customerId };
-        if (currencyCode != null) {
-          const c = await em.findOne(CurrencyEntity, { code: currencyCode });
-          if (!c) return [];
-          where.currencyId = c.id;
-        }
-        const ledgers = await em.find(LedgerEntity, where, { orderBy: { id: 'asc' } });
-        if (ledgers.length === 0) return [];
-        const currencies = await em.find(CurrencyEntity, { id: { $in: ledgers.map((l) => l.currencyId) } });
-        const byId = new Map(currencies.map((c) => [c.id, c]));
-        const grants = await em.find(GrantEntity, {
-          ledgerId: { $in: ledgers.map((l) => l.id) },
-          voidedAt: null,
-          expiredAt: null,
-        });
-        const open = await openCharges(em, [customerId]);
-        const holds = await holdStore.active(
-          em,
-          ledgers.map((l) => l.id),
+    let currencyId: string | null = null;
+    if (currencyCode != null) {
+      const c = await currencyOfCode(this.em, currencyCode);
+      if (!c) return [];
+      currencyId = c.id;
+    }
+    const facts = await selectBalanceFacts(this.em, customerId, currencyId, asOf);
+    if (facts.length === 0) return [];
+    const currencies = await currenciesOfIds(
+      this.em,
+      facts.map((f) => f.currencyId),
+    );
+    return facts
+      .map((f) => {
+        const currency = currencies.get(f.currencyId)!;
+        const { settled, upcoming } = balanceAt(
+          { balance: new Dec(f.balance), debt: new Dec(f.debt) },
+          f.grants,
           asOf,
         );
-        return ledgers
-          .map((l) => {
-            const currency = byId.get(l.currencyId)!;
-            const { settled, upcoming } = balanceAt(
-              { balance: new Dec(l.balance), debt: new Dec(l.debt) },
-              grants.filter((g) => g.ledgerId === l.id),
-              asOf,
-            );
-            const held = sum((holds.get(l.id) ?? []).map((h) => h.amount));
-            const p = pendingOf(
-              settled,
-              currency.scale,
-              open.filter((c) => c.currency_id === l.currencyId),
-              held,
-            );
-            return {
-              currency,
-              settled: formatDecimal(settled, currency.scale),
-              pending: formatDecimal(p, currency.scale),
-              held: formatDecimal(held, currency.scale),
-              upcoming: formatDecimal(upcoming, currency.scale),
-              asOf,
-            };
-          })
-          .sort((a, b) => (a.currency.code < b.currency.code ? -1 : 1));
-      },
-      { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true },
-    );
+        const held = new Dec(f.held);
+        const open = f.open.map((c) => ({ ...c, customer_id: customerId, currency_id: f.currencyId }));
+        const p = pendingOf(settled, currency.scale, open, held);
+        return {
+          currency,
+          settled: formatDecimal(settled, currency.scale),
+          pending: formatDecimal(p, currency.scale),
+          held: formatDecimal(held, currency.scale),
+          upcoming: formatDecimal(upcoming, currency.scale),
+          asOf,
+        };
+      })
+      .sort((a, b) => (a.currency.code < b.currency.code ? -1 : 1));
   }
 
   /**

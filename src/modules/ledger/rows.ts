@@ -85,13 +85,13 @@ export async function selectAllocations(
   }));
 }
 
-const GRANT_COLUMNS = `g.id, g.ledger_id, g.customer_id, g.currency_id, g.name, g.source, g.funding_method,
+export const GRANT_COLUMNS = `g.id, g.ledger_id, g.customer_id, g.currency_id, g.name, g.source, g.funding_method,
   g.amount::text as amount, g.remaining::text as remaining, g.priority, g.effective_at, g.expires_at,
   g.per_unit_cost::text as per_unit_cost, g.purchase_currency, g.purchase_total::text as purchase_total,
   g.payment_status, g.invoice_id, g.feature_keys, g.funded_at, g.voided_at, g.expired_at, g.void_reason,
   g.created_at, g.origin, g.subscription_id, g.rolled_from_id, g.allocation_key, g.auto_top_up_rule_id`;
 
-function toGrantEntity(r: Record<string, unknown>): GrantEntity {
+export function toGrantEntity(r: Record<string, unknown>): GrantEntity {
   const date = (v: unknown) => (v == null ? null : new Date(v as string));
   return {
     id: r.id,

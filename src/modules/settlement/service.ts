@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../core/clock';
 import { DomainError, Problems } from '../../core/errors';
 import { fault } from '../../core/fault';
-import { IdPrefix, isIdOf, newId } from '../../core/ids';
+import { IdPrefix, newId } from '../../core/ids';
 import { type Dec, ZERO, sum } from '../../money';
 import { currencyAndAmount, settlementTermsOf, type CurrencyEntity, type SettlementMode } from '../catalog';
-import { CustomerEntity } from '../customers';
+import { customerExists } from '../customers';
 import type { InvoicesService } from '../invoices';
 import { LedgerTx, holdStore, runOnLedgerGrouped, type BookedMovement, type MovementEntity } from '../ledger';
 import { inTransaction } from '../shared/tx';
@@ -170,10 +170,9 @@ export class SettlementService {
   async createCharge(input: CreateChargeInput): Promise<ChargeEntity> {
     const now = this.clock.now();
     const problems = new Problems();
-    const customer = isIdOf(IdPrefix.Customer, input.customerId)
-      ? await this.em.findOne(CustomerEntity, { id: input.customerId })
-      : null;
-    if (!customer) throw DomainError.notFound('Customer', input.customerId);
+    if (!(await customerExists(this.em, input.customerId)))
+      throw DomainError.notFound('Customer', input.customerId);
+    const customer = { id: input.customerId };
     const { currency, amount } = await currencyAndAmount(this.em, problems, input.currency, input.amount);
     const description = input.description.trim();
     if (description.length === 0 || description.length > 500)
