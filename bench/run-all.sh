@@ -6,7 +6,8 @@
 #   BENCH_OUT=/tmp/dd-bench bash bench/run-all.sh   # build into a private directory instead of dist/
 #
 # Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres, must be local), plus the knobs
-# each benchmark documents (INGEST_*, SETTLE_*, HISTORY_*, PGBENCH_*). Logs go to $BENCH_LOGS (default a
+# each benchmark documents (INGEST_*, SETTLE_*, HISTORY_*, PGBENCH_*). SOAK=1 adds the 30-minute soak
+# (soak.ts; SOAK_SECONDS, WINDOW and the other SOAK_* knobs). Logs go to $BENCH_LOGS (default a
 # temporary directory).
 set -euo pipefail
 
@@ -53,6 +54,8 @@ run history node "$OUT/bench/history.js"
 run live node "$OUT/bench/live.js"
 run webhooks node "$OUT/bench/webhooks.js"
 run check node "$OUT/bench/check.js"
+# the soak takes SOAK_SECONDS (1800) plus a warm-up window: only with SOAK=1
+if [ "${SOAK:-0}" = 1 ]; then run soak node "$OUT/bench/soak.js"; fi
 
 EVENTS="$(res ingest ingest_events_per_s)"
 MOVES="$(res settle settle_movements_per_s)"
@@ -87,6 +90,11 @@ printf '%-44s %14s %10s   %s\n' "webhooks, 10k events × 10 receivers (deliv/s)"
   "$(ratio "$(res webhooks webhook_deliveries_per_s)" "$TPS")×" "API p50 while delivering: $(num "$(res webhooks webhook_api_p50_ratio)" 2)× its baseline"
 printf '%-44s %14s %10s   %s\n' "checkCredits, 50 clients, hot customer (reads/s)" "$(num "$(res check check_reads_per_s)")" \
   "$(num "$(res check check_ratio_to_baseline)" 2)×" "≥ 0.5× bare graphql-js (same run); open-loop p99 ≤ 10 ms (p99 $(num "$(res check check_open_p99_ms)" 2) ms)"
+
+if [ "${SOAK:-0}" = 1 ]; then
+  printf '%-44s %14s %10s   %s\n' "mixed soak, last window (ops/s)" "$(num "$(res soak soak_ops_per_s_last)")" \
+    "$(num "$(res soak soak_throughput_drop)" 3)" "throughput drop (ratio column) ≤ 0.10 first → last window; p99 $(num "$(res soak soak_p99_ratio)" 2)× (≤ 2×); RSS +$(num "$(res soak soak_rss_growth)" 3) (< 0.20); errors $(num "$(res soak soak_errors)" 0), drift $(num "$(res soak soak_drift)" 0)"
+fi
 
 if [ -n "${FAILED:-}" ]; then
   echo "failed:${FAILED}"
