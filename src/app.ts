@@ -21,6 +21,7 @@ import { EventBus } from './events/bus';
 import { FeedHub } from './events/feeds';
 
 export interface Drawdown {
+  /** Where the API listens; empty for a `worker` (DRAWDOWN_ROLE), which serves no HTTP. */
   url: string;
   port: number;
   databaseUrl: string;
@@ -50,6 +51,39 @@ export function resolveAdminKeys(
   fs.writeFileSync(file, key + '\n', { mode: 0o600 });
   announce(key);
   return { keys: [key], generated: key };
+}
+
+/**
+ * DRAWDOWN_ROLE=worker: webhook delivery only, with no HTTP server, live feeds or other jobs, so that
+ * sending webhooks never competes with an API process for its event loop (docs/webhooks.md).
+ */
+async function startWorker(
+  config: Config,
+  log: Log,
+  databaseUrl: string,
+  orm: Orm,
+  services: ReturnType<typeof createServices>,
+): Promise<Drawdown> {
+  const webhookJobs = await startWebhookJobs({
+    connectionString: databaseUrl,
+    services,
+    log,
+    concurrency: config.webhooks.concurrency,
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    url: '',
+    port: 0,
+    databaseUrl,
+    orm,
+    stop() {
+      stopping ??= (async () => {
+        await webhookJobs.stop();
+        await orm.close(true);
+      })();
+      return stopping;
+    },
+  };
 }
 
 export async function startDrawdown(
@@ -87,7 +121,11 @@ export async function startDrawdown(
       );
     }
     const secret = await loadOrCreateSecret(orm.em.fork(), 'signing_secret');
-    const { keys, generated } = resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
+    // a worker serves no API: it neither needs nor generates an admin key
+    const { keys, generated } =
+      config.role === 'worker'
+        ? { keys: [], generated: null }
+        : resolveAdminKeys(config, opts.announceKey ?? (() => undefined));
     const hooks = config.webhooks;
     configureWebhookSettings({
       perEndpointConcurrency: hooks.endpointConcurrency,
@@ -106,6 +144,7 @@ export async function startDrawdown(
       },
     });
     setLedgerRunnerLog(log); // the ledger's group commit reports its fallbacks here
+    if (config.role === 'worker') return await startWorker(config, log, databaseUrl, orm, services);
     const feeds = new FeedHub({
       services,
       log,
@@ -154,7 +193,7 @@ export async function startDrawdown(
       connectionString: databaseUrl,
       services,
       log,
-      concurrency: hooks.concurrency,
+      concurrency: config.role === 'api' ? 0 : hooks.concurrency,
     });
     started.push(() => webhookJobs.stop());
     const schema = await createSchema();

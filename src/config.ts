@@ -13,6 +13,14 @@ export interface Config {
   /** DRAWDOWN_PROGRAMS_INTERVAL: how often allocations and rollovers are swept (0: not in this process). */
   readonly programsIntervalMs: number;
   readonly outboxRetentionMs: number;
+  /**
+   * DRAWDOWN_ROLE: `all` serves the API, runs the jobs and sends webhooks; `api` sends no webhooks; `worker`
+   * only sends webhooks (no HTTP), at a lower CPU priority (DRAWDOWN_WORKER_NICE), so API replicas on the
+   * same machine keep their latency.
+   */
+  readonly role: 'all' | 'api' | 'worker';
+  /** DRAWDOWN_WORKER_NICE: how much a `worker` lowers its own CPU priority (0-19; 0 leaves it). */
+  readonly workerNice: number;
   /** Webhook delivery (SPEC §15). */
   readonly webhooks: {
     /** DRAWDOWN_WEBHOOK_RETRY_BASE: the first retry's delay; each later one doubles, jittered. */
@@ -81,6 +89,17 @@ function durationMs(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): n
   return m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
 }
 
+function role(env: NodeJS.ProcessEnv): Config['role'] {
+  const raw = env.DRAWDOWN_ROLE;
+  if (raw === undefined || raw === '') return 'all';
+  if (raw !== 'all' && raw !== 'api' && raw !== 'worker')
+    throw new Error(`DRAWDOWN_ROLE must be all, api or worker, got "${raw}"`);
+  // two processes cannot share the embedded database: a worker joins the API's PostgreSQL
+  if (raw === 'worker' && !env.DATABASE_URL)
+    throw new Error('DRAWDOWN_ROLE=worker needs DATABASE_URL (the database the API uses)');
+  return raw;
+}
+
 function metricsMode(raw: string | undefined): Config['metrics']['mode'] {
   if (raw === undefined || raw === '') return 'loopback';
   if (raw === 'off' || raw === 'loopback' || raw === 'key') return raw;
@@ -107,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     settleIntervalMs: durationMs(env, 'DRAWDOWN_SETTLE_INTERVAL', 10_000),
     programsIntervalMs: durationMs(env, 'DRAWDOWN_PROGRAMS_INTERVAL', 2_000),
     outboxRetentionMs: durationMs(env, 'DRAWDOWN_OUTBOX_RETENTION', 24 * 3600_000),
+    role: role(env),
+    workerNice: Math.min(19, int(env, 'DRAWDOWN_WORKER_NICE', 10)),
     webhooks: Object.freeze({
       retryBaseMs: durationMs(env, 'DRAWDOWN_WEBHOOK_RETRY_BASE', 5_000),
       maxAttempts: Math.max(1, int(env, 'DRAWDOWN_WEBHOOK_MAX_ATTEMPTS', 8)),

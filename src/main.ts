@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import net from 'node:net';
+import os from 'node:os';
 import { startDrawdown } from './app';
 import { loadConfig, type Config } from './config';
 import { createLog } from './core/log';
@@ -45,7 +46,15 @@ async function main(): Promise<void> {
     throw new StartupError(e instanceof Error ? e.message : String(e));
   }
   const log = createLog(config.logLevel);
-  await checkPort(config);
+  if (config.role !== 'worker') await checkPort(config);
+  else if (config.workerNice > 0) {
+    // a worker yields the CPU to API processes on the same machine
+    try {
+      os.setPriority(Math.min(19, os.getPriority() + config.workerNice));
+    } catch (e) {
+      log('warn', 'could not lower the worker priority', { error: String(e) });
+    }
+  }
   const started = Date.now();
   const app = await startDrawdown(config, log, {
     announceKey: (key) => {
@@ -59,7 +68,11 @@ async function main(): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw portTaken(config, 'EADDRINUSE');
     throw e;
   });
-  process.stdout.write(`Drawdown ready in ${Date.now() - started} ms at ${app.url} (HTTP and WebSocket)\n`);
+  process.stdout.write(
+    config.role === 'worker'
+      ? `Drawdown worker ready in ${Date.now() - started} ms (sends webhooks, serves no HTTP)\n`
+      : `Drawdown ready in ${Date.now() - started} ms at ${app.url} (HTTP and WebSocket)\n`,
+  );
 
   let signals = 0;
   const shutdown = (signal: string) => {

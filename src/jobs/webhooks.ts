@@ -1,7 +1,7 @@
 import { Logger, run, type Runner, type Task } from 'graphile-worker';
 import { Pool } from 'pg';
 import type { Log } from '../core/log';
-import { DELIVER_TASK, webhookSettings } from '../modules/webhooks';
+import { DELIVER_TASK, webhookSettings, type WebhooksService } from '../modules/webhooks';
 import type { ServiceRoot } from '../services';
 import { markedBackground } from './index';
 
@@ -112,10 +112,15 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
     t.unref();
     timers.add(t);
   };
-  const attempt = (deliveryId: string, endpointId: string, attempts: number | null) =>
+  const attempt = (
+    webhooks: WebhooksService,
+    deliveryId: string,
+    endpointId: string,
+    attempts: number | null,
+  ) =>
     pool.add(endpointId, async () => {
       try {
-        const outcome = await deps.services.open().webhooks.attempt(deliveryId, attempts);
+        const outcome = await webhooks.attempt(deliveryId, attempts);
         if (outcome.retryInMs !== undefined) nudge(outcome.retryInMs);
       } catch (e) {
         // the delivery stays PENDING; the sweep gives it a new job
@@ -130,9 +135,11 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
       endpointId?: string;
       attempts?: number;
     };
+    // one set of services for the job's attempts (they run single statements, no identity map to grow)
+    const webhooks = deps.services.open().webhooks;
     for (const [deliveryId, endpointId] of p.deliveries ?? [])
-      attempt(deliveryId, endpointId, p.attempts ?? 0);
-    if (p.deliveryId) attempt(p.deliveryId, p.endpointId ?? p.deliveryId, p.attempts ?? null);
+      attempt(webhooks, deliveryId, endpointId, p.attempts ?? 0);
+    if (p.deliveryId) attempt(webhooks, p.deliveryId, p.endpointId ?? p.deliveryId, p.attempts ?? null);
   };
   const sweep: Task = async (_payload, helpers) => {
     const n = await deps.services.open().webhooks.sweep();

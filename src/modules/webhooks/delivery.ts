@@ -1,16 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { ASYNC_COMMIT, claimAttempt, recordSuccess } from './batch';
 import { retryDelayMs, type WebhookOptions } from './options';
 import { DELIVER_TASK } from './record';
 import { signedHeaders } from './secret';
 import { sendWebhook } from './send';
-
-/**
- * A condition that switches the statement's own transaction to asynchronous commit (no wait for the WAL
- * flush). An attempt's state is the one thing a crash may lose a few milliseconds of, and that costs only
- * a repeated attempt (receivers deduplicate by `webhook-id`) or, for a scheduled retry, a delivery the
- * sweep finds without a job. Waiting for two flushes per attempt was most of an attempt's cost.
- */
-const ASYNC_COMMIT = `set_config('synchronous_commit', 'off', true) is not null`;
 
 export interface AttemptOutcome {
   result: 'succeeded' | 'retrying' | 'failed' | 'stopped' | 'skipped';
@@ -32,28 +25,8 @@ export async function attemptDelivery(
   /** The attempts the job expects to find made: a second job for the same attempt then does nothing. */
   attemptsBefore: number | null = null,
 ): Promise<AttemptOutcome> {
-  const claimed = await em.execute<
-    {
-      attempts: number;
-      max_attempts: number;
-      retry_base_ms: number;
-      timeout_ms: number;
-      endpoint_id: string;
-      url: string;
-      secret: string;
-      event_id: string;
-      body: string;
-    }[]
-  >(
-    `update webhook_delivery d set attempts = d.attempts + 1, last_attempt_at = now()
-       from webhook_endpoint e, webhook_event ev
-      where d.id = ? and d.status = 'PENDING' and e.id = d.endpoint_id and ev.id = d.event_id
-        and e.enabled and e.deleted_at is null and (?::int is null or d.attempts = ?::int)
-        and ${ASYNC_COMMIT}
-     returning d.attempts, d.max_attempts, d.retry_base_ms, d.timeout_ms, d.endpoint_id, e.url, e.secret, ev.id as event_id, ev.body`,
-    [deliveryId, attemptsBefore, attemptsBefore],
-  );
-  const c = claimed[0];
+  // batched with the other attempts starting now (one statement for all of them)
+  const c = await claimAttempt(em, deliveryId, attemptsBefore);
   if (!c) {
     const stopped = await em.execute<{ id: string }[]>(
       `update webhook_delivery d set status = 'FAILED', next_attempt_at = null,
@@ -75,12 +48,7 @@ export async function attemptDelivery(
     maxResponseBytes: options.maxResponseBytes,
   });
   if (sent.error === null) {
-    await em.execute(
-      `update webhook_delivery set status = 'SUCCEEDED', next_attempt_at = null, last_response_status = ?,
-              last_error = null
-        where id = ? and status = 'PENDING' and ${ASYNC_COMMIT}`,
-      [sent.status, deliveryId],
-    );
+    await recordSuccess(em, deliveryId, sent.status!);
     return { result: 'succeeded' };
   }
   const error = sent.error.slice(0, 500);

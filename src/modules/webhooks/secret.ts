@@ -6,6 +6,18 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
+// a signer per secret (decoding the key once, not per attempt); a rotation simply adds an entry
+const signers = new Map<string, Webhook>();
+
+function signer(secret: string): Webhook {
+  let w = signers.get(secret);
+  if (!w) {
+    if (signers.size >= 1_000) signers.clear();
+    signers.set(secret, (w = new Webhook(secret)));
+  }
+  return w;
+}
+
 /**
  * The Standard Webhooks headers of one attempt: `webhook-id` (the event id, the same on every attempt),
  * `webhook-timestamp` (this attempt, unix seconds) and `webhook-signature` (`v1,` + HMAC-SHA256 of
@@ -21,6 +33,6 @@ export function signedHeaders(
   return {
     'webhook-id': eventId,
     'webhook-timestamp': String(seconds),
-    'webhook-signature': new Webhook(secret).sign(eventId, new Date(seconds * 1000), body),
+    'webhook-signature': signer(secret).sign(eventId, new Date(seconds * 1000), body),
   };
 }
