@@ -16,6 +16,8 @@ export interface DrawdownProcess {
   pid: number;
   /** The server process's resident set size in MB (Linux /proc; NaN elsewhere). */
   rssMb(): number;
+  /** CPU seconds (user + system) the server process has used so far (Linux /proc; NaN elsewhere). */
+  cpuSeconds(): number;
   /** GET /metrics (loopback is allowed by default): the value of each unlabelled sample. */
   metrics(): Promise<Map<string, number>>;
   stop(): Promise<void>;
@@ -69,6 +71,16 @@ export async function spawnDrawdown(
           return NaN;
         }
       },
+      cpuSeconds() {
+        try {
+          // fields after the parenthesised command: utime and stime are the 12th and 13th, in clock ticks
+          const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return (Number(fields[11]) + Number(fields[12])) / 100;
+        } catch {
+          return NaN;
+        }
+      },
       async metrics() {
         const text = await (await fetch(`http://127.0.0.1:${base.port}/metrics`)).text();
         const out = new Map<string, number>();
@@ -86,5 +98,22 @@ export async function spawnDrawdown(
     await exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far, in clock ticks (Linux /proc/stat; null elsewhere). */
+export function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const cpu = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    return { busy: total - (cpu[3] ?? 0) - (cpu[4] ?? 0), total }; // less idle and iowait
+  } catch {
+    return null;
   }
 }

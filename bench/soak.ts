@@ -9,8 +9,8 @@
  *    SOAK_SECONDS: closed-loop clients per kind (their ops/s show throughput drift), an open-loop probe at
  *    SOAK_PROBE_RATE requests/s (its p50/p99 show latency drift: a closed loop slows down instead of queueing,
  *    so it hides latency growth, and a fixed rate does not show throughput), and live subscriptions.
- * 4. Every WINDOW seconds prints ops/s per kind, the probe's p50/p99, the server's RSS and heap, the
- *    settlement backlog and the database size.
+ * 4. Every WINDOW seconds prints ops/s per kind, the probe's p50/p99, the server's RSS (median of one
+ *    reading a second) and heap, its CPU and the machine's, the settlement backlog and the database size.
  * 5. At the end: the drift figures (first window vs last), then the live check (every subscription saw its
  *    customer's last movement) and SPEC §6's invariants over the whole database with reconcileLedgers (the
  *    reconcile module's SQL, as `npm run reconcile` runs it).
@@ -47,7 +47,7 @@ import {
   setupCatalog,
   type ScratchDatabase,
 } from './lib';
-import { spawnDrawdown, type DrawdownProcess } from './server-process';
+import { machineTicks, spawnDrawdown, type DrawdownProcess } from './server-process';
 
 const WINDOW = envInt('SOAK_WINDOW', envInt('WINDOW', 60));
 const SECONDS = envInt('SOAK_SECONDS', 1800);
@@ -116,11 +116,51 @@ class Load {
   }
 }
 
+/**
+ * The server's RSS sampled every second (one reading at a window's end lands anywhere in a GC cycle: the
+ * window's median is what the growth figure compares), and its CPU and the machine's over each window.
+ */
+class Sampler {
+  private rss: number[] = [];
+  private cpu0: number;
+  private machine0 = machineTicks();
+  private at = Date.now();
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly server: DrawdownProcess) {
+    this.cpu0 = server.cpuSeconds();
+    this.timer = setInterval(() => this.rss.push(server.rssMb()), 1000);
+    this.timer.unref();
+  }
+  /** This window's figures; starts the next window. */
+  take(): { rssMedian: number; rssMax: number; serverCpu: number; machineBusy: number } {
+    if (this.rss.length === 0) this.rss.push(this.server.rssMb());
+    const cpu = this.server.cpuSeconds();
+    const m = machineTicks();
+    const seconds = (Date.now() - this.at) / 1000;
+    const out = {
+      rssMedian: percentile(this.rss, 50),
+      rssMax: Math.max(...this.rss),
+      serverCpu: ((cpu - this.cpu0) / seconds) * 100,
+      machineBusy:
+        m && this.machine0 ? ((m.busy - this.machine0.busy) / (m.total - this.machine0.total)) * 100 : NaN,
+    };
+    this.rss = [];
+    this.cpu0 = cpu;
+    this.machine0 = m;
+    this.at = Date.now();
+    return out;
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
 /** Prints one window's line and returns its figures. */
 async function report(
   label: string,
   w: SoakWindow,
   server: DrawdownProcess,
+  sampler: Sampler,
   db: Client,
   dbName: string,
 ): Promise<WindowFigures> {
@@ -135,7 +175,7 @@ async function report(
     for (const l of w.kinds[k].latencies) closedLatencies.push(l);
   }
   const probe = w.kinds.probe.latencies;
-  const rss = server.rssMb();
+  const s = sampler.take();
   const m = await server.metrics().catch(() => new Map<string, number>());
   const heap = (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 1048576;
   const unbooked = m.get('drawdown_settlement_unbooked_charges') ?? NaN;
@@ -148,18 +188,20 @@ async function report(
     perKind,
     p50: percentile(probe, 50),
     p99: percentile(probe, 99),
-    rss,
+    rss: s.rssMedian,
     errors,
   };
   console.log(
     `${label.padEnd(12)} ${fmt(f.opsPerS).padStart(7)} ops/s [` +
       CLOSED_KINDS.map((k) => `${k} ${fmt(perKind[k])}`).join(', ') +
       `; ${fmt(w.events / w.seconds, 0)} events/s, ${fmt(w.deliveries / w.seconds)} live/s]` +
-      ` probe p50 ${fmt(f.p50, 1)} ms p99 ${fmt(f.p99, 1)} ms (closed-loop p99 ${fmt(percentile(closedLatencies, 99), 0)} ms)` +
-      ` | rss ${fmt(rss, 0)} MB heap ${fmt(heap, 0)} MB | unbooked ${unbooked} lag ${fmt(lag, 1)} s` +
+      ` probe ${fmt(w.kinds.probe.ops / w.seconds)}/s p50 ${fmt(f.p50, 1)} ms p99 ${fmt(f.p99, 1)} ms (closed-loop p99 ${fmt(percentile(closedLatencies, 99), 0)} ms)` +
+      ` | rss ${fmt(s.rssMedian, 0)} MB (max ${fmt(s.rssMax, 0)}) heap ${fmt(heap, 0)} MB` +
+      ` | cpu server ${fmt(s.serverCpu, 0)}% of a core, machine ${fmt(s.machineBusy, 0)}%` +
+      ` | unbooked ${unbooked} lag ${fmt(lag, 1)} s` +
       ` | db ${fmt(rows[0]!.mb, 0)} MB | errors ${errors}`,
   );
-  for (const s of w.errorSamples) console.log(`    error: ${s}`);
+  for (const e of w.errorSamples) console.log(`    error: ${e}`);
   return f;
 }
 
@@ -218,21 +260,24 @@ async function main(): Promise<void> {
       eventType: EVENT_TYPE,
       featureKey: FEATURE_KEY,
     });
+    const sampler = new Sampler(server);
     const windows: WindowFigures[] = [];
     let errors = 0;
     if (WARMUP > 0) {
       await Promise.race([sleep(WARMUP * 1000), load.failed]);
-      errors += (await report('warm-up', await load.window('flush'), server, pg, scratch.name)).errors;
+      errors += (await report('warm-up', await load.window('flush'), server, sampler, pg, scratch.name))
+        .errors;
     }
     const count = Math.max(1, Math.round(SECONDS / WINDOW));
     for (let i = 1; i <= count; i++) {
       await Promise.race([sleep(WINDOW * 1000), load.failed]);
       const w = await load.window(i === count ? 'stop' : 'flush');
-      const f = await report(`${i * WINDOW} s`, w, server, pg, scratch.name);
+      const f = await report(`${i * WINDOW} s`, w, server, sampler, pg, scratch.name);
       windows.push(f);
       errors += f.errors;
     }
 
+    sampler.stop();
     const first = windows[0]!;
     const last = windows[windows.length - 1]!;
     const drop = 1 - last.opsPerS / first.opsPerS;
@@ -247,7 +292,7 @@ async function main(): Promise<void> {
     );
     console.log(
       `  probe p99 ${fmt(first.p99, 1)} → ${fmt(last.p99, 1)} ms = ${fmt(p99Ratio, 2)}× (goal ≤ 2×); ` +
-        `server RSS ${fmt(first.rss, 0)} → ${fmt(last.rss, 0)} MB = ${fmt(rssGrowth * 100)}% (goal < 20%); ` +
+        `server RSS (window medians) ${fmt(first.rss, 0)} → ${fmt(last.rss, 0)} MB = ${fmt(rssGrowth * 100)}% (goal < 20%); ` +
         `errors ${errors}`,
     );
 
