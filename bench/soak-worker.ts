@@ -253,7 +253,7 @@ function run(job: SoakJob): void {
 
   // live subscriptions on the hot customers
   const sockets: WsClient[] = [];
-  for (let s = 0; s < Math.min(job.sockets, job.subscribers); s++) {
+  for (let s = 0; s < Math.min(Math.max(1, job.sockets), job.subscribers); s++) {
     sockets.push(
       createClient({
         url: job.wsUrl,
