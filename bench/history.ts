@@ -89,9 +89,9 @@ async function fillHistorySql(dbUrl: string, customerId: string, n: number): Pro
       [ledger.id, customerId, ledger.currency_id, ledger.last_sequence, ledger.balance, n],
     );
     await pg.query(
-      `insert into allocation (movement_id, position, grant_id, amount)
-       select 'mov_00000000000000' || lpad(upper(to_hex(i)), 12, '0'), 0, $1, -0.01 from generate_series(1, $2::int) as i`,
-      [grant.id, n],
+      `insert into allocation (movement_id, position, customer_id, grant_id, amount)
+       select 'mov_00000000000000' || lpad(upper(to_hex(i)), 12, '0'), 0, $3, $1, -0.01 from generate_series(1, $2::int) as i`,
+      [grant.id, n, customerId],
     );
     await pg.query(
       `update ledger set balance = balance - $2::numeric, last_sequence = last_sequence + $3 where id = $1`,

@@ -6,6 +6,7 @@ import { Migration20261121000004_live } from './Migration20261121000004_live';
 import { Migration20261130000001_programs } from './Migration20261130000001_programs';
 import { Migration20261130000002_webhooks } from './Migration20261130000002_webhooks';
 import { Migration20261130000003_holds } from './Migration20261130000003_holds';
+import { Migration20261201000010_customer_keys } from './Migration20261201000010_customer_keys';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000001_programs', class: Migration20261130000001_programs },
   { name: 'Migration20261130000002_webhooks', class: Migration20261130000002_webhooks },
   { name: 'Migration20261130000003_holds', class: Migration20261130000003_holds },
+  { name: 'Migration20261201000010_customer_keys', class: Migration20261201000010_customer_keys },
 ];

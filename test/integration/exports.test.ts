@@ -280,9 +280,9 @@ async function fillHistory(customerId: string, n: number): Promise<void> {
       [ledger.id, customerId, ledger.currency_id, ledger.last_sequence, ledger.balance, n],
     );
     await pg.query(
-      `insert into allocation (movement_id, position, grant_id, amount)
-       select ${id}, 0, $1, -0.01 from generate_series(1, $2::int) as i`,
-      [grant.id, n],
+      `insert into allocation (movement_id, position, customer_id, grant_id, amount)
+       select ${id}, 0, $3, $1, -0.01 from generate_series(1, $2::int) as i`,
+      [grant.id, n, customerId],
     );
     const total = (n / 100).toFixed(2);
     await pg.query(

@@ -191,7 +191,8 @@ describe('reconcileLedgers', () => {
       kinds: ['ALLOCATION_SUM', 'LEDGER_DEBT'],
       plant: () =>
         asRepair(
-          `insert into allocation (movement_id, position, grant_id, amount) values ($1, 99, null, -1)`,
+          `insert into allocation (movement_id, position, customer_id, grant_id, amount)
+           select id, 99, customer_id, null, -1 from movement where id = $1`,
           [f.movements[2]!.id],
         ),
       undo: () =>

@@ -84,6 +84,8 @@ export class MovementEntity {
 export class AllocationEntity {
   @PrimaryKey({ type: 'text' }) movementId!: string;
   @PrimaryKey({ type: 'smallint' }) position!: number;
+  /** Its movement's customer (the distribution key, docs/scaling.md). */
+  @Property({ type: 'text' }) customerId!: string;
   @Property({ type: 'text', nullable: true }) grantId!: string | null;
   @Property({ type: 'decimal' }) amount!: string;
 }

@@ -71,15 +71,16 @@ export async function selectAllocations(
 ): Promise<AllocationEntity[]> {
   if (movementIds.length === 0) return [];
   const rows = await em.execute<
-    { movement_id: string; position: number; grant_id: string | null; amount: string }[]
+    { movement_id: string; position: number; customer_id: string; grant_id: string | null; amount: string }[]
   >(
-    `select movement_id, position, grant_id, amount::text as amount from allocation
+    `select movement_id, position, customer_id, grant_id, amount::text as amount from allocation
       where movement_id in (${movementIds.map(() => '?').join(',')}) order by movement_id, position`,
     [...movementIds],
   );
   return rows.map((r) => ({
     movementId: r.movement_id,
     position: r.position,
+    customerId: r.customer_id,
     grantId: r.grant_id,
     amount: r.amount,
   }));

@@ -49,13 +49,20 @@ export async function runOnLedger(
     const tx = await LedgerTx.open(txEm, ledger.customerId, ledger.currencyId);
     const key = idempotency?.key ?? null;
     if (idempotency && key !== null) {
-      const claim = await claimIdempotencyKey(txEm, idempotency.scope, key, idempotency.input);
+      const claim = await claimIdempotencyKey(
+        txEm,
+        ledger.customerId,
+        idempotency.scope,
+        key,
+        idempotency.input,
+      );
       if (claim.kind === 'replay') return claim.resultId;
     }
     tx.bookDue(now);
     const resultId = await work(tx, txEm);
     await tx.flush();
-    if (idempotency && key !== null) await recordIdempotentResult(txEm, idempotency.scope, key, resultId);
+    if (idempotency && key !== null)
+      await recordIdempotentResult(txEm, ledger.customerId, idempotency.scope, key, resultId);
     return resultId;
   });
 }
@@ -118,6 +125,7 @@ async function runBatch(
           // claiming changes nothing when it answers replay or conflict: the batch goes on
           const claim = await claimIdempotencyKey(
             txEm,
+            ledger.customerId,
             job.idempotency.scope,
             idemKey,
             job.idempotency.input,
@@ -136,7 +144,7 @@ async function runBatch(
       }
       const id = await job.work(tx, txEm);
       if (job.idempotency && idemKey !== null) {
-        await recordIdempotentResult(txEm, job.idempotency.scope, idemKey, id);
+        await recordIdempotentResult(txEm, ledger.customerId, job.idempotency.scope, idemKey, id);
       }
       out.push(id);
     }

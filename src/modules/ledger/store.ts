@@ -249,7 +249,7 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
       );
       movements++;
       m.allocations.forEach((a, i) => {
-        al.push(m.id, i, a.grantId, s(a.amount));
+        al.push(m.id, i, head.customerId, a.grantId, s(a.amount));
         allocations++;
       });
       ob.push(head.customerId, head.id, m.sequence);
@@ -279,8 +279,8 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
     if (allocations > 0) {
       part(
         'a',
-        `insert into allocation (movement_id, position, grant_id, amount)
-         values ${valuesList(allocations, '(?, ?::smallint, ?, ?::numeric)', al)}`,
+        `insert into allocation (movement_id, position, customer_id, grant_id, amount)
+         values ${valuesList(allocations, '(?, ?::smallint, ?, ?, ?::numeric)', al)}`,
         al,
       );
     }

@@ -143,9 +143,9 @@ export class ReconcileService {
                   coalesce(a.s, 0)::text as allocated
              from movement m
              join currency c on c.id = m.currency_id
-             left join (select a.movement_id, sum(a.amount) as s from allocation a
-                         ${customerId ? 'join movement am on am.id = a.movement_id where am.customer_id = ?' : ''}
-                         group by a.movement_id) a on a.movement_id = m.id
+             left join (select a.customer_id, a.movement_id, sum(a.amount) as s from allocation a
+                         where true ${only('a')} group by a.customer_id, a.movement_id) a
+                    on a.customer_id = m.customer_id and a.movement_id = m.id
             where m.amount <> coalesce(a.s, 0) ${only('m')}
             order by m.ledger_id, m.sequence
             limit ${limit + 1}`,
@@ -185,9 +185,9 @@ export class ReconcileService {
                   coalesce(a.s, 0)::text as allocated, coalesce(a.n, 0)::int as n
              from credit_grant g
              join currency c on c.id = g.currency_id
-             left join (select a.grant_id, sum(a.amount) as s, count(*) as n from allocation a
-                         ${customerId ? 'join credit_grant ag on ag.id = a.grant_id where ag.customer_id = ?' : 'where a.grant_id is not null'}
-                         group by a.grant_id) a on a.grant_id = g.id
+             left join (select a.customer_id, a.grant_id, sum(a.amount) as s, count(*) as n from allocation a
+                         where a.grant_id is not null ${only('a')} group by a.customer_id, a.grant_id) a
+                    on a.customer_id = g.customer_id and a.grant_id = g.id
             where (case when g.funded_at is not null then g.remaining <> coalesce(a.s, 0)
                         else coalesce(a.n, 0) > 0
                              or g.remaining <> case when g.voided_at is not null then 0 else g.amount end end)
@@ -243,8 +243,9 @@ export class ReconcileService {
              left join (select m.ledger_id, max(m.sequence) as max_seq, sum(m.amount) as total from movement m
                          where true ${only('m')} group by m.ledger_id) s on s.ledger_id = l.id
              left join movement lm on lm.ledger_id = l.id and lm.sequence = s.max_seq
-             left join (select m.ledger_id, -sum(a.amount) as debt from allocation a join movement m on m.id = a.movement_id
-                         where a.grant_id is null ${only('m')} group by m.ledger_id) d on d.ledger_id = l.id
+             left join (select m.ledger_id, -sum(a.amount) as debt from allocation a
+                           join movement m on m.customer_id = a.customer_id and m.id = a.movement_id
+                         where a.grant_id is null ${only('a')} group by m.ledger_id) d on d.ledger_id = l.id
              left join (select g.ledger_id, sum(g.remaining) as rem from credit_grant g
                          where g.funded_at is not null ${only('g')} group by g.ledger_id) g on g.ledger_id = l.id
             where (l.balance <> coalesce(lm.balance_after, 0) or l.balance <> coalesce(s.total, 0)

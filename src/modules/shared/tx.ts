@@ -142,6 +142,7 @@ export type IdempotencyOutcome = { kind: 'new' } | { kind: 'replay'; resultId: s
  */
 export async function claimIdempotencyKey(
   em: EntityManager,
+  customerId: string,
   scope: string,
   key: string,
   input: unknown,
@@ -150,13 +151,14 @@ export async function claimIdempotencyKey(
     throw DomainError.badInput('idempotencyKey must be 1-200 characters');
   const hash = requestHash(input);
   const inserted = await em.execute<{ key: string }[]>(
-    `insert into idempotency_key (scope, key, request_hash) values (?, ?, ?) on conflict do nothing returning key`,
-    [scope, key, hash],
+    `insert into idempotency_key (scope, key, customer_id, request_hash) values (?, ?, ?, ?)
+     on conflict do nothing returning key`,
+    [scope, key, customerId, hash],
   );
   if (inserted.length > 0) return { kind: 'new' };
   const rows = await em.execute<{ request_hash: string; result_id: string | null }[]>(
-    `select request_hash, result_id from idempotency_key where scope = ? and key = ?`,
-    [scope, key],
+    `select request_hash, result_id from idempotency_key where scope = ? and key = ? and customer_id = ?`,
+    [scope, key, customerId],
   );
   const row = rows[0]!;
   if (row.request_hash !== hash || row.result_id === null) {
@@ -170,13 +172,13 @@ export async function claimIdempotencyKey(
 
 export async function recordIdempotentResult(
   em: EntityManager,
+  customerId: string,
   scope: string,
   key: string,
   resultId: string,
 ): Promise<void> {
-  await em.execute(`update idempotency_key set result_id = ? where scope = ? and key = ?`, [
-    resultId,
-    scope,
-    key,
-  ]);
+  await em.execute(
+    `update idempotency_key set result_id = ? where scope = ? and key = ? and customer_id = ?`,
+    [resultId, scope, key, customerId],
+  );
 }

@@ -37,7 +37,7 @@ async function insert(em: EntityManager, rows: readonly Rated[], now: Date): Pro
   const inserted = await em.execute<{ id: string }[]>(
     `insert into usage_event (id, content_hash, customer_id, subscription_id, subject, type, value, ts, data, received_at)
      values ${valuesList(rows.length, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::timestamptz, ?::jsonb, ?::timestamptz)', params)}
-     on conflict (id) do nothing returning id`,
+     on conflict (id, customer_id) do nothing returning id`,
     params,
   );
   return new Set(inserted.map((r) => r.id));

@@ -8,8 +8,8 @@ export const DELIVER_TASK = 'webhook_deliver';
 /** One event as its cause describes it; `data` is serialized once, here. */
 export interface WebhookEventInput {
   type: WebhookEventType;
-  /** The customer concerned (kept for filtering and the log; also expected inside `data`). */
-  customerId: string | null;
+  /** The customer concerned (its deliveries' too: the distribution key; also expected inside `data`). */
+  customerId: string;
   /** When the change happened: the body's `timestamp`. */
   occurredAt: Date;
   data: Record<string, unknown>;
@@ -115,11 +115,11 @@ export async function recordWebhookEvents(
   const evRows: {
     id: string;
     type: string;
-    customer_id: string | null;
+    customer_id: string;
     occurred_at: string;
     body: string;
   }[] = [];
-  const delRows: { id: string; endpoint_id: string; event_id: string }[] = [];
+  const delRows: { id: string; endpoint_id: string; event_id: string; customer_id: string }[] = [];
   for (const e of wanted) {
     const targets = endpoints.filter((p) => p.event_types.includes(e.type));
     if (targets.length === 0) continue;
@@ -128,7 +128,7 @@ export async function recordWebhookEvents(
     const body = JSON.stringify({ type: e.type, timestamp, data: e.data });
     evRows.push({ id, type: e.type, customer_id: e.customerId, occurred_at: timestamp, body });
     for (const t of targets) {
-      delRows.push({ id: newDeliveryId(), endpoint_id: t.id, event_id: id });
+      delRows.push({ id: newDeliveryId(), endpoint_id: t.id, event_id: id, customer_id: e.customerId });
     }
   }
   if (evRows.length === 0) return NOTHING;
@@ -139,10 +139,10 @@ export async function recordWebhookEvents(
        select id, type, customer_id, occurred_at, body
          from json_to_recordset(?::json) as x(id text, type text, customer_id text, occurred_at timestamptz, body text)
      ), del as (
-       insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at, max_attempts, retry_base_ms,
-                                     timeout_ms)
-       select id, endpoint_id, event_id, now(), ?, ?, ?
-         from json_to_recordset(?::json) as x(id text, endpoint_id text, event_id text)
+       insert into webhook_delivery (id, endpoint_id, event_id, customer_id, next_attempt_at, max_attempts,
+                                     retry_base_ms, timeout_ms)
+       select id, endpoint_id, event_id, customer_id, now(), ?, ?, ?
+         from json_to_recordset(?::json) as x(id text, endpoint_id text, event_id text, customer_id text)
      )
      -- one job hands the whole batch to the delivery runner (a job per delivery would make the job table,
      -- and every fetch from it, as large as the backlog)

@@ -232,9 +232,9 @@ export class WebhooksService {
   async redeliver(deliveryId: string): Promise<WebhookDeliveryView> {
     const rows = deliveryId.startsWith('whd_')
       ? await this.em.execute<
-          { endpoint_id: string; event_id: string; enabled: boolean; deleted: boolean }[]
+          { endpoint_id: string; event_id: string; customer_id: string; enabled: boolean; deleted: boolean }[]
         >(
-          `select d.endpoint_id, d.event_id, e.enabled, e.deleted_at is not null as deleted
+          `select d.endpoint_id, d.event_id, d.customer_id, e.enabled, e.deleted_at is not null as deleted
              from webhook_delivery d join webhook_endpoint e on e.id = d.endpoint_id where d.id = ?`,
           [deliveryId],
         )
@@ -246,9 +246,9 @@ export class WebhooksService {
     const id = newDeliveryId();
     const created = await this.em.execute<DeliveryRow[]>(
       `with del as (
-         insert into webhook_delivery (id, endpoint_id, event_id, next_attempt_at, max_attempts, retry_base_ms,
-                                       timeout_ms)
-         values (?, ?, ?, now(), ?, ?, ?)
+         insert into webhook_delivery (id, endpoint_id, event_id, customer_id, next_attempt_at, max_attempts,
+                                       retry_base_ms, timeout_ms)
+         values (?, ?, ?, ?, now(), ?, ?, ?)
          returning *
        ), job as (
          select graphile_worker.add_job(?, json_build_object('deliveryId', ?::text, 'endpointId', ?::text, 'attempts', 0),
@@ -260,6 +260,7 @@ export class WebhooksService {
         id,
         old.endpoint_id,
         old.event_id,
+        old.customer_id,
         webhookSettings.maxAttempts,
         webhookSettings.retryBaseMs,
         webhookSettings.timeoutMs,
