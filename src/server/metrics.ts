@@ -246,20 +246,17 @@ export class Metrics {
 
   /** Per-operation counts and latency (HTTP). Errors by code are counted by formatError. */
   plugin(): ApolloServerPlugin {
-    const label = (name: string | null) => this.operationLabel(name);
-    const done = (operation: string, type: string, failed: boolean, start: bigint) => {
-      this.requests.inc({ operation, type, outcome: failed ? 'error' : 'ok' });
-      this.duration.observe({ operation, type }, Number(process.hrtime.bigint() - start) / 1e9);
-    };
+    const done = (operation: string | null, type: string, failed: boolean, start: bigint) =>
+      this.countOperation(operation, type, failed, start);
     return {
       async requestDidStart() {
         const start = process.hrtime.bigint();
-        let operation = '-';
+        let operation: string | null = '-';
         let type = 'unknown';
         return {
           async didResolveOperation({ operation: op, operationName }) {
             type = op?.operation ?? 'unknown';
-            operation = label(operationName ?? op?.name?.value ?? null);
+            operation = operationName ?? op?.name?.value ?? null;
           },
           async willSendResponse({ response }) {
             const body = response.body;
@@ -273,6 +270,13 @@ export class Metrics {
         };
       },
     };
+  }
+
+  /** One GraphQL operation answered over HTTP (Apollo's plugin and the fast path both count here). */
+  countOperation(name: string | null, type: string, failed: boolean, start: bigint): void {
+    const operation = name === '-' ? name : this.operationLabel(name);
+    this.requests.inc({ operation, type, outcome: failed ? 'error' : 'ok' });
+    this.duration.observe({ operation, type }, Number(process.hrtime.bigint() - start) / 1e9);
   }
 
   private operationLabel(name: string | null): string {

@@ -5,6 +5,7 @@ import {
   Ctx,
   Field,
   FieldResolver,
+  Info,
   ID,
   Int,
   Mutation,
@@ -13,11 +14,13 @@ import {
   Root,
   UseMiddleware,
 } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { assertCanRead } from '../../modules/access';
 import type { GrantEntity, MovementEntity } from '../../modules/ledger';
 import type { Page } from '../../modules/shared';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
+import { selectsOnlyId } from '../selection';
 import { CustomerType, PlanSubscriptionType, toCustomer, toSubscription } from '../types/customers';
 import { toConnection } from '../types/common';
 import {
@@ -261,11 +264,17 @@ export class CreditGrantResolver {
   }
 }
 
+/** A grant a movement or allocation references by foreign key, when only its id is asked for. */
+function grantReference(id: string): CreditGrantType {
+  return Object.assign(new CreditGrantType(), { id });
+}
+
 @Resolver(() => CreditMovementType)
 export class CreditMovementResolver {
   @FieldResolver(() => CreditGrantType, { nullable: true })
-  async grant(@Root() m: CreditMovementType, @Ctx() ctx: Context) {
+  async grant(@Root() m: CreditMovementType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     if (!m.grantId) return null;
+    if (selectsOnlyId(info)) return grantReference(m.grantId);
     const g = await ctx.loaders.grant.load(m.grantId);
     return g ? (await mapGrants(ctx, [g]))[0]! : null;
   }
@@ -289,8 +298,9 @@ export class CreditMovementResolver {
 @Resolver(() => GrantAllocationType)
 export class GrantAllocationResolver {
   @FieldResolver(() => CreditGrantType, { nullable: true })
-  async grant(@Root() a: GrantAllocationType, @Ctx() ctx: Context) {
+  async grant(@Root() a: GrantAllocationType, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     if (!a.grantId) return null;
+    if (selectsOnlyId(info)) return grantReference(a.grantId);
     const g = await ctx.loaders.grant.load(a.grantId);
     return g ? (await mapGrants(ctx, [g]))[0]! : null;
   }
