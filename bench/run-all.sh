@@ -54,6 +54,7 @@ run history node "$OUT/bench/history.js"
 run live node "$OUT/bench/live.js"
 run webhooks node "$OUT/bench/webhooks.js"
 run check node "$OUT/bench/check.js"
+run replicas node "$OUT/bench/replicas.js"
 # the soak takes SOAK_SECONDS (1800) plus a warm-up window: only with SOAK=1
 if [ "${SOAK:-0}" = 1 ]; then run soak node "$OUT/bench/soak.js"; fi
 
@@ -90,6 +91,9 @@ printf '%-44s %14s %10s   %s\n' "webhooks, 10k events × 10 receivers (deliv/s)"
   "$(ratio "$(res webhooks webhook_deliveries_per_s)" "$TPS")×" "API while delivering (own worker process): p50 $(num "$(res webhooks webhook_api_p50_ratio)" 2)×, p99 $(num "$(res webhooks webhook_api_p99_ratio)" 2)×, reads/s $(num "$(res webhooks webhook_api_reads_ratio)" 2)× its baseline"
 printf '%-44s %14s %10s   %s\n' "checkCredits, 50 clients, hot customer (reads/s)" "$(num "$(res check check_reads_per_s)")" \
   "$(num "$(res check check_ratio_to_baseline)" 2)×" "≥ 0.5× bare graphql-js (same run); open-loop p99 ≤ 10 ms (p99 $(num "$(res check check_open_p99_ms)" 2) ms)"
+
+printf '%-44s %14s %10s   %s\n' "two API processes vs one, mixed (requests/s)" "$(num "$(res replicas replicas_two_ops_per_s)")" \
+  "$(num "$(res replicas replicas_ops_ratio)" 2)×" "one process $(num "$(res replicas replicas_one_ops_per_s)") requests/s; reads $(num "$(res replicas replicas_reads_ratio)" 2)×, charges $(num "$(res replicas replicas_charges_ratio)" 2)× (docs/scaling.md)"
 
 if [ "${SOAK:-0}" = 1 ]; then
   printf '%-44s %14s %10s   %s\n' "mixed soak, last window (ops/s)" "$(num "$(res soak soak_ops_per_s_last)")" \
