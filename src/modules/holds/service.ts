@@ -189,7 +189,7 @@ export class HoldsService {
             [{ field: 'amount', message: 'must be at most the held amount' }],
           );
         // exactly createCharge with CREDIT_ONLY: never fails for lack of credit, what grants miss is debt
-        const { chargeId, movement } = await bookOneOff(em, this.invoices, tx, {
+        const { charge, movement } = await bookOneOff(em, this.invoices, tx, {
           currency,
           amount: captured,
           description: description ?? h.description ?? `Capture of credit hold ${h.id}`,
@@ -201,7 +201,7 @@ export class HoldsService {
           at: now,
           capturedAmount: captured,
           movementId: movement!.id,
-          chargeId,
+          chargeId: charge.id,
         });
         return h.id;
       },

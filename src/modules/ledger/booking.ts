@@ -23,6 +23,9 @@ import {
 } from './store';
 import { collectLedgerEvents, type GrantNote } from './webhook-events';
 
+/** Writes rows of one kind in the caller's transaction (see `LedgerTx.writeBefore`). */
+export type DeferredWrite<T> = (em: EntityManager, rows: T[]) => Promise<void>;
+
 /**
  * One locked ledger inside one transaction: books movements in memory with gapless sequences and running
  * balances, on the engine's rules (draw-down, debt repayment, due fundings and expiries), and hands them to
@@ -43,6 +46,8 @@ export class LedgerTx {
   private notes: GrantNote[] = [];
   /** The instant of the last `bookDue`: what the ledger's figures are true for. */
   private asOf: Date | null = null;
+  /** Rows other modules write with the ledger (`writeBefore`), by kind. */
+  private deferred = new Map<string, { rows: unknown[]; write: DeferredWrite<unknown> }>();
 
   private constructor(
     private readonly em: EntityManager,
@@ -298,6 +303,17 @@ export class LedgerTx {
   }
 
   /** Writes the booked movements, their allocations, the grants and the ledger row. */
+  /**
+   * A row another module writes in this transaction just before the ledger's movements (which may reference
+   * it), together with the other rows of its kind: one multi-row statement per kind and flush, not one round
+   * trip per row while the ledger lock is held (group commit's one-off charges).
+   */
+  writeBefore<T>(kind: string, row: T, write: DeferredWrite<T>): void {
+    const d = this.deferred.get(kind) ?? { rows: [], write: write as DeferredWrite<unknown> };
+    d.rows.push(row);
+    this.deferred.set(kind, d);
+  }
+
   async flush(): Promise<void> {
     await LedgerTx.flushAll(this.em, [this]);
   }
@@ -308,6 +324,16 @@ export class LedgerTx {
    */
   static async flushAll(em: EntityManager, txs: readonly LedgerTx[]): Promise<void> {
     if (txs.some((tx) => tx.readOnly)) throw new Error('a ledger read without its lock cannot be written');
+    const deferred = new Map<string, { rows: unknown[]; write: DeferredWrite<unknown> }>();
+    for (const tx of txs) {
+      for (const [kind, d] of tx.deferred) {
+        const all = deferred.get(kind);
+        if (all) all.rows.push(...d.rows);
+        else deferred.set(kind, { rows: [...d.rows], write: d.write });
+      }
+      tx.deferred = new Map();
+    }
+    for (const d of deferred.values()) await d.write(em, d.rows);
     const fresh = txs.map((tx) => {
       const movements = tx.booked.slice(tx.flushed);
       tx.flushed = tx.booked.length;

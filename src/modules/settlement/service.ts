@@ -58,7 +58,7 @@ export async function bookOneOff(
   invoices: InvoicesService,
   tx: LedgerTx,
   input: OneOffCharge,
-): Promise<{ chargeId: string; movement: BookedMovement | null }> {
+): Promise<{ charge: ChargeEntity; movement: BookedMovement | null }> {
   // settle in memory first, then write the charge once with its final figures (fewer round trips
   // while the ledger lock is held); the movement that references it is written after, at flush
   const charge: OpenCharge = {
@@ -86,13 +86,13 @@ export async function bookOneOff(
       ? ((await heldOn(em, [tx], input.now)).get(tx.id) ?? ZERO)
       : ZERO;
   const s = await settleOne(em, invoices, tx, charge, input.now, true, held);
-  await chargeStore.insertOneOff(em, {
+  const written = chargeStore.insertOneOff(tx, {
     ...charge,
     ...s.charge,
     description: input.description,
     now: input.now,
   });
-  return { chargeId: charge.id, movement: s.movement };
+  return { charge: written, movement: s.movement };
 }
 
 /** How many ledgers one settlement transaction handles: one lock pass, one round of writes per ledger. */
@@ -180,22 +180,27 @@ export class SettlementService {
     problems.throwIfAny();
     const scope = `createCharge:${customer.id}`;
     // one-off charges on a hot ledger are committed in groups (see runOnLedgerGrouped)
+    let written: ChargeEntity | null = null;
     const chargeId = await runOnLedgerGrouped(
       this.em,
       { customerId: customer.id, currencyId: currency!.id },
       now,
       { scope, key: input.idempotencyKey, input: { ...input, idempotencyKey: undefined } },
-      async (tx, em) =>
-        (
-          await bookOneOff(em, this.invoices, tx, {
-            currency: currency!,
-            amount: amount!,
-            description,
-            settlementMode: input.settlementMode,
-            now,
-          })
-        ).chargeId,
+      async (tx, em) => {
+        const booked = await bookOneOff(em, this.invoices, tx, {
+          currency: currency!,
+          amount: amount!,
+          description,
+          settlementMode: input.settlementMode,
+          now,
+        });
+        written = booked.charge;
+        return booked.charge.id;
+      },
     );
+    // the charge as written, once committed; an idempotent replay answers the first request's charge
+    const committed = written as ChargeEntity | null;
+    if (committed?.id === chargeId) return committed;
     return (await this.em.fork().findOne(ChargeEntity, { id: chargeId }))!;
   }
 

@@ -3,6 +3,7 @@ import type { Aggregation } from '../../engine';
 import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '../catalog';
 import { roundHalfEvenSql, valuesList } from '../shared/sql';
 import type { ChargeKind, ChargeStatus } from './entities';
+import { insertOneOff } from './one-off';
 
 /**
  * Every write to `charge`, and the hot reads, as named operations inside the caller's transaction. The
@@ -255,43 +256,6 @@ async function applySettlement(em: EntityManager, rows: readonly ChargeSettlemen
 }
 
 /** Writes a one-off charge once, with the figures its settlement gave it. */
-async function insertOneOff(
-  em: EntityManager,
-  c: {
-    customerId: string;
-    currencyId: string;
-    description: string;
-    settlementMode: SettlementMode;
-    terms: SettlementTerms;
-    amount: string;
-    now: Date;
-  } & ChargeSettlement,
-): Promise<void> {
-  await em.execute(
-    `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
-                         amount, booked, credited_amount, invoiced_amount, invoice_id, created_at, updated_at)
-     values (?, ?, ?, 'ONE_OFF', ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?,
-             ?::timestamptz, ?::timestamptz)`,
-    [
-      c.id,
-      c.customerId,
-      c.currencyId,
-      c.description,
-      c.status,
-      c.settlementMode,
-      c.terms.fiatCode,
-      c.terms.fiatValue,
-      c.amount,
-      c.booked,
-      c.credited,
-      c.invoiced,
-      c.invoiceId,
-      c.now.toISOString(),
-      c.now.toISOString(),
-    ],
-  );
-}
-
 /** An open charge as reads see it (SPEC §16 checks and reserves): no lock taken. */
 export interface OpenChargeView {
   id: string;
