@@ -116,6 +116,8 @@ async function run(orm: Orm, api: Server, receivers: ChildProcess, ports: number
         resolve(m);
       };
       receivers.on('message', on);
+      // interrupted: the receivers are gone; end the run rather than wait for them
+      if (!receivers.connected) throw new Error('the receivers exited');
       receivers.send({ type: 'count' });
     });
   for (let i = 0; i < 40; i++) {
