@@ -41,6 +41,26 @@ const REFERENCE_TO_OWNED: Record<string, string> = {
     'a subject names an existing customer; the customers module writes both in one transaction',
 };
 
+/**
+ * Unique indexes of customer-owned tables without the customer id. Citus enforces uniqueness only within a
+ * shard, so each is changed at conversion (docs/scaling.md says how); a new one must be added here, with its
+ * plan, or carry the customer id.
+ */
+const UNIQUE_WITHOUT_CUSTOMER: Record<string, string> = {
+  customer_key_key: 'kept unique by customer_subject (every customer key is one of its subjects)',
+  invoice_number_key: 'numbers come from one sequence',
+  credit_grant_pkey: 'becomes (id, customer_id); ids are random',
+  invoice_pkey: 'becomes (id, customer_id); ids are random',
+  charge_pkey: 'becomes (id, customer_id); ids are random',
+  credit_hold_pkey: 'becomes (id, customer_id); ids are random',
+  auto_top_up_pkey: 'becomes (id, customer_id); ids are random',
+  movement_ledger_id_sequence_key: 'a ledger is one customer’s: gains customer_id',
+  charge_usage_key: 'a subscription is one customer’s: gains customer_id',
+  invoice_usage_draft_key: 'a subscription is one customer’s: gains customer_id',
+  credit_grant_rolled_from_idx: 'a grant is one customer’s: gains customer_id',
+  credit_grant_allocation_key_idx: 'the key names a subscription of one customer: gains customer_id',
+};
+
 const distributionColumn = (table: string) => (table === 'customer' ? 'id' : 'customer_id');
 
 interface Key {
@@ -57,6 +77,7 @@ let em: EntityManager;
 let tables: string[];
 let columns: { table: string; column: string; notNull: boolean }[];
 let keys: Key[];
+let uniqueIndexes: { table: string; name: string; columns: string[] }[];
 
 beforeAll(async () => {
   orm = await openOrm(inject('databaseUrl'), allEntities, 2);
@@ -102,6 +123,15 @@ beforeAll(async () => {
     refTable: r.ref,
     refColumns: r.refcols,
   }));
+  uniqueIndexes = (
+    await em.execute<{ tbl: string; name: string; cols: string[] }[]>(
+      `select i.indrelid::regclass::text as tbl, i.indexrelid::regclass::text as name,
+              array(select a.attname::text from unnest(i.indkey) k(n)
+                      join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.n) as cols
+         from pg_index i join pg_class c on c.oid = i.indrelid
+        where i.indisunique and c.relnamespace = current_schema()::regnamespace`,
+    )
+  ).map((r) => ({ table: r.tbl, name: r.name, columns: r.cols }));
 });
 
 afterAll(async () => {
@@ -151,6 +181,13 @@ describe('the schema can be distributed by customer id', () => {
         (k) => `${k.table}.${k.name}: (${k.columns.join(', ')}) → ${k.refTable} (${k.refColumns.join(', ')})`,
       );
     expect(wrong, 'foreign keys between customer-owned tables without customer_id on both sides').toEqual([]);
+  });
+
+  it('every unique index of a customer-owned table has the customer id, except the named ones', () => {
+    const without = uniqueIndexes
+      .filter((i) => isOwned(i.table) && !i.columns.includes(distributionColumn(i.table)))
+      .map((i) => i.name);
+    expect(without.sort()).toEqual(Object.keys(UNIQUE_WITHOUT_CUSTOMER).sort());
   });
 
   it('no reference table points at a customer-owned table, except the named ones', () => {

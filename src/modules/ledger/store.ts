@@ -177,15 +177,18 @@ export async function lockLedgers(
     );
     rows = await select();
   }
+  // the customer id as well as the ledger: distributed by customer, the lock routes to its shard (docs/scaling.md)
+  const customers = [...new Set(rows.map((r) => r.customer_id))];
   const grantRows = await em.execute<GrantRow[]>(
     `select id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
             effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
             funded_at, voided_at, expired_at, void_reason, created_at
        from credit_grant
       where ledger_id in (${rows.map(() => '?').join(', ')}) and voided_at is null and expired_at is null
+        and customer_id in (${customers.map(() => '?').join(', ')})
       order by id
       for update`,
-    rows.map((r) => r.id),
+    [...rows.map((r) => r.id), ...customers],
   );
   // every writer of a ledger passes here: even one that books no movement (a grant not yet funded, a hold)
   // announces the customer after commit, which keeps the check cache exact (modules/holds/check-cache.ts)
@@ -254,7 +257,7 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
       });
       ob.push(head.customerId, head.id, m.sequence);
     }
-    led.push(head.id, s(head.balance), s(head.debt), head.lastSequence);
+    led.push(head.id, head.customerId, s(head.balance), s(head.debt), head.lastSequence);
     ledgers++;
     noteChange(em, 'movements', [head.customerId]);
     noteBooked(
@@ -292,8 +295,8 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
     part(
       'l',
       `update ledger as l set balance = v.b::numeric, debt = v.d::numeric, last_sequence = v.n::integer
-         from (values ${valuesList(ledgers, '(?, ?, ?, ?)', led)}) as v(id, b, d, n)
-        where l.id = v.id`,
+         from (values ${valuesList(ledgers, '(?, ?, ?, ?, ?)', led)}) as v(id, c, b, d, n)
+        where l.id = v.id and l.customer_id = v.c`,
       led,
     );
   }
@@ -304,6 +307,7 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
       if (!g.dirty) continue;
       vals.push(
         g.id,
+        w.head.customerId,
         s(storedRemaining(g)),
         g.fundedAt?.toISOString() ?? null,
         g.voidedAt?.toISOString() ?? null,
@@ -324,9 +328,9 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
               voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
               void_reason = v.void_reason, payment_status = v.payment_status,
               expires_at = v.expires_at::timestamptz
-         from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?, ?)', vals)})
-              as v(id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status, expires_at)
-        where g.id = v.id`,
+         from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', vals)})
+              as v(id, customer_id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status, expires_at)
+        where g.id = v.id and g.customer_id = v.customer_id`,
       vals,
     );
   }
@@ -356,9 +360,9 @@ export async function readLedger(
             effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
             funded_at, voided_at, expired_at, void_reason, created_at
        from credit_grant
-      where ledger_id = ? and voided_at is null and expired_at is null
+      where ledger_id = ? and customer_id = ? and voided_at is null and expired_at is null
       order by id`,
-    [row.id],
+    [row.id, row.customer_id],
   );
   return { head: toLedgerHead(row), grants: new Map(grantRows.map((g) => [g.id, toGrantState(g)])) };
 }
