@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { startDrawdown, type Drawdown } from '../src/app';
 import { loadConfig } from '../src/config';
 import { createLog } from '../src/core/log';
+import type { Client as WsClient } from 'graphql-ws';
 
 export const API_KEY = 'bench-key';
 const DEFAULT_BASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -440,4 +441,210 @@ export async function loadFromWorker(
       if (code !== 0) reject(new Error(`load worker exited with ${code}`));
     });
   });
+}
+
+// ---- live fan-out: graphql-ws subscribers and a round-robin publisher (live.ts, ws-baseline.ts) -------
+
+/**
+ * Publish → receipt timing of a fan-out. Subscribers report each (topic, sequence) they receive; the
+ * publisher reports, once its publish answered with the sequence it got, when it sent it and when the answer
+ * came (several publishes may be in flight per topic, so the sequence is known only from the answer).
+ * Latencies are matched when summarised: send → receipt (an upper bound on commit → receipt: it includes
+ * the publish's own work) and answer → receipt (the commit is just before the answer; a receipt before the
+ * answer counts 0). Receipts of sequences published before `start()` are ignored.
+ */
+export class FanoutProbe {
+  private readonly sentAt = new Map<number, { sent: number; answered: number }>();
+  private receipts: { key: number; at: number }[] = [];
+  /** Per topic, the highest sequence published so far; `start()` makes it the window's floor. */
+  private readonly published = new Map<number, number>();
+  private floor = new Map<number, number>();
+  delivered = 0;
+  private startedAt = 0;
+  private lastAt = 0;
+
+  private static key(topic: number, sequence: number): number {
+    return topic * 1_000_000 + sequence;
+  }
+
+  /** Starts a measured window: what was published before it no longer counts. */
+  start(): void {
+    this.floor = new Map(this.published);
+    this.sentAt.clear();
+    this.receipts = [];
+    this.delivered = 0;
+    this.startedAt = performance.now();
+    this.lastAt = this.startedAt;
+  }
+
+  /** `sequence` of `topic` was published by a request sent at `sent` and answered at `answered` (performance.now()). */
+  sent(topic: number, sequence: number, sent: number, answered: number): void {
+    this.sentAt.set(FanoutProbe.key(topic, sequence), { sent, answered });
+    this.published.set(topic, Math.max(this.published.get(topic) ?? 0, sequence));
+  }
+
+  received(topic: number, sequence: number): void {
+    if (sequence <= (this.floor.get(topic) ?? 0)) return;
+    const at = performance.now();
+    this.receipts.push({ key: FanoutProbe.key(topic, sequence), at });
+    this.delivered++;
+    this.lastAt = at;
+  }
+
+  /** Waits until `expected` deliveries arrived or nothing arrived for `quietMs`. */
+  async drain(expected: number, quietMs = 10_000): Promise<void> {
+    let seen = -1;
+    let since = performance.now();
+    while (this.delivered < expected) {
+      if (this.delivered !== seen) {
+        seen = this.delivered;
+        since = performance.now();
+      } else if (performance.now() - since > quietMs) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Deliveries/s over the window (start → last delivery), and latency percentiles. */
+  summary(): {
+    delivered: number;
+    seconds: number;
+    perSecond: number;
+    /** send → receipt */
+    p50: number;
+    p99: number;
+    /** send → first receipt of each update */
+    firstP50: number;
+    firstP99: number;
+    /** answer → receipt */
+    answeredP50: number;
+    answeredP99: number;
+  } {
+    const latencies: number[] = [];
+    const afterAnswer: number[] = [];
+    const first = new Map<number, number>();
+    for (const r of this.receipts) {
+      const sent = this.sentAt.get(r.key);
+      if (sent === undefined) continue;
+      const latency = r.at - sent.sent;
+      latencies.push(latency);
+      afterAnswer.push(Math.max(0, r.at - sent.answered));
+      if (!first.has(r.key) || first.get(r.key)! > latency) first.set(r.key, latency);
+    }
+    const seconds = (this.lastAt - this.startedAt) / 1000;
+    return {
+      delivered: this.delivered,
+      seconds,
+      perSecond: seconds > 0 ? this.delivered / seconds : NaN,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      firstP50: percentile([...first.values()], 50),
+      firstP99: percentile([...first.values()], 99),
+      answeredP50: percentile(afterAnswer, 50),
+      answeredP99: percentile(afterAnswer, 99),
+    };
+  }
+}
+
+export interface Subscribers {
+  /** Ends every subscription (the sockets stay open). */
+  unsubscribe(): void;
+  /** The graphql-ws clients, one per socket. */
+  clients: WsClient[];
+}
+
+/**
+ * `subs` graphql-ws subscriptions over `sockets` sockets (subscription s on socket s % sockets, topic
+ * s % topics): the same client code for the server under test and the raw `ws` baseline. `sequenceOf`
+ * reads the update's sequence from a `next` payload's data (null: not an update to count).
+ */
+export async function openSubscribers(opts: {
+  url: string;
+  sockets: number;
+  subs: number;
+  topics: number;
+  connectionParams?: Record<string, unknown>;
+  request: (topic: number) => { query: string; variables?: Record<string, unknown> };
+  sequenceOf: (data: unknown) => number | null;
+  probe: FanoutProbe;
+}): Promise<Subscribers> {
+  const { createClient } = await import('graphql-ws');
+  const { default: WebSocket } = await import('ws');
+  const clients = Array.from({ length: opts.sockets }, () =>
+    createClient({
+      url: opts.url,
+      webSocketImpl: WebSocket,
+      lazy: false,
+      retryAttempts: 0,
+      connectionParams: opts.connectionParams,
+    }),
+  );
+  const stops: (() => void)[] = [];
+  for (let s = 0; s < opts.subs; s++) {
+    const topic = s % opts.topics;
+    stops.push(
+      clients[s % clients.length]!.subscribe(opts.request(topic), {
+        next: (r) => {
+          const seq = opts.sequenceOf(r.data);
+          if (seq !== null) opts.probe.received(topic, seq);
+        },
+        error: (e) => console.error('subscription error', e),
+        complete: () => undefined,
+      }),
+    );
+  }
+  return {
+    clients,
+    unsubscribe() {
+      for (const stop of stops) stop();
+    },
+  };
+}
+
+/**
+ * `updates` publishes round-robin over `topics` (update u on topic u % topics) from `publishers`
+ * concurrent publishers, each one publish at a time. `publish(topic)` answers the sequence it booked; the
+ * probe gets it with the instant the publish was sent.
+ */
+export async function publishRoundRobin(opts: {
+  updates: number;
+  topics: number;
+  publishers: number;
+  probe: FanoutProbe;
+  publish: (topic: number) => Promise<number>;
+}): Promise<void> {
+  await pool(opts.updates, Math.max(1, opts.publishers), async (u) => {
+    const topic = u % opts.topics;
+    const at = performance.now();
+    const sequence = await opts.publish(topic);
+    opts.probe.sent(topic, sequence, at, performance.now());
+  });
+}
+
+/**
+ * Publishes one update per topic until one such round reaches all `subs` subscriptions (subscriptions
+ * start asynchronously on the server); gives up after `rounds` rounds.
+ */
+export async function warmUpSubscribers(
+  probe: FanoutProbe,
+  subs: number,
+  round: () => Promise<void>,
+  rounds = 60,
+): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    probe.start();
+    await round();
+    await probe.drain(subs, 1000);
+    if (probe.delivered >= subs) return;
+  }
+  throw new Error(`warm-up: only ${probe.delivered} of ${subs} subscriptions received an update`);
+}
+
+/** A process's user + system CPU time so far, in seconds (Linux /proc, 100 clock ticks a second; NaN elsewhere). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }

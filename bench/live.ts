@@ -1,193 +1,252 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- benchmark reads loosely typed JSON */
-/* Live fan-out benchmark: commit → subscriber receipt over graphql-ws, and idle-subscription memory.
+/* Live fan-out benchmark (SPEC §13 "live fan-out to 1,000 subscribers", "10,000 idle subscriptions").
  *
- * Starts `node dist/src/main.js` as a separate process on a scratch database (so its RSS is its own), opens
- * SUBS subscriptions over SOCKETS graphql-ws sockets on CUSTOMERS customers, books UPDATES movements
- * (adjustCredits, round-robin over the customers) and measures, for every delivery, the time from sending
- * the mutation to the subscriber receiving the update (an upper bound on commit → receipt: it includes
- * the mutation's own work). Then it holds IDLE idle subscriptions and reads the server's RSS.
- * Prints figures only; run with `npm run build && npx swc bench -d dist -q && node dist/bench/live.js`.
+ * Starts `dist/src/main.js` as a separate process on a scratch database (so its CPU and RSS are its own;
+ * bench/server-process.ts), with the subscription caps raised to fit the workload. Opens SUBS (1,000)
+ * `creditBalanceChanged` subscriptions over SOCKETS (100) graphql-ws sockets on CUSTOMERS (10) customers
+ * (bench/lib.ts openSubscribers: the same client code as the raw `ws` baseline, bench/ws-baseline.ts), books
+ * one warm-up movement per customer until every subscription received one, then:
+ *
+ * 1. fan-out: UPDATES (1,000) `adjustCredits` movements round-robin over the customers from PUBLISHERS (20)
+ *    concurrent publishers (each one mutation at a time): deliveries/s (all deliveries over the time from
+ *    the first send to the last receipt) and, per delivery, the time from sending the mutation to the
+ *    subscriber receiving the update. That is an upper bound on commit → client: it includes the
+ *    mutation's own work. Also the server's CPU time per delivery (the mutations' work included).
+ * 2. the same while settlement runs: a loop ingests one usage event for each of SETTLE_CUSTOMERS (500)
+ *    other customers (batches of 500) and calls `settleCharges`, over and over, while UPDATES more
+ *    movements are sent as in 1. Prints the same figures and the movements settlement booked per second.
+ * 3. idle: IDLE (10,000) subscriptions held on max(CUSTOMERS, IDLE / 10) customers; the server's RSS.
+ *
+ * Prints figures only: `npx swc src migrations bench -d $B -q` (see bench/README.md), then
+ * `node $B/bench/live.js`.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { createClient, type Client as WsClient } from 'graphql-ws';
-import { Client } from 'pg';
-import WebSocket from 'ws';
+import {
+  FanoutProbe,
+  INGEST_MUTATION,
+  createCustomers,
+  createScratchDatabase,
+  envInt,
+  fmt,
+  gqlClient,
+  openSubscribers,
+  pool,
+  processCpuSeconds,
+  publishRoundRobin,
+  result,
+  setupCatalog,
+  warmUpSubscribers,
+  type GqlClient,
+  type IngestAnswer,
+  CURRENCY,
+  EVENT_TYPE,
+} from './lib';
+import { spawnDrawdown } from './server-process';
 
-const BASE = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const KEY = 'bench-key';
-const CUSTOMERS = Number(process.env.CUSTOMERS ?? 10);
-const SUBS = Number(process.env.SUBS ?? 1000);
-const SOCKETS = Number(process.env.SOCKETS ?? 100);
-const UPDATES = Number(process.env.UPDATES ?? 1000);
-const IDLE = Number(process.env.IDLE ?? 10_000);
+const CUSTOMERS = envInt('CUSTOMERS', 10);
+const SUBS = envInt('SUBS', 1000);
+const SOCKETS = envInt('SOCKETS', 100);
+const UPDATES = envInt('UPDATES', 1000);
+const PUBLISHERS = envInt('PUBLISHERS', 20);
+const SETTLE_CUSTOMERS = envInt('SETTLE_CUSTOMERS', 500);
+const IDLE = envInt('IDLE', 10_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+const CHANGED = `subscription($c: ID!) { creditBalanceChanged(customerId: $c) { sequence movement { id } balance { settled } } }`;
+const ADJUST = `mutation($c: ID!) { adjustCredits(input: { customerId: $c, currency: "${CURRENCY}", amount: "-1", reason: "bench" }) { sequence } }`;
+
+/** Creates `n` customers with no subscription or grant, 50 requests in flight. */
+async function plainCustomers(gql: GqlClient, n: number): Promise<string[]> {
+  const ids = new Array<string>(n);
+  await pool(n, 50, async (i) => {
+    const r = await gql.request<{ createCustomer: { id: string } }>(
+      `mutation($k: String!) { createCustomer(input: { key: $k, name: "Idle" }) { id } }`,
+      { k: `idle-${i}` },
+    );
+    ids[i] = r.createCustomer.id;
+  });
+  return ids;
+}
+
+/** Ingests one event per customer and settles, over and over, until `stop()`; counts what it booked. */
+function settlementLoop(gql: GqlClient, keys: string[]) {
+  let running = true;
+  let round = 0;
+  let booked = 0;
+  let firstRound!: () => void;
+  const started = new Promise<void>((r) => (firstRound = r));
+  const t0 = performance.now();
+  const done = (async () => {
+    while (running) {
+      for (let from = 0; from < keys.length; from += 500) {
+        const events = keys
+          .slice(from, from + 500)
+          .map((subject) => ({ id: `r${round}-${subject}`, subject, type: EVENT_TYPE }));
+        await gql.request<IngestAnswer>(INGEST_MUTATION, { e: events });
+      }
+      round++;
+      firstRound();
+      const r = await gql.request<{ settleCharges: { settledCharges: number } }>(
+        `mutation { settleCharges { settledCharges } }`,
+      );
+      booked += r.settleCharges.settledCharges;
+    }
+  })();
+  return {
+    started,
+    async stop() {
+      running = false;
+      await done;
+      return { rounds: round, booked, seconds: (performance.now() - t0) / 1000 };
+    },
+  };
+}
+
+function report(label: string, prefix: string, probe: FanoutProbe, expected: number, cpuSeconds: number) {
+  const s = probe.summary();
+  const cpuPerDelivery = (cpuSeconds / s.delivered) * 1e6;
+  console.log(`  ${label}`);
+  console.log(
+    `    deliveries: ${s.delivered}/${expected} in ${fmt(s.seconds, 2)} s = ${fmt(s.perSecond, 0)} deliveries/s`,
+  );
+  console.log(
+    `    commit→receipt (answer→receipt): p50 ${fmt(s.answeredP50)} ms, p99 ${fmt(s.answeredP99)} ms`,
+  );
+  console.log(`    send→receipt, all deliveries:     p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms`);
+  console.log(`    send→first receipt per update:    p50 ${fmt(s.firstP50)} ms, p99 ${fmt(s.firstP99)} ms`);
+  result(`${prefix}deliveries_per_s`, s.perSecond);
+  result(`${prefix}p50_ms`, s.answeredP50);
+  result(`${prefix}p99_ms`, s.answeredP99);
+  result(`${prefix}send_p50_ms`, s.p50);
+  result(`${prefix}send_p99_ms`, s.p99);
+  console.log(`    server CPU: ${fmt(cpuPerDelivery)} µs per delivery (mutations included)`);
+  result(`${prefix}delivered`, s.delivered);
+  result(`${prefix}server_cpu_us_per_delivery`, cpuPerDelivery);
+}
 
 async function main(): Promise<void> {
-  const name = `bench_live_${randomBytes(3).toString('hex')}`;
-  const admin = new Client({ connectionString: BASE });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(BASE);
-  url.pathname = `/${name}`;
-  const port = 4600 + Math.floor(Math.random() * 300);
-  const server = spawn(process.execPath, [path.resolve(__dirname, '../src/main.js')], {
-    env: {
-      ...process.env,
-      DATABASE_URL: url.toString(),
-      DRAWDOWN_API_KEYS: KEY,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const db = await createScratchDatabase('live');
+  const server = await spawnDrawdown(db.url, {
+    DRAWDOWN_SETTLE_INTERVAL: '3600s',
+    // the benchmark holds every subscription under the one admin key
+    DRAWDOWN_MAX_SUBSCRIPTIONS_PER_TOKEN: String(SUBS + IDLE + 100),
+    DRAWDOWN_MAX_SUBSCRIPTIONS_PER_SOCKET: String(Math.ceil((SUBS + IDLE) / SOCKETS) + 100),
+  }).catch(async (e: unknown) => {
+    await db.drop();
+    throw e;
   });
-  await new Promise<void>((resolve, reject) => {
-    server.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    server.on('exit', (c) => reject(new Error(`server exited ${c}`)));
-  });
-  const http = `http://127.0.0.1:${port}/graphql`;
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(http, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data!;
-  };
-  const rss = () => {
-    const status = fs.readFileSync(`/proc/${server.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-  };
-  const sockets: WsClient[] = [];
+  const gql = gqlClient(server.url);
+  let clients: { dispose(): Promise<void> | void }[] = [];
   try {
-    await gql(`mutation { createCurrency(input: { code: "BLV", name: "Bench", scale: 2 }) { id } }`);
-    const need = Math.max(CUSTOMERS, Math.ceil(IDLE / 10));
-    const customers: string[] = [];
-    for (let i = 0; i < need; i += 50) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(50, need - i) }, (_, j) =>
-          gql(`mutation($k: String!) { createCustomer(input: { key: $k, name: "B" }) { id } }`, {
-            k: `c${i + j}`,
-          }),
-        ),
-      );
-      customers.push(...batch.map((b) => b.createCustomer.id as string));
-    }
-    const hot = customers.slice(0, CUSTOMERS);
-    for (const c of hot) {
-      await gql(
-        `mutation($c: ID!) { createCreditGrant(input: { customerId: $c, currency: "BLV", amount: "100000", fundingMethod: PROMOTIONAL }) { id } }`,
-        { c },
-      );
-    }
-    for (let i = 0; i < SOCKETS; i++) {
-      sockets.push(
-        createClient({
-          url: `ws://127.0.0.1:${port}/graphql`,
-          webSocketImpl: WebSocket,
-          lazy: false,
-          retryAttempts: 0,
-          connectionParams: { authorization: `Bearer ${KEY}` },
-        }),
-      );
-    }
-    // fan-out phase
-    const sentAt = new Map<number, number>(); // movement sequence per customer → send time (keyed below)
-    const latencies: number[] = [];
-    const firstLatencies = new Map<string, number>();
-    let delivered = 0;
-    const unsubs: (() => void)[] = [];
-    for (let s = 0; s < SUBS; s++) {
-      const customerId = hot[s % hot.length]!;
-      const ci = s % hot.length;
-      unsubs.push(
-        sockets[s % sockets.length]!.subscribe(
-          {
-            query: `subscription($c: ID!) { creditBalanceChanged(customerId: $c) { sequence movement { id } balance { settled } } }`,
-            variables: { c: customerId },
-          },
-          {
-            next: (r) => {
-              const u = (r.data as any)?.creditBalanceChanged;
-              if (!u?.movement) return;
-              const sent = sentAt.get(ci * 1_000_000 + u.sequence);
-              if (sent === undefined) return;
-              const ms = performance.now() - sent;
-              latencies.push(ms);
-              const key = `${ci}:${u.sequence}`;
-              if (!firstLatencies.has(key)) firstLatencies.set(key, ms);
-              delivered++;
-            },
-            error: (e) => console.error('subscription error', e),
-            complete: () => undefined,
-          },
-        ),
-      );
-    }
-    await sleep(2000);
-    const heldDuringFanOut = SUBS;
-    const started = performance.now();
-    const seq = new Array<number>(hot.length).fill(1);
-    for (let u = 0; u < UPDATES; u++) {
-      const ci = u % hot.length;
-      seq[ci]!++;
-      sentAt.set(ci * 1_000_000 + seq[ci]!, performance.now());
-      await gql(
-        `mutation($c: ID!) { adjustCredits(input: { customerId: $c, currency: "BLV", amount: "-1", reason: "bench" }) { sequence } }`,
-        { c: hot[ci] },
-      );
-    }
-    const expected = UPDATES * (SUBS / hot.length);
-    for (let i = 0; i < 100 && delivered < expected; i++) await sleep(100);
-    const secs = (performance.now() - started) / 1000;
-    console.log(
-      `live fan-out: ${UPDATES} updates on ${hot.length} customers, ${heldDuringFanOut} subscriptions over ${SOCKETS} sockets`,
-    );
-    console.log(
-      `  deliveries: ${delivered}/${expected} in ${secs.toFixed(1)} s = ${(delivered / secs).toFixed(0)} deliveries/s`,
-    );
-    console.log(
-      `  send→receipt over all deliveries: median ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms`,
-    );
-    const first = [...firstLatencies.values()];
-    console.log(
-      `  send→first receipt per update:    median ${pct(first, 50).toFixed(1)} ms, p99 ${pct(first, 99).toFixed(1)} ms`,
-    );
-    console.log(`  server RSS with ${SUBS} subscriptions: ${rss().toFixed(0)} MB`);
-    for (const u of unsubs) u();
+    const planId = await setupCatalog(gql);
+    const hot = (
+      await createCustomers(gql, {
+        n: CUSTOMERS,
+        planId,
+        grantAmount: '100000',
+        concurrency: 8,
+        prefix: 'hot',
+      })
+    ).map((c) => c.id);
+    const settling = await createCustomers(gql, {
+      n: SETTLE_CUSTOMERS,
+      planId,
+      grantAmount: '1000000',
+      concurrency: 8,
+      prefix: 'settle',
+    });
 
-    // idle phase: IDLE subscriptions spread over the sockets and customers
-    for (let s = 0; s < IDLE; s++) {
-      sockets[s % sockets.length]!.subscribe(
+    const probe = new FanoutProbe();
+    const subscribers = await openSubscribers({
+      url: server.wsUrl,
+      sockets: SOCKETS,
+      subs: SUBS,
+      topics: CUSTOMERS,
+      connectionParams: { authorization: 'Bearer bench-key' },
+      request: (topic) => ({ query: CHANGED, variables: { c: hot[topic] } }),
+      sequenceOf: (data) =>
+        (data as { creditBalanceChanged?: { sequence: number; movement: unknown } } | null)
+          ?.creditBalanceChanged?.sequence ?? null,
+      probe,
+    });
+    clients = subscribers.clients;
+    const publish = async (topic: number) =>
+      (await gql.request<{ adjustCredits: { sequence: number } }>(ADJUST, { c: hot[topic] })).adjustCredits
+        .sequence;
+    const round = (updates: number) =>
+      publishRoundRobin({ updates, topics: CUSTOMERS, publishers: PUBLISHERS, probe, publish });
+    await warmUpSubscribers(probe, SUBS, () => round(CUSTOMERS));
+
+    const expected = UPDATES * (SUBS / CUSTOMERS);
+    console.log(
+      `live fan-out: ${UPDATES} updates on ${CUSTOMERS} customers from ${PUBLISHERS} publishers, ${SUBS} subscriptions over ${SOCKETS} sockets`,
+    );
+    probe.start();
+    let cpu0 = processCpuSeconds(server.pid);
+    await round(UPDATES);
+    await probe.drain(expected);
+    report('quiet:', 'live_', probe, expected, processCpuSeconds(server.pid) - cpu0);
+    const fanOutRss = server.rssMb();
+    console.log(`    server RSS with ${SUBS} subscriptions: ${fmt(fanOutRss, 0)} MB`);
+    result('live_rss_mb', fanOutRss);
+
+    const settle = settlementLoop(
+      gql,
+      settling.map((c) => c.key),
+    );
+    await settle.started;
+    probe.start();
+    cpu0 = processCpuSeconds(server.pid);
+    await round(UPDATES);
+    await probe.drain(expected);
+    const settleCpu = processCpuSeconds(server.pid) - cpu0;
+    const s = await settle.stop();
+    report(
+      `while settlement runs (${SETTLE_CUSTOMERS} customers ingesting and settling in a loop):`,
+      'live_settle_',
+      probe,
+      expected,
+      settleCpu,
+    );
+    console.log(
+      `    settlement: ${s.rounds} rounds, ${s.booked} charges settled in ${fmt(s.seconds, 1)} s = ${fmt(s.booked / s.seconds, 0)}/s`,
+    );
+    result('live_settle_charges_per_s', s.booked / s.seconds);
+    subscribers.unsubscribe();
+
+    // idle: IDLE subscriptions spread over the sockets and over max(CUSTOMERS, IDLE / 10) customers
+    const extra = Math.max(0, Math.ceil(IDLE / 10) - hot.length - settling.length);
+    const idleCustomers = [...hot, ...settling.map((c) => c.id), ...(await plainCustomers(gql, extra))].slice(
+      0,
+      Math.max(CUSTOMERS, Math.ceil(IDLE / 10)),
+    );
+    for (let i = 0; i < IDLE; i++) {
+      subscribers.clients[i % subscribers.clients.length]!.subscribe(
         {
           query: `subscription($c: ID!) { creditBalanceChanged(customerId: $c) { sequence } }`,
-          variables: { c: customers[s % customers.length] },
+          variables: { c: idleCustomers[i % idleCustomers.length] },
         },
         { next: () => undefined, error: (e) => console.error('idle error', e), complete: () => undefined },
       );
-      if (s % 500 === 499) await sleep(50);
+      if (i % 500 === 499) await sleep(50);
     }
-    await sleep(5000);
+    // started once the server counts them and its CPU has gone quiet (starts read the database)
+    let open = 0;
+    for (let i = 0; i < 240; i++) {
+      const before = processCpuSeconds(server.pid);
+      await sleep(500);
+      open = (await server.metrics()).get('drawdown_ws_subscriptions') ?? NaN;
+      if (!(open < IDLE) && processCpuSeconds(server.pid) - before < 0.05) break;
+    }
+    const idleRss = server.rssMb();
     console.log(
-      `idle: ${IDLE} subscriptions on ${Math.min(customers.length, IDLE)} customers over ${SOCKETS} sockets → server RSS ${rss().toFixed(0)} MB`,
+      `idle: ${IDLE} subscriptions (server counts ${open} open) on ${idleCustomers.length} customers over ${SOCKETS} sockets → server RSS ${fmt(idleRss, 0)} MB`,
     );
+    result('live_idle_subscriptions', open);
+    result('live_idle_rss_mb', idleRss);
   } finally {
-    for (const s of sockets) await s.dispose();
-    server.kill('SIGTERM');
-    await new Promise((r) => server.on('exit', r));
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await Promise.all(clients.map((c) => c.dispose()));
+    await server.stop();
+    await db.drop();
   }
 }
 

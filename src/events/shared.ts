@@ -29,6 +29,17 @@ export class PerEvent<E extends object, V> {
   }
 }
 
+/** The JSON of each execution result, made by the first socket that sends it. */
+const serialized = new PerEvent<ExecutionResult, string>();
+
+/**
+ * `JSON.stringify(result)`, once per result object: every subscription that shares an execution (below)
+ * shares its result object, so its sockets send the same bytes.
+ */
+export function serializedResult(result: ExecutionResult): string {
+  return serialized.get(result, () => JSON.stringify(result));
+}
+
 type SourceStream = Awaited<ReturnType<typeof createSourceEventStream>>;
 
 /** Execution results per source event, per (document, variables). */

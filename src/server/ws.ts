@@ -11,14 +11,14 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { CloseCode, type SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocketServer } from 'ws';
 import { DomainError } from '../core/errors';
-import { sharedSubscribe } from '../events/shared';
+import { serializedResult, sharedSubscribe } from '../events/shared';
 import type { Log } from '../core/log';
 import type { Principal } from '../modules/access';
 import { createContext, type AppDeps } from '../graphql/context';
 import { formatError } from '../graphql/errors';
+import { preparedPayload, useServer } from './ws-binding';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -195,7 +195,8 @@ export function attachGraphqlWs(
         return toGraphQLErrors(errors);
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!('errors' in result) || !result.errors) return result;
+        // serialized once for every subscription sharing the result (events/shared.ts), sent as is per socket
+        if (!('errors' in result) || !result.errors) return preparedPayload(serializedResult(result));
         return {
           ...result,
           errors: result.errors.map((e) => {
@@ -206,7 +207,11 @@ export function attachGraphqlWs(
       },
     },
     wss,
-    30_000, // keep-alive ping interval
+    {
+      keepAliveMs: 30_000,
+      production: deps.config.production,
+      onInternalError: (err) => log('warn', 'graphql-ws socket closed on an error', { error: String(err) }),
+    },
   );
 
   return {
