@@ -35,28 +35,94 @@ function listLoader<V>(load: (ids: readonly string[]) => Promise<Map<string, V[]
   });
 }
 
-/** Per-request loaders so a page of N objects resolves its relations in a fixed number of queries. */
-export function createLoaders(s: Services) {
-  return {
-    currency: mapLoader((ids) => s.catalog.currenciesByIds(ids)),
-    currencyByCode: mapLoader((codes) => s.catalog.currenciesByCodes(codes)),
-    feature: mapLoader((ids) => s.catalog.featuresByIds(ids)),
-    plan: mapLoader((ids) => s.catalog.plansByIds(ids)),
-    rateCards: listLoader((ids) => s.catalog.rateCardsByPlanIds(ids)),
-    creditAllocations: listLoader((ids) => s.catalog.creditAllocationsByPlanIds(ids)),
-    customer: mapLoader((ids) => s.customers.byIds(ids)),
-    subjectKeys: listLoader((ids) => s.customers.subjectKeysByCustomerIds(ids)),
-    subscriptionsByCustomer: listLoader((ids) => s.subscriptions.byCustomerIds(ids)),
-    subscription: mapLoader((ids) => s.subscriptions.byIds(ids)),
-    grant: mapLoader((ids) => s.ledger.grantsByIds(ids)),
-    movement: mapLoader((ids) => s.ledger.movementsByIds(ids)),
-    allocations: listLoader((ids) => s.ledger.allocationsByMovementIds(ids)),
-    invoice: mapLoader((ids) => s.invoices.byIds(ids)),
-    charge: mapLoader((ids) => s.charges.byIds(ids)),
-    autoTopUps: listLoader((ids) => s.topUps.byCustomerIds(ids)),
-  };
+/**
+ * Per-request loaders so a page of N objects resolves its relations in a fixed number of queries. Each is
+ * made on first use: most requests need one or two of them, and a DataLoader is not free to build.
+ */
+export class Loaders {
+  private readonly made = new Map<string, unknown>();
+  constructor(private readonly s: Services) {}
+
+  private once<T>(name: string, make: () => T): T {
+    let l = this.made.get(name) as T | undefined;
+    if (l === undefined) this.made.set(name, (l = make()));
+    return l;
+  }
+
+  get currency() {
+    return this.once('currency', () => mapLoader((ids) => this.s.catalog.currenciesByIds(ids)));
+  }
+
+  get currencyByCode() {
+    return this.once('currencyByCode', () => mapLoader((codes) => this.s.catalog.currenciesByCodes(codes)));
+  }
+
+  get feature() {
+    return this.once('feature', () => mapLoader((ids) => this.s.catalog.featuresByIds(ids)));
+  }
+
+  get plan() {
+    return this.once('plan', () => mapLoader((ids) => this.s.catalog.plansByIds(ids)));
+  }
+
+  get rateCards() {
+    return this.once('rateCards', () => listLoader((ids) => this.s.catalog.rateCardsByPlanIds(ids)));
+  }
+
+  get creditAllocations() {
+    return this.once('creditAllocations', () =>
+      listLoader((ids) => this.s.catalog.creditAllocationsByPlanIds(ids)),
+    );
+  }
+
+  get customer() {
+    return this.once('customer', () => mapLoader((ids) => this.s.customers.byIds(ids)));
+  }
+
+  get subjectKeys() {
+    return this.once('subjectKeys', () =>
+      listLoader((ids) => this.s.customers.subjectKeysByCustomerIds(ids)),
+    );
+  }
+
+  get subscriptionsByCustomer() {
+    return this.once('subscriptionsByCustomer', () =>
+      listLoader((ids) => this.s.subscriptions.byCustomerIds(ids)),
+    );
+  }
+
+  get subscription() {
+    return this.once('subscription', () => mapLoader((ids) => this.s.subscriptions.byIds(ids)));
+  }
+
+  get grant() {
+    return this.once('grant', () => mapLoader((ids) => this.s.ledger.grantsByIds(ids)));
+  }
+
+  get movement() {
+    return this.once('movement', () => mapLoader((ids) => this.s.ledger.movementsByIds(ids)));
+  }
+
+  get allocations() {
+    return this.once('allocations', () => listLoader((ids) => this.s.ledger.allocationsByMovementIds(ids)));
+  }
+
+  get invoice() {
+    return this.once('invoice', () => mapLoader((ids) => this.s.invoices.byIds(ids)));
+  }
+
+  get charge() {
+    return this.once('charge', () => mapLoader((ids) => this.s.charges.byIds(ids)));
+  }
+
+  get autoTopUps() {
+    return this.once('autoTopUps', () => listLoader((ids) => this.s.topUps.byCustomerIds(ids)));
+  }
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+
+export function createLoaders(s: Services): Loaders {
+  return new Loaders(s);
+}
 
 /**
  * Maps entities that each carry a `currencyId` to API objects, loading each distinct currency once (one
