@@ -51,6 +51,7 @@ run graphql-baseline node "$OUT/bench/graphql-baseline.js"
 run ingest node "$OUT/bench/ingest.js"
 run settle node "$OUT/bench/settle.js"
 run history node "$OUT/bench/history.js"
+run ws-baseline node "$OUT/bench/ws-baseline.js"
 run live node "$OUT/bench/live.js"
 run webhooks node "$OUT/bench/webhooks.js"
 run check node "$OUT/bench/check.js"
@@ -86,6 +87,16 @@ printf '%-44s %14s %10s   %s\n' "history page at depth $(num "$DEPTH" 0) / page 
   "≤ 2× at depth 1M (HISTORY_SQL_FILL=1000000 for that depth)"
 printf '%-44s %14s %10s   %s\n' "creditBalances, 50 clients (reads/s)" "$(num "$(res history balance_reads_per_s)")" \
   "$(ratio "$(res history balance_reads_per_s)" "$BASE")×" "p99 $(num "$(res history balance_p99_ms)") ms"
+
+WSB="$(res ws-baseline ws_baseline_deliveries_per_s)"
+LIVE="$(res live live_deliveries_per_s)"
+printf '%-44s %14s %10s   %s\n' "raw ws broadcast, 1,000 subscribers (deliv/s)" "$(num "$WSB")" "" "baseline"
+printf '%-44s %14s %10s   %s\n' "live fan-out, 1,000 subscribers (deliv/s)" "$(num "$LIVE")" \
+  "$(ratio "$LIVE" "$WSB")×" "≥ 0.5× raw ws; commit→client p99 ≤ 250 ms (quiet $(num "$(res live live_p99_ms)") ms, while settling $(num "$(res live live_settle_p99_ms)") ms)"
+printf '%-44s %14s %10s   %s\n' "  while settlement runs (deliv/s)" "$(num "$(res live live_settle_deliveries_per_s)")" \
+  "$(ratio "$(res live live_settle_deliveries_per_s)" "$WSB")×" "server CPU per delivery: $(num "$(res live live_server_cpu_us_per_delivery)") µs (raw ws $(num "$(res ws-baseline ws_baseline_server_cpu_us_per_delivery)") µs)"
+printf '%-44s %14s %10s   %s\n' "10,000 idle subscriptions (server RSS, MB)" "$(num "$(res live live_idle_rss_mb)" 0)" "" \
+  "≤ 1,536 MB ($(num "$(res live live_idle_subscriptions)" 0) open)"
 
 printf '%-44s %14s %10s   %s\n' "webhooks, 10k events × 10 receivers (deliv/s)" "$(num "$(res webhooks webhook_deliveries_per_s)")" \
   "$(ratio "$(res webhooks webhook_deliveries_per_s)" "$TPS")×" "API while delivering (own worker process): p50 $(num "$(res webhooks webhook_api_p50_ratio)" 2)×, p99 $(num "$(res webhooks webhook_api_p99_ratio)" 2)×, reads/s $(num "$(res webhooks webhook_api_reads_ratio)" 2)× its baseline"
