@@ -51,6 +51,20 @@ afterAll(async () => {
   await t.stop();
 });
 
+/**
+ * The statements of a repeated check once the cache has heard every notification of what was committed
+ * before it: a read that began before the LISTEN echo of this process's own commit arrived is (rightly) not
+ * kept, so under load one more read may come first. A cache that never keeps a read fails this.
+ */
+async function keptCheckStatements(app: TestApp, s: Awaited<ReturnType<typeof subscribed>>) {
+  let n = Infinity;
+  for (let i = 0; i < 20 && n > 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 50));
+    n = (await countStatements(() => check(app, s))).statements;
+  }
+  return n;
+}
+
 /** The SQL statements the application sent while `fn` ran. */
 async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> {
   statements = 0;
@@ -114,7 +128,7 @@ describe('check cache, one process', () => {
       expect(r).toMatchObject(expected);
       expect(r.available).toBe(await pending(t, s));
       // and now it is kept again
-      expect((await countStatements(() => check(t, s))).statements).toBe(0);
+      expect(await keptCheckStatements(t, s)).toBe(0);
     };
     await seen({ available: '20.00', cost: '1.00' });
     // a booked movement
@@ -267,7 +281,7 @@ describe('check cache, another process', () => {
     const s = await subscribed(t);
     await grantCredits(t, s.customerId, s.currency, '10');
     expect(await check(t, s)).toMatchObject({ available: '10.00' });
-    expect((await countStatements(() => check(t, s))).statements).toBe(0);
+    expect(await keptCheckStatements(t, s)).toBe(0);
     // this process's live feed hears the other process's changes through the same notification as the
     // cache: once the update is here, the cache has heard of it too (no wait on a timer)
     const ws = wsClient(t.wsUrl);
@@ -285,7 +299,7 @@ describe('check cache, another process', () => {
       expect(await check(t, s)).toMatchObject({ available: '11.00' });
       let n = 1;
       const through = async (mutate: () => Promise<unknown>, available: string) => {
-        expect((await countStatements(() => check(t, s))).statements).toBe(0);
+        expect(await keptCheckStatements(t, s)).toBe(0);
         await mutate();
         await updates.until(++n, 20_000);
         expect(await check(t, s)).toMatchObject({ available });

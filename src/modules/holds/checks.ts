@@ -10,7 +10,7 @@ import {
   toEnginePrice,
   type SettlementMode,
 } from '../catalog';
-import { CustomerEntity } from '../customers';
+import { customerExists } from '../customers';
 import { subscriptionsOfCustomers } from '../subscriptions';
 import { chargeModeOf, pickCards, ratingContext } from '../usage';
 import type { CheckCache, CustomerFacts } from './check-cache';
@@ -121,9 +121,8 @@ export async function checkCredits(
 
 /** The customer's subscriptions and the rate cards of their plans; NOT_FOUND for an unknown customer. */
 async function readCustomerFacts(em: EntityManager, customerId: string): Promise<CustomerFacts> {
-  const customer = await em.findOne(CustomerEntity, { id: customerId });
-  if (!customer) throw DomainError.notFound('Customer', customerId);
-  const subscriptions = await subscriptionsOfCustomers(em, [customer.id]);
+  if (!(await customerExists(em, customerId))) throw DomainError.notFound('Customer', customerId);
+  const subscriptions = await subscriptionsOfCustomers(em, [customerId]);
   const cards = await ratingCardsOfPlans(em, [...new Set(subscriptions.map((s) => s.planId))]);
   return { subscriptions, cards };
 }

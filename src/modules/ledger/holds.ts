@@ -140,6 +140,20 @@ async function finish(
 /** An active hold as `pending` counts it, with the instant it stops counting (a cached read filters on it). */
 export type ActiveHold = HeldShare & { expiresAt: Date };
 
+/** The columns of an active hold (`credit_hold`, unaliased; also composed into the checks' one read). */
+export const ACTIVE_HOLD_COLUMNS = `id, ledger_id, amount::text as amount, created_at, expires_at`;
+
+/** A row of those columns (timestamps may come as JSON strings). */
+export function toActiveHold(row: unknown): ActiveHold {
+  const r = row as { id: string; amount: string; created_at: Date | string; expires_at: Date | string };
+  return {
+    id: r.id,
+    amount: new Dec(r.amount),
+    createdAt: new Date(r.created_at),
+    expiresAt: new Date(r.expires_at),
+  };
+}
+
 /** The holds of these ledgers still HELD at `asOf`, oldest first: what `pending` subtracts. */
 async function active(
   em: EntityManager,
@@ -148,21 +162,13 @@ async function active(
 ): Promise<Map<string, ActiveHold[]>> {
   const out = new Map<string, ActiveHold[]>(ledgerIds.map((id) => [id, []]));
   if (ledgerIds.length === 0) return out;
-  const rows = await em.execute<
-    { id: string; ledger_id: string; amount: string; created_at: Date; expires_at: Date }[]
-  >(
-    `select id, ledger_id, amount::text as amount, created_at, expires_at from credit_hold
+  const rows = await em.execute<{ ledger_id: string }[]>(
+    `select ${ACTIVE_HOLD_COLUMNS} from credit_hold
       where ledger_id in (${ledgerIds.map(() => '?').join(', ')}) and status = 'HELD' and expires_at > ?::timestamptz
       order by created_at, id`,
     [...ledgerIds, asOf.toISOString()],
   );
-  for (const r of rows)
-    out.get(r.ledger_id)?.push({
-      id: r.id,
-      amount: new Dec(r.amount),
-      createdAt: new Date(r.created_at),
-      expiresAt: new Date(r.expires_at),
-    });
+  for (const r of rows) out.get(r.ledger_id)?.push(toActiveHold(r));
   return out;
 }
 

@@ -9,9 +9,9 @@ export type {
 } from './service';
 export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
-export { readLedger } from './store';
+export { GRANT_STATE_COLUMNS, LEDGER_READ_COLUMNS, readLedger, toLockedLedger } from './store';
 export type { BookedMovement, AllocationDraft, LockedLedger } from './store';
 export { grantStatusAt } from './views';
-export { HoldStatus, holdStatusAt, holdStore } from './holds';
+export { ACTIVE_HOLD_COLUMNS, HoldStatus, holdStatusAt, holdStore, toActiveHold } from './holds';
 export type { ActiveHold, HoldFilter, HoldRow } from './holds';
 export { consumedBetween } from './burn';

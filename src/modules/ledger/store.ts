@@ -341,14 +341,29 @@ export async function writeLedgers(em: EntityManager, writes: readonly LedgerWri
  * One ledger and its live grants as of the caller's snapshot, without locking: for reads that compute what a
  * writer would do (checks, forecasts) and must never block one. Null when the ledger does not exist.
  */
+/** The columns `readLedger` reads of `ledger l join currency c` (also composed into the checks' one read). */
+export const LEDGER_READ_COLUMNS = `l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
+  l.last_sequence, c.scale, c.code`;
+/** The columns of a live grant as the writers keep it (`credit_grant`, unaliased). */
+export const GRANT_STATE_COLUMNS = `id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining,
+  priority, effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys, funded_at,
+  voided_at, expired_at, void_reason, created_at`;
+
+/** A ledger and its live grants from rows of those columns (timestamps may come as JSON strings). */
+export function toLockedLedger(row: unknown, grants: readonly unknown[]): LockedLedger {
+  return {
+    head: toLedgerHead(row as LedgerRow),
+    grants: new Map(grants.map((g) => [(g as GrantRow).id, toGrantState(g as GrantRow)])),
+  };
+}
+
 export async function readLedger(
   em: EntityManager,
   customerId: string,
   currencyId: string,
 ): Promise<LockedLedger | null> {
   const rows = await em.execute<LedgerRow[]>(
-    `select l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
-            l.last_sequence, c.scale, c.code
+    `select ${LEDGER_READ_COLUMNS}
        from ledger l join currency c on c.id = l.currency_id
       where l.customer_id = ? and l.currency_id = ?`,
     [customerId, currencyId],
@@ -356,13 +371,11 @@ export async function readLedger(
   const row = rows[0];
   if (!row) return null;
   const grantRows = await em.execute<GrantRow[]>(
-    `select id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
-            effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
-            funded_at, voided_at, expired_at, void_reason, created_at
+    `select ${GRANT_STATE_COLUMNS}
        from credit_grant
       where ledger_id = ? and customer_id = ? and voided_at is null and expired_at is null
       order by id`,
     [row.id, row.customer_id],
   );
-  return { head: toLedgerHead(row), grants: new Map(grantRows.map((g) => [g.id, toGrantState(g)])) };
+  return toLockedLedger(row, grantRows);
 }

@@ -276,32 +276,27 @@ export interface OpenChargeView {
  * The open charges of one ledger as of the caller's snapshot, in id order (settlement's order), without
  * locking: reads that compute what settlement would do never block ingestion or settlement.
  */
-async function openOfLedger(
-  em: EntityManager,
-  customerId: string,
-  currencyId: string,
-): Promise<OpenChargeView[]> {
-  const rows = await em.execute<
-    {
-      id: string;
-      kind: ChargeKind;
-      subscription_id: string | null;
-      rate_card_id: string | null;
-      feature_key: string | null;
-      period_start: Date | null;
-      settlement_mode: SettlementMode;
-      quantity: string | null;
-      amount: string;
-      booked: string;
-    }[]
-  >(
-    `select id, kind, subscription_id, rate_card_id, feature_key, period_start, settlement_mode,
-            quantity::text as quantity, amount::text as amount, booked::text as booked
-       from charge where customer_id = ? and currency_id = ? and status = 'OPEN'
-      order by id`,
-    [customerId, currencyId],
-  );
-  return rows.map((r) => ({
+interface OpenChargeRow {
+  id: string;
+  kind: ChargeKind;
+  subscription_id: string | null;
+  rate_card_id: string | null;
+  feature_key: string | null;
+  period_start: Date | string | null;
+  settlement_mode: SettlementMode;
+  quantity: string | null;
+  amount: string;
+  booked: string;
+}
+
+/** The columns of an open charge as checks read it (`charge`, unaliased; also composed into one read). */
+export const OPEN_CHARGE_COLUMNS = `id, kind, subscription_id, rate_card_id, feature_key, period_start, settlement_mode,
+  quantity::text as quantity, amount::text as amount, booked::text as booked`;
+
+/** A row of those columns (timestamps may come as JSON strings). */
+export function toOpenChargeView(row: unknown): OpenChargeView {
+  const r = row as OpenChargeRow;
+  return {
     id: r.id,
     kind: r.kind,
     subscriptionId: r.subscription_id,
@@ -312,7 +307,21 @@ async function openOfLedger(
     quantity: r.quantity ?? '0',
     amount: r.amount,
     booked: r.booked,
-  }));
+  };
+}
+
+async function openOfLedger(
+  em: EntityManager,
+  customerId: string,
+  currencyId: string,
+): Promise<OpenChargeView[]> {
+  const rows = await em.execute<OpenChargeRow[]>(
+    `select ${OPEN_CHARGE_COLUMNS}
+       from charge where customer_id = ? and currency_id = ? and status = 'OPEN'
+      order by id`,
+    [customerId, currencyId],
+  );
+  return rows.map(toOpenChargeView);
 }
 
 /** The charge table's operations (see the module README for who may call which). */

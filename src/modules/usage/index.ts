@@ -5,7 +5,7 @@ export type { UsageEventInput } from './screen';
 export { RejectionCode } from './rejections';
 export type { RejectedEvent } from './rejections';
 export { ChargesService } from './charges';
-export { chargeStore } from './charge-store';
+export { OPEN_CHARGE_COLUMNS, chargeStore, toOpenChargeView } from './charge-store';
 export type { ChargeSettlement, OpenCharge, OpenChargeView } from './charge-store';
 export { chargeModeOf, pickCards, ratingContext } from './rate';
 export type { CardPick, RatingContext } from './rate';
