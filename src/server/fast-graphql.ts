@@ -36,6 +36,9 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
 
 type Fallback = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Requests this process answered on the fast path (the rest went to Apollo); read by tests and operators. */
+export const fastPathStats = { served: 0 };
+
 interface Body {
   query: string;
   variables?: Record<string, unknown> | null;
@@ -145,6 +148,7 @@ export function fastGraphql(opts: FastGraphqlOptions): (req: IncomingMessage, re
     if (!answer) return handOver(req, res, body);
     const { data, errors } = answer;
     res.setHeader('x-request-id', reqId);
+    fastPathStats.served++;
     send(res, 200, errors ? { errors, data } : { data });
     metrics?.countOperation(operationName(operation, body), operation.operation, !!errors, start);
     if (logger.isLevelEnabled('info')) {
