@@ -4,6 +4,7 @@ import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import { IdPrefix, newId } from '../../core/ids';
 import { createLog, type Log } from '../../core/log';
 import { enqueueJob } from '../../db/jobs';
+import { memoOf } from '../shared/memo';
 import { Dec, formatDecimal } from '../../money';
 import type { CatalogService, CurrencyEntity } from '../catalog';
 import type { CustomersService } from '../customers';
@@ -57,6 +58,9 @@ export function setTopUpLog(to: Log): void {
  * therefore make one top-up: the second waits on the lock and then sees the first one's grant (awaiting
  * payment, or settled above the threshold). Lock order: the rule row, then (in the ledger) the ledger row.
  */
+/** How long this process trusts that a customer has no enabled auto top-up rule. */
+const NO_RULE_MS = 1_000;
+
 export class TopUpService {
   constructor(
     private readonly em: EntityManager,
@@ -84,6 +88,7 @@ export class TopUpService {
         );
     }
     const v = values!;
+    memoOf<number>(this.em, 'no-top-up-rule').forget(customer.id);
     const id = await inTransaction(this.em, async (em) => {
       const rows = await em.execute<{ id: string }[]>(
         `insert into auto_top_up (id, customer_id, currency_id, enabled, threshold, amount, target_balance,
@@ -113,6 +118,8 @@ export class TopUpService {
         await enqueueJob(em, TOP_UP_TASK, { customerId: customer.id }, { jobKey: topUpJobKey(customer.id) });
       return rows[0]!.id;
     });
+    // and again once committed: a wake that read "no rule" while this was in flight is not trusted
+    memoOf<number>(this.em, 'no-top-up-rule').forget(customer.id);
     return (await this.rulesWhere('id = ?', [id]))[0]!;
   }
 
@@ -157,14 +164,25 @@ export class TopUpService {
 
   // ---- the trigger ------------------------------------------------------------------------
 
-  /** Of these customers, those with an enabled rule: the only ones a movement needs to wake a check for. */
+  /**
+   * Of these customers, those with an enabled rule: the only ones a movement needs to wake a check for. That a
+   * customer has none is kept for `NO_RULE_MS` (a hot customer commits many times a second): a rule set in this
+   * process forgets it at once; one set through another replica is seen within that time, and the sweep
+   * (every 2 s) checks every customer with an enabled rule below its threshold whatever was kept.
+   */
   async customersWithEnabledRules(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
+    const memo = memoOf<number>(this.em, 'no-top-up-rule');
+    const now = Date.now();
+    const ask = ids.filter((id) => (memo.get(id) ?? 0) <= now);
+    if (ask.length === 0) return [];
     const rows = await this.em.execute<{ customer_id: string }[]>(
       `select distinct customer_id from auto_top_up where enabled and customer_id in (?)`,
-      [[...ids]],
+      [[...ask]],
     );
-    return rows.map((r) => r.customer_id);
+    const found = rows.map((r) => r.customer_id);
+    const withRule = new Set(found);
+    for (const id of ask) if (!withRule.has(id)) memo.remember(this.em, id, now + NO_RULE_MS);
+    return found;
   }
 
   /**

@@ -23,6 +23,10 @@ export class Memo<V> {
     return v;
   }
 
+  forget(key: string): void {
+    this.map.delete(key);
+  }
+
   /** Keeps `value` unless `em` is inside a transaction (its reads may roll back). */
   remember(em: EntityManager, key: string, value: V): void {
     if (em.isInTransaction()) return;
