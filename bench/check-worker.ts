@@ -6,6 +6,7 @@
  * sent, so a stalled server cannot hide its backlog (no coordinated omission).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { jsonPoster, type JsonPoster } from './http-post';
 
 export interface CheckLoadJob {
   url: string;
@@ -24,14 +25,13 @@ export interface CheckLoadResult {
   errors: string[];
 }
 
+/** One client for the whole run: closed loop keeps `concurrency` sockets, open loop as many as it needs. */
+let poster: JsonPoster | null = null;
+
 async function send(job: CheckLoadJob, body: string, errors: string[]): Promise<void> {
+  poster ??= jsonPoster(job.url, job.token, job.rate ? 1024 : job.concurrency);
   try {
-    const res = await fetch(job.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` },
-      body,
-    });
-    const out = (await res.json()) as { errors?: unknown[] };
+    const out = await poster.post(body);
     if (out.errors?.length) errors.push(JSON.stringify(out.errors).slice(0, 500));
   } catch (e) {
     errors.push((e as Error).message);
@@ -79,5 +79,8 @@ async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<
 if (parentPort) {
   const job = workerData as CheckLoadJob;
   const bodies = job.requests.map((r) => JSON.stringify(r));
-  void (job.rate ? open(job, bodies, job.rate) : closed(job, bodies)).then((r) => parentPort!.postMessage(r));
+  void (job.rate ? open(job, bodies, job.rate) : closed(job, bodies)).then((r) => {
+    poster?.close();
+    parentPort!.postMessage(r);
+  });
 }

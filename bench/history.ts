@@ -22,6 +22,7 @@ import {
   fmt,
   GqlFailure,
   loadFromWorker,
+  openLoopFromWorker,
   ms,
   now,
   percentile,
@@ -39,6 +40,7 @@ const SQL_FILL = envInt('HISTORY_SQL_FILL', 1_000_000);
 const READS = envInt('HISTORY_READS', 1000);
 const READ_CLIENTS = envInt('HISTORY_READ_CLIENTS', 50);
 const SEQUENTIAL = envInt('HISTORY_SEQUENTIAL', 100);
+const OPEN_SECONDS = envInt('HISTORY_OPEN_SECONDS', 10);
 const GRANT = '100000000.00';
 
 const HISTORY_QUERY = `query($c:ID!,$after:String){creditTransactions(customerId:$c,first:20,after:$after){
@@ -257,4 +259,21 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
   result('balance_reads_per_s', concBal.latencies.length / concBal.seconds);
   result('balance_p99_ms', percentile(concBal.latencies, 99));
   result('floor_reads_per_s', concFloor.latencies.length / concFloor.seconds);
+
+  // SPEC §13: p99 at half the closed-loop throughput, offered open-loop
+  for (const [name, req, closed] of [
+    ['history_page1', page1Req, conc1],
+    ['balance', balanceReq, concBal],
+  ] as const) {
+    const rate = closed.latencies.length / closed.seconds / 2;
+    const open = await openLoopFromWorker(url, [req], rate, OPEN_SECONDS);
+    if (open.errors.length > 0)
+      throw new Error(`${open.errors.length} open-loop reads failed: ${open.errors[0]}`);
+    console.log(
+      `  ${name} open loop at ${fmt(rate)} reads/s offered for ${OPEN_SECONDS} s: p50 ` +
+        `${fmt(percentile(open.latencies, 50), 2)} ms, p99 ${fmt(percentile(open.latencies, 99), 2)} ms`,
+    );
+    result(`${name}_open_rate`, rate);
+    result(`${name}_open_p99_ms`, percentile(open.latencies, 99));
+  }
 });

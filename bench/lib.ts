@@ -443,6 +443,33 @@ export async function loadFromWorker(
   });
 }
 
+/**
+ * An open-loop load from a worker thread (dist/bench/check-worker.js): `rate` requests per second for `seconds`,
+ * each sent at its scheduled instant whatever the answers, its latency counted from that instant (no
+ * coordinated omission). What SPEC §13's "p99 at half that load offered open-loop" measures.
+ */
+export async function openLoopFromWorker(
+  url: string,
+  requests: { query: string; variables?: Record<string, unknown> }[],
+  rate: number,
+  seconds: number,
+  token = API_KEY,
+): Promise<{ latencies: number[]; seconds: number; errors: string[] }> {
+  const { Worker } = await import('node:worker_threads');
+  const job = { url, token, requests, count: Math.max(1, Math.round(rate * seconds)), concurrency: 1, rate };
+  return new Promise((resolve, reject) => {
+    const w = new Worker(path.join(__dirname, 'check-worker.js'), { workerData: job });
+    w.once('message', (m: { latencies: number[]; seconds: number; errors: string[] }) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`open-loop worker exited with ${code}`));
+    });
+  });
+}
+
 // ---- live fan-out: graphql-ws subscribers and a round-robin publisher (live.ts, ws-baseline.ts) -------
 
 /**

@@ -4,6 +4,7 @@
  * and posts back the latencies (ms), the wall time and the errors.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { jsonPoster } from './http-post';
 
 export interface LoadJob {
   url: string;
@@ -24,6 +25,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
   const latencies: number[] = [];
   const errors: string[] = [];
   let next = 0;
+  const client = jsonPoster(job.url, job.token, job.concurrency);
   const start = process.hrtime.bigint();
   const worker = async () => {
     for (;;) {
@@ -31,12 +33,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
       if (i >= job.count) return;
       const t = process.hrtime.bigint();
       try {
-        const res = await fetch(job.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` },
-          body: bodies[i % bodies.length],
-        });
-        const body = (await res.json()) as { errors?: unknown[] };
+        const body = await client.post(bodies[i % bodies.length]!);
         if (body.errors?.length) errors.push(JSON.stringify(body.errors).slice(0, 500));
       } catch (e) {
         errors.push((e as Error).message);
@@ -45,6 +42,7 @@ async function run(job: LoadJob): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(job.concurrency, job.count) }, worker));
+  client.close();
   return { latencies, seconds: Number(process.hrtime.bigint() - start) / 1e9, errors };
 }
 
