@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   execute,
@@ -19,13 +18,12 @@ import { withRequestLogger, type Log } from '../core/log';
 import { createContext, type AppDeps } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { Metrics } from './metrics';
+import { requestIdOf } from './request-log';
 
 /** Documents kept parsed and validated (by their text); the least recently used go first. */
 const MAX_DOCUMENTS = 1_000;
 /** Longer documents are still served here, but not kept. */
 const MAX_KEPT_QUERY_CHARS = 16_384;
-/** An incoming X-Request-Id is kept when it is this shape, else replaced (as on the express path). */
-const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = /^application\/json\s*(;\s*charset=utf-8\s*)?$/i;
 
 export const CORS_HEADERS: Readonly<Record<string, string>> = {
@@ -129,8 +127,7 @@ export function fastGraphql(opts: FastGraphqlOptions): (req: IncomingMessage, re
     const operation = document && getOperationAST(document, body.operationName ?? undefined);
     if (!document || !operation || operation.operation === 'subscription') return handOver(req, res, body);
 
-    const incoming = req.headers['x-request-id'];
-    const reqId = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
+    const reqId = requestIdOf(req);
     const child = logger.child({ reqId });
     // the request's logger holds while it runs and while its errors are shaped (both may log)
     const answer = await withRequestLogger(child, async () => {

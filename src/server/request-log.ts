@@ -9,6 +9,12 @@ import { errorForLog } from '../core/redact';
 /** An incoming X-Request-Id is kept when it is this shape (a proxy's or a client's trace id), else replaced. */
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: the client's X-Request-Id when sane, else a fresh UUID (both HTTP paths use this). */
+export function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /** Only the path: a query string may carry identifiers, and nothing of the request's values is logged. */
 function pathOf(req: IncomingMessage): string {
   // express rewrites req.url under a mount point ('/graphql' → '/'); originalUrl keeps the whole path
@@ -31,8 +37,7 @@ export function requestLogging(log: Log): RequestHandler {
     quietReqLogger: true, // the child carries { reqId } only, not the serialized request
     quietResLogger: true,
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers['x-request-id'];
-      const id = typeof incoming === 'string' && SANE_ID.test(incoming) ? incoming : randomUUID();
+      const id = requestIdOf(req);
       res.setHeader('x-request-id', id);
       return id;
     },

@@ -40,11 +40,8 @@ export async function readShares(
   asOf: Date,
 ): Promise<LedgerRead> {
   const facts = await readLedgerFacts(em, customerId, currency.id, asOf);
-  return {
-    ledger: facts.ledger ? LedgerTx.peekRead(facts.ledger, asOf) : null,
-    open: facts.open,
-    shares: sharesOf(facts, currency.scale, asOf),
-  };
+  const ledger = facts.ledger ? LedgerTx.peekRead(facts.ledger, asOf) : null;
+  return { ledger, open: facts.open, shares: sharesOf(facts, currency.scale, asOf, ledger) };
 }
 
 /**
@@ -86,8 +83,12 @@ export async function readLedgerFacts(
  * due at `asOf` booked on copies of the grants (`LedgerTx.peekRead`, the writers' own `bookDue`), and only the
  * holds still HELD at `asOf`. The same figures `readShares` gives for `asOf`.
  */
-export function sharesOf(facts: LedgerFacts, scale: number, asOf: Date): LedgerShares {
-  const ledger = facts.ledger ? LedgerTx.peekRead(facts.ledger, asOf) : null;
+export function sharesOf(
+  facts: LedgerFacts,
+  scale: number,
+  asOf: Date,
+  ledger: LedgerTx | null = facts.ledger ? LedgerTx.peekRead(facts.ledger, asOf) : null,
+): LedgerShares {
   const at = asOf.getTime();
   return {
     asOf,
