@@ -18,8 +18,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { buildSchema, graphql } from 'graphql';
 import type { CheckLoadJob, CheckLoadResult } from './check-worker';
 import {
@@ -33,6 +31,7 @@ import {
   percentile,
   pool,
   result,
+  runLoadWorker,
   setupCatalog,
   withBenchApp,
   type GqlClient,
@@ -49,17 +48,7 @@ const QUERY = `query($c:ID!,$f:String!,$q:Decimal){checkCredits(customerId:$c,fe
   allowed reason cost available uncovered allocations{amount}}}`;
 
 function load(job: CheckLoadJob): Promise<CheckLoadResult> {
-  return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'check-worker.js'), { workerData: job });
-    w.once('message', (m: CheckLoadResult) => {
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', reject);
-    w.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`check worker exited with ${code}`));
-    });
-  });
+  return runLoadWorker('check-worker.js', job);
 }
 
 const line = (label: string, r: CheckLoadResult, count: number) =>

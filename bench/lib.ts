@@ -417,30 +417,41 @@ export function cpuMeter(): { stop(): string } {
 
 // ---- load from another thread ---------------------------------------------------------------------
 
-/**
- * Runs a read load from a worker thread (dist/bench/load-worker.js): the clients get their own event loop,
- * so the in-process server is not slowed by its own load generator. Requests cycle through `requests`.
- */
-export async function loadFromWorker(
-  url: string,
-  requests: { query: string; variables?: Record<string, unknown> }[],
-  count: number,
-  concurrency: number,
-  token = API_KEY,
-): Promise<{ latencies: number[]; seconds: number; errors: string[] }> {
+/** What the load workers post back: latencies (ms), wall time and errors. */
+export interface WorkerLoad {
+  latencies: number[];
+  seconds: number;
+  errors: string[];
+}
+
+/** Runs one bench worker script (`file` beside this one) with `job` and answers what it posts back. */
+export async function runLoadWorker(file: string, job: object): Promise<WorkerLoad> {
   const { Worker } = await import('node:worker_threads');
-  const job = { url, token, requests, count, concurrency };
   return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: job });
-    w.once('message', (m: { latencies: number[]; seconds: number; errors: string[] }) => {
+    const w = new Worker(path.join(__dirname, file), { workerData: job });
+    w.once('message', (m: WorkerLoad) => {
       resolve(m);
       void w.terminate();
     });
     w.once('error', reject);
     w.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
+      if (code !== 0) reject(new Error(`${file} exited with ${code}`));
     });
   });
+}
+
+/**
+ * Runs a read load from a worker thread (dist/bench/load-worker.js): the clients get their own event loop,
+ * so the in-process server is not slowed by its own load generator. Requests cycle through `requests`.
+ */
+export function loadFromWorker(
+  url: string,
+  requests: { query: string; variables?: Record<string, unknown> }[],
+  count: number,
+  concurrency: number,
+  token = API_KEY,
+): Promise<WorkerLoad> {
+  return runLoadWorker('load-worker.js', { url, token, requests, count, concurrency });
 }
 
 /**
@@ -448,26 +459,15 @@ export async function loadFromWorker(
  * each sent at its scheduled instant whatever the answers, its latency counted from that instant (no
  * coordinated omission). What SPEC §13's "p99 at half that load offered open-loop" measures.
  */
-export async function openLoopFromWorker(
+export function openLoopFromWorker(
   url: string,
   requests: { query: string; variables?: Record<string, unknown> }[],
   rate: number,
   seconds: number,
   token = API_KEY,
-): Promise<{ latencies: number[]; seconds: number; errors: string[] }> {
-  const { Worker } = await import('node:worker_threads');
-  const job = { url, token, requests, count: Math.max(1, Math.round(rate * seconds)), concurrency: 1, rate };
-  return new Promise((resolve, reject) => {
-    const w = new Worker(path.join(__dirname, 'check-worker.js'), { workerData: job });
-    w.once('message', (m: { latencies: number[]; seconds: number; errors: string[] }) => {
-      resolve(m);
-      void w.terminate();
-    });
-    w.once('error', reject);
-    w.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`open-loop worker exited with ${code}`));
-    });
-  });
+): Promise<WorkerLoad> {
+  const count = Math.max(1, Math.round(rate * seconds));
+  return runLoadWorker('check-worker.js', { url, token, requests, count, concurrency: 1, rate });
 }
 
 // ---- live fan-out: graphql-ws subscribers and a round-robin publisher (live.ts, ws-baseline.ts) -------
