@@ -64,16 +64,24 @@ function cli(args: string[]): Promise<{ code: number; stdout: string }> {
 const db = useDb();
 
 /** Runs statements with the append-only triggers off for this transaction only (a superuser's repair tool). */
+/**
+ * The database is shared by every test file, and `alter table movement` waits for every open transaction
+ * on the table while each later statement on it waits behind the ALTER: a short lock_timeout, retried, keeps
+ * one slow reader elsewhere from stalling the whole run behind this repair.
+ */
 async function asRepair(sql: string, params: unknown[] = []) {
-  await db.query('begin');
-  try {
-    await db.query('set local session_replication_role = replica');
-    const r = await db.query(sql, params);
-    await db.query('commit');
-    return r;
-  } catch (e) {
-    await db.query('rollback');
-    throw e;
+  for (let attempt = 1; ; attempt++) {
+    await db.query('begin');
+    try {
+      await db.query('set local session_replication_role = replica');
+      await db.query(`set local lock_timeout = '2s'`);
+      const r = await db.query(sql, params);
+      await db.query('commit');
+      return r;
+    } catch (e) {
+      await db.query('rollback');
+      if ((e as { code?: string }).code !== '55P03' || attempt >= 10) throw e;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { allEntities } from '../../src/modules';
 import { createTestDatabase } from './database';
 import { migrateJobs } from '../../src/jobs';
 import { createLog } from '../../src/core/log';
+import { watchStuckBackends } from './stuck-backends';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,10 +22,12 @@ export default async function setup(project: TestProject) {
   await orm.close(true);
   await migrateJobs(db.url, createLog('error'));
   project.provide('databaseUrl', db.url);
+  const watch = await watchStuckBackends(db.url);
   console.log(
     `test database ready in ${Date.now() - started} ms (${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded'})`,
   );
   return async () => {
+    await watch.stop();
     await db.drop();
   };
 }
