@@ -7,6 +7,7 @@ import { Migration20261130000001_programs } from './Migration20261130000001_prog
 import { Migration20261130000002_webhooks } from './Migration20261130000002_webhooks';
 import { Migration20261130000003_holds } from './Migration20261130000003_holds';
 import { Migration20261201000010_customer_keys } from './Migration20261201000010_customer_keys';
+import { Migration20261201000020_webhook_runners } from './Migration20261201000020_webhook_runners';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000002_webhooks', class: Migration20261130000002_webhooks },
   { name: 'Migration20261130000003_holds', class: Migration20261130000003_holds },
   { name: 'Migration20261201000010_customer_keys', class: Migration20261201000010_customer_keys },
+  { name: 'Migration20261201000020_webhook_runners', class: Migration20261201000020_webhook_runners },
 ];

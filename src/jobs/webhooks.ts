@@ -1,4 +1,5 @@
 import { Logger, run, type Runner, type Task } from 'graphile-worker';
+import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import type { Log } from '../core/log';
 import { DELIVER_TASK, webhookSettings, type WebhooksService } from '../modules/webhooks';
@@ -6,6 +7,9 @@ import type { ServiceRoot } from '../services';
 import { markedBackground } from './index';
 
 export const WEBHOOK_SWEEP_TASK = 'webhook_sweep';
+
+/** How often a runner writes its heartbeat (well inside RUNNER_ALIVE_SECONDS). */
+const HEARTBEAT_MS = 5_000;
 
 export interface WebhookJobDeps {
   connectionString: string;
@@ -33,6 +37,8 @@ function quietLogger(log: Log): Logger {
 class AttemptPool {
   private running = 0;
   private readonly perEndpoint = new Map<string, { running: number; waiting: (() => Promise<void>)[] }>();
+  /** How many held attempts (waiting or running) are due at each instant (ms): a batch shares one. */
+  private readonly dues = new Map<number, number>();
   private readonly ready: string[] = []; // endpoints with waiting work and a free slot, round robin
   private idle: Promise<void> = Promise.resolve();
   private settle: (() => void) | null = null;
@@ -42,18 +48,34 @@ class AttemptPool {
     private readonly total: number,
   ) {}
 
-  add(endpointId: string, run: () => Promise<void>): void {
+  add(endpointId: string, due: number, attempt: () => Promise<void>): void {
     let e = this.perEndpoint.get(endpointId);
     if (!e) this.perEndpoint.set(endpointId, (e = { running: 0, waiting: [] }));
+    this.dues.set(due, (this.dues.get(due) ?? 0) + 1);
+    const run = () =>
+      attempt().finally(() => {
+        const held = this.dues.get(due);
+        if (held === undefined) return; // drained meanwhile
+        if (held === 1) this.dues.delete(due);
+        else this.dues.set(due, held - 1);
+      });
     e.waiting.push(run);
     if (this.running === 0 && !this.settle) this.idle = new Promise((r) => (this.settle = r));
     if (e.running < this.limitPerEndpoint() && !this.ready.includes(endpointId)) this.ready.push(endpointId);
     this.pump();
   }
 
+  /** The earliest due instant (ms) among the attempts held, or null when none is held. */
+  oldestDue(): number | null {
+    let min: number | null = null;
+    for (const due of this.dues.keys()) if (min === null || due < min) min = due;
+    return min;
+  }
+
   /** Resolves when nothing runs (attempts in flight finish; the waiting ones are dropped). */
   async drain(): Promise<void> {
     for (const e of this.perEndpoint.values()) e.waiting.length = 0;
+    this.dues.clear();
     this.ready.length = 0;
     if (this.running > 0) await this.idle;
   }
@@ -112,13 +134,43 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
     t.unref();
     timers.add(t);
   };
+  // the heartbeat: what this runner holds, so that the sweep leaves it alone (src/modules/webhooks/delivery.ts)
+  const runnerId = `whr_${randomBytes(8).toString('hex')}`;
+  let reported: number | null = null;
+  let beating: Promise<void> | null = null;
+  let again = false;
+  const beat = () => {
+    if (stopped) return;
+    if (beating) {
+      again = true; // what is held changed while the last one was being written
+      return;
+    }
+    const due = pool.oldestDue();
+    beating = deps.services
+      .open()
+      .webhooks.heartbeat(runnerId, due === null ? null : new Date(due))
+      .then(() => {
+        reported = due;
+      })
+      .catch((e: unknown) => deps.log('warn', 'webhook runner heartbeat failed', { error: String(e) }))
+      .finally(() => {
+        beating = null;
+        if (again) {
+          again = false;
+          beat();
+        }
+      });
+  };
+  const heart = setInterval(beat, HEARTBEAT_MS);
+  heart.unref();
   const attempt = (
     webhooks: WebhooksService,
     deliveryId: string,
     endpointId: string,
     attempts: number | null,
-  ) =>
-    pool.add(endpointId, async () => {
+    due: number,
+  ) => {
+    pool.add(endpointId, due, async () => {
       try {
         const outcome = await webhooks.attempt(deliveryId, attempts);
         if (outcome.retryInMs !== undefined) nudge(outcome.retryInMs);
@@ -127,19 +179,25 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
         deps.log('warn', 'webhook attempt failed', { deliveryId, error: String(e) });
       }
     });
+    // holding something older than the last heartbeat said: say so now, not at the next beat
+    if (reported === null || due < reported) beat();
+  };
   // a batch of first attempts (one job per recorded batch of events), or one delivery's next attempt
-  const deliver: Task = (payload) => {
+  const deliver: Task = (payload, helpers) => {
     const p = payload as {
       deliveries?: [string, string][];
       deliveryId?: string;
       endpointId?: string;
       attempts?: number;
+      /** A swept delivery's `next_attempt_at`; otherwise the job's run_at is its deliveries' (same instant). */
+      due?: string;
     };
+    const due = p.due ? Date.parse(p.due) : new Date(helpers.job.run_at).getTime();
     // one set of services for the job's attempts (they run single statements, no identity map to grow)
     const webhooks = deps.services.open().webhooks;
     for (const [deliveryId, endpointId] of p.deliveries ?? [])
-      attempt(webhooks, deliveryId, endpointId, p.attempts ?? 0);
-    if (p.deliveryId) attempt(webhooks, p.deliveryId, p.endpointId ?? p.deliveryId, p.attempts ?? null);
+      attempt(webhooks, deliveryId, endpointId, p.attempts ?? 0, due);
+    if (p.deliveryId) attempt(webhooks, p.deliveryId, p.endpointId ?? p.deliveryId, p.attempts ?? null, due);
   };
   const sweep: Task = async (_payload, helpers) => {
     const n = await deps.services.open().webhooks.sweep();
@@ -173,10 +231,16 @@ export async function startWebhookJobs(deps: WebhookJobDeps): Promise<{ stop(): 
   return {
     async stop() {
       stopped = true;
+      clearInterval(heart);
       for (const t of timers) clearTimeout(t);
       timers.clear();
       await runner.stop();
       await pool.drain();
+      await beating;
+      await deps.services
+        .open()
+        .webhooks.forgetRunner(runnerId)
+        .catch(() => undefined); // the row ages out of the sweep's view anyway
       await pgPool.end();
     },
   };

@@ -30,6 +30,7 @@ const REFERENCE: Record<string, string> = {
 /** Infrastructure: not application data at all. */
 const INFRASTRUCTURE: Record<string, string> = {
   mikro_orm_migrations: 'which migrations ran',
+  webhook_runner: 'the delivery runners alive (a heartbeat per process): read by the cross-customer sweep',
 };
 
 /**

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sendWebhook, webhookEventTypes } from '../../src/modules/webhooks';
+import {
+  recordWebhookEvent,
+  recordWebhookEvents,
+  RUNNER_ALIVE_SECONDS,
+  sendWebhook,
+  sweepStalledDeliveries,
+  webhookEventTypes,
+} from '../../src/modules/webhooks';
 import { codeOf, uniq, useTestApp } from '../support/app';
 import { newCustomer } from '../support/builders';
 import { useDb } from '../support/db';
@@ -389,6 +396,150 @@ describe('a delivery waiting for its retry survives SIGKILL', { timeout: 120_000
     b.child.kill('SIGTERM');
     await b.ended;
     await t.raw(`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id });
+    await checkLedgerInvariants([customerId]);
+  });
+});
+
+describe('the stalled-delivery sweep leaves a live runner its backlog', () => {
+  const t = useTestApp({
+    DRAWDOWN_WEBHOOK_ALLOW_PRIVATE: 'true',
+    DRAWDOWN_WEBHOOK_ENDPOINT_CONCURRENCY: '1',
+    DRAWDOWN_WEBHOOK_TIMEOUT: '1s',
+  });
+  const db = useDb();
+  class Rollback extends Error {}
+
+  /**
+   * In one transaction that is rolled back (no runner of the shared database sees any of it): an event with
+   * one delivery overdue by ten minutes and no job of its own, the runner rows `runners` writes, then the
+   * sweep. Answers whether the sweep gave that delivery a job, and the `due` the job carries.
+   */
+  async function sweptWith(
+    runners: { seenAgo: string; heldFromDuePlus: string | null }[],
+  ): Promise<{ swept: boolean; due: string | null }> {
+    const customerId = (await newCustomer(t, { keyPrefix: 'sweep' })).customerId;
+    const r = await startReceiver();
+    const endpoint = await endpointFor(t, r, ['credit_grant.expired']);
+    let out: { swept: boolean; due: string | null } | null = null;
+    try {
+      await t.app.orm.em.fork().transactional(async (em) => {
+        const eventId = await recordWebhookEvent(em, {
+          type: 'credit_grant.expired',
+          customerId,
+          occurredAt: new Date(),
+          data: { customerId },
+        });
+        const [d] = await em.execute<{ id: string }[]>(
+          `update webhook_delivery set next_attempt_at = now() - interval '10 minutes'
+            where event_id = ? returning id`,
+          [eventId],
+        );
+        for (const [i, runner] of runners.entries()) {
+          await em.execute(
+            `insert into webhook_runner (id, seen_at, oldest_held_due)
+             select ?, now() - ?::interval, next_attempt_at + ?::interval from webhook_delivery where id = ?`,
+            [`whr_test_${i}_${uniq('r')}`, runner.seenAgo, runner.heldFromDuePlus, d!.id],
+          );
+        }
+        await sweepStalledDeliveries(em);
+        const [job] = await em.execute<{ due: string | null }[]>(
+          `select payload->>'due' as due from graphile_worker._private_jobs where key = ?`,
+          [d!.id],
+        );
+        out = { swept: job !== undefined, due: job?.due ?? null };
+        throw new Rollback();
+      });
+    } catch (e) {
+      if (!(e instanceof Rollback)) throw e;
+    }
+    await t.raw(`mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id });
+    await checkLedgerInvariants([customerId]);
+    return out!;
+  }
+
+  it('re-enqueues an overdue delivery nobody holds, with its due instant', async () => {
+    const r = await sweptWith([]);
+    expect(r.swept).toBe(true);
+    expect(r.due).not.toBeNull();
+  });
+
+  it('leaves it to a live runner that holds attempts due from before it', async () => {
+    expect(
+      (await sweptWith([{ seenAgo: '2 seconds', heldFromDuePlus: '0 seconds' }])).swept,
+      'held from its own instant',
+    ).toBe(false);
+    expect(
+      (
+        await sweptWith([
+          { seenAgo: '2 seconds', heldFromDuePlus: '-1 minute' },
+          { seenAgo: '1 second', heldFromDuePlus: null },
+        ])
+      ).swept,
+      'a second runner holding nothing changes nothing',
+    ).toBe(false);
+  });
+
+  it('takes it back from a runner whose heartbeat stopped, or that holds only later attempts', async () => {
+    expect(
+      (await sweptWith([{ seenAgo: `${RUNNER_ALIVE_SECONDS + 10} seconds`, heldFromDuePlus: '0 seconds' }]))
+        .swept,
+      'a silent runner',
+    ).toBe(true);
+    expect(
+      (await sweptWith([{ seenAgo: '1 second', heldFromDuePlus: '1 second' }])).swept,
+      'a runner holding only what is due a second later',
+    ).toBe(true);
+  });
+
+  it('a runner with a backlog in memory says so in its heartbeat, and says it holds nothing once it is done', async () => {
+    const customerId = (await newCustomer(t, { keyPrefix: 'beat' })).customerId;
+    const r = await startReceiver();
+    r.reply = (n) => (n === 1 ? 'hang' : 200); // the first times out after 1 s; the rest wait behind it
+    await endpointFor(t, r, ['credit_grant.expired']);
+    const marker = uniq('beat');
+    const em = t.app.orm.em.fork();
+    await em.transactional((tx) =>
+      recordWebhookEvents(
+        tx,
+        [1, 2, 3].map(() => ({
+          type: 'credit_grant.expired' as const,
+          customerId,
+          occurredAt: new Date(),
+          data: { customerId, marker },
+        })),
+      ),
+    );
+    const due = (
+      await db.query<{ due: Date }>(
+        `select min(d.next_attempt_at) as due from webhook_delivery d join webhook_event e on e.id = d.event_id
+          where e.customer_id = $1`,
+        [customerId],
+      )
+    ).rows[0]!.due;
+    // this app's runner holds the batch from its job's run_at, the deliveries' own instant
+    const holding = async () =>
+      (
+        await db.query<{ n: number }>(
+          `select count(*)::int as n from webhook_runner
+            where seen_at > now() - make_interval(secs => $2) and oldest_held_due = $1`,
+          [due, RUNNER_ALIVE_SECONDS],
+        )
+      ).rows[0]!.n;
+    const until = async (want: (n: number) => boolean, what: string) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const n = await holding();
+        if (want(n)) return n;
+        if (Date.now() > deadline)
+          throw new Error(
+            `the heartbeat never said ${what} (due ${due.toISOString()}): ${JSON.stringify((await db.query(`select * from webhook_runner`)).rows)}`,
+          );
+        await sleep(100);
+      }
+    };
+    expect(await until((n) => n >= 1, 'it holds the batch')).toBeGreaterThanOrEqual(1);
+    await r.waitFor(marker, 2); // the two waiting behind the hung one are sent after its timeout
+    expect(await until((n) => n === 0, 'it holds nothing')).toBe(0);
     await checkLedgerInvariants([customerId]);
   });
 });

@@ -78,36 +78,64 @@ export async function attemptDelivery(
   return { result: 'retrying', retryInMs: delay };
 }
 
+/** How long a runner's heartbeat vouches for what it holds: a few missed beats, then the sweep takes over. */
+export const RUNNER_ALIVE_SECONDS = 20;
+
 /**
  * Pending deliveries overdue by more than an attempt could take, without a job of their own that is
- * waiting or has been running less than that, get a new job: their attempt was lost with a process (in
- * flight, or waiting its turn in the runner's memory after its batch job completed; graphile-worker frees
- * a killed process's jobs only after hours). A job whose attempt is made anyway finds the attempt count
- * moved on and sends nothing. At most `limit` per call.
+ * waiting or has been running less than that, and older than anything a live runner may hold in memory
+ * (`webhook_runner.oldest_held_due`), get a new job: their attempt was lost with a process (in flight, or
+ * waiting its turn in the runner's memory after its batch job completed; graphile-worker frees a killed
+ * process's jobs only after hours). A backlog that a live runner is working through is left to it, however
+ * long it takes. A job whose attempt is made anyway finds the attempt count moved on and sends nothing.
+ * At most `limit` per call.
  */
 export async function sweepStalledDeliveries(em: EntityManager, limit = 2_000): Promise<number> {
   const graceSeconds = 60;
-  const rows = await em.execute<{ id: string; endpoint_id: string; attempts: number }[]>(
-    `select d.id, d.endpoint_id, d.attempts from webhook_delivery d
+  const rows = await em.execute<{ id: string; endpoint_id: string; attempts: number; due: string }[]>(
+    `with held as (
+       select min(oldest_held_due) as due from webhook_runner
+        where seen_at > now() - make_interval(secs => ?)
+     ), gone as (
+       delete from webhook_runner where seen_at < now() - interval '1 hour'
+     )
+     select d.id, d.endpoint_id, d.attempts, d.next_attempt_at as due from webhook_delivery d, held
       where d.status = 'PENDING'
         and d.next_attempt_at < now() - make_interval(secs => ? + d.timeout_ms / 1000.0)
+        and (held.due is null or d.next_attempt_at < held.due)
         and not exists (
           select 1 from graphile_worker.jobs j
            where j.key = d.id
              and (j.locked_at is null or j.locked_at > now() - make_interval(secs => ? + d.timeout_ms / 1000.0)))
       order by d.next_attempt_at
       limit ?`,
-    [graceSeconds, graceSeconds, limit],
+    [RUNNER_ALIVE_SECONDS, graceSeconds, graceSeconds, limit],
   );
   if (rows.length === 0) return 0;
-  const jobs = rows.map((r) => ({ id: r.id, endpoint_id: r.endpoint_id, attempts: r.attempts }));
+  const jobs = rows.map((r) => ({ id: r.id, endpoint_id: r.endpoint_id, attempts: r.attempts, due: r.due }));
   await em.execute(
     `select count(*) from graphile_worker.add_jobs((
        select array_agg(row(?, json_build_object('deliveryId', j.id, 'endpointId', j.endpoint_id,
-                                                 'attempts', j.attempts),
+                                                 'attempts', j.attempts, 'due', j.due),
                             null, null, 25, j.id, null, null)::graphile_worker.job_spec)
-         from json_to_recordset(?::json) as j(id text, endpoint_id text, attempts int)))`,
+         from json_to_recordset(?::json) as j(id text, endpoint_id text, attempts int, due timestamptz)))`,
     [DELIVER_TASK, JSON.stringify(jobs)],
   );
   return rows.length;
+}
+
+/**
+ * A runner's heartbeat: alive now, holding attempts due from `oldestHeldDue` on (null: holding none). The
+ * sweep reads it; `forgetRunner` removes it when the runner stops.
+ */
+export async function heartbeatRunner(em: EntityManager, runnerId: string, oldestHeldDue: Date | null) {
+  await em.execute(
+    `insert into webhook_runner (id, seen_at, oldest_held_due) values (?, now(), ?)
+     on conflict (id) do update set seen_at = excluded.seen_at, oldest_held_due = excluded.oldest_held_due`,
+    [runnerId, oldestHeldDue],
+  );
+}
+
+export async function forgetRunner(em: EntityManager, runnerId: string) {
+  await em.execute(`delete from webhook_runner where id = ?`, [runnerId]);
 }

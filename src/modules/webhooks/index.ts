@@ -19,4 +19,4 @@ export {
   type UpdateWebhookEndpointInput,
   type WebhookEndpointWithSecret,
 } from './service';
-export type { AttemptOutcome } from './delivery';
+export { RUNNER_ALIVE_SECONDS, sweepStalledDeliveries, type AttemptOutcome } from './delivery';

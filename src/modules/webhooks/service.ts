@@ -2,7 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
-import { attemptDelivery, sweepStalledDeliveries, type AttemptOutcome } from './delivery';
+import {
+  attemptDelivery,
+  forgetRunner,
+  heartbeatRunner,
+  sweepStalledDeliveries,
+  type AttemptOutcome,
+} from './delivery';
 import { isWebhookEventType, webhookEventTypes } from './event-types';
 import { defaultWebhookOptions, type WebhookOptions } from './options';
 import {
@@ -281,6 +287,16 @@ export class WebhooksService {
   /** Re-enqueues pending deliveries whose job was lost (a process killed mid-attempt); returns how many. */
   async sweep(): Promise<number> {
     return sweepStalledDeliveries(this.em);
+  }
+
+  /** A delivery runner's heartbeat; see `heartbeatRunner`. */
+  async heartbeat(runnerId: string, oldestHeldDue: Date | null): Promise<void> {
+    await heartbeatRunner(this.em, runnerId, oldestHeldDue);
+  }
+
+  /** A stopping runner holds nothing any more. */
+  async forgetRunner(runnerId: string): Promise<void> {
+    await forgetRunner(this.em, runnerId);
   }
 }
 
