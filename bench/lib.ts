@@ -31,6 +31,41 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
+/** How often the stand-in vacuums and analyzes when the server's own autovacuum is off. */
+const STAND_IN_SECONDS = Number(process.env.BENCH_AUTOVACUUM_STAND_IN_SECONDS ?? 30);
+
+/**
+ * Production PostgreSQL runs autovacuum; a server with it off (this machine's CI configuration has
+ * `autovacuum = off`) never analyzes a table that starts empty and fills during a run, so the planner keeps
+ * its no-statistics guesses and picks plans that scan whole tables, and dead rows are never reclaimed. When
+ * the server's autovacuum is off, a bench's scratch database gets a stand-in: `VACUUM (ANALYZE)` every
+ * STAND_IN_SECONDS, on a connection of its own (0 turns it off). The server's configuration is left alone.
+ */
+async function autovacuumStandIn(url: string): Promise<{ stop(): Promise<void> }> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  const on = (await c.query<{ autovacuum: string }>('show autovacuum')).rows[0]?.autovacuum === 'on';
+  if (on || STAND_IN_SECONDS <= 0) {
+    await c.end();
+    return { stop: async () => undefined };
+  }
+  console.log(
+    `(the server's autovacuum is off: VACUUM (ANALYZE) every ${STAND_IN_SECONDS} s stands in for it)`,
+  );
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = running.then(() => c.query('vacuum (analyze)')).catch(() => undefined);
+  }, STAND_IN_SECONDS * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await c.end().catch(() => undefined);
+    },
+  };
+}
+
 /** `create database bench_<tag>_<random>` on DATABASE_URL's server; drop() removes it (forcefully). */
 export async function createScratchDatabase(tag: string): Promise<ScratchDatabase> {
   const base = baseDatabaseUrl();
@@ -44,6 +79,7 @@ export async function createScratchDatabase(tag: string): Promise<ScratchDatabas
   }
   const url = new URL(base);
   url.pathname = `/${name}`;
+  const standIn = await autovacuumStandIn(url.toString());
   let dropped = false;
   return {
     name,
@@ -51,6 +87,7 @@ export async function createScratchDatabase(tag: string): Promise<ScratchDatabas
     async drop() {
       if (dropped) return;
       dropped = true;
+      await standIn.stop();
       const c = new Client({ connectionString: base });
       await c.connect();
       try {
