@@ -68,19 +68,28 @@ async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<
     const due = start + i * interval;
     const wait = due - clock();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // by request: latencies[i] is the i-th request's (the caller can split them by request kind)
     inFlight.push(
-      send(job, bodies[i % bodies.length]!, errors).then(() => void latencies.push(clock() - due)),
+      send(job, bodies[i % bodies.length]!, errors).then(() => void (latencies[i] = clock() - due)),
     );
   }
   await Promise.all(inFlight);
   return { latencies, seconds: (clock() - start) / 1000, errors };
 }
 
-if (parentPort) {
-  const job = workerData as CheckLoadJob;
+function runJob(job: CheckLoadJob): Promise<CheckLoadResult> {
   const bodies = job.requests.map((r) => JSON.stringify(r));
-  void (job.rate ? open(job, bodies, job.rate) : closed(job, bodies)).then((r) => {
+  return (job.rate ? open(job, bodies, job.rate) : closed(job, bodies)).then((r) => {
     poster?.close();
-    parentPort!.postMessage(r);
+    return r;
+  });
+}
+
+if (parentPort) {
+  void runJob(workerData as CheckLoadJob).then((r) => parentPort!.postMessage(r));
+} else if (process.send) {
+  // run as a child process (runLoadProcess): the job comes as the first message
+  process.once('message', (job: CheckLoadJob) => {
+    void runJob(job).then((r) => process.send!(r, () => process.exit(0)));
   });
 }

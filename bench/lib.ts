@@ -478,6 +478,30 @@ export async function runLoadWorker(file: string, job: object): Promise<WorkerLo
 }
 
 /**
+ * Runs one bench worker script (`file` beside this one) as a child process at CPU priority `nice` (negative:
+ * ahead of the server; needs root, else it runs at the default and says so), with `job`, and answers what it
+ * posts back. For open-loop latency on a machine the clients share with the server: a client that waits for
+ * a core counts its own wait as the server's latency (latencies run from each request's due instant).
+ */
+export async function runLoadProcess(file: string, job: object, nice: number): Promise<WorkerLoad> {
+  const { fork } = await import('node:child_process');
+  const child = fork(path.join(__dirname, file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  try {
+    os.setPriority(child.pid!, nice);
+  } catch {
+    console.log(`  (could not give the load process priority ${nice}: it runs at the default)`);
+  }
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: WorkerLoad) => resolve(m));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`${file} exited with ${code}`));
+    });
+    child.send(job);
+  });
+}
+
+/**
  * Runs a read load from a worker thread (dist/bench/load-worker.js): the clients get their own event loop,
  * so the in-process server is not slowed by its own load generator. Requests cycle through `requests`.
  */
