@@ -156,9 +156,6 @@ describe('structure (issue 9)', () => {
       app_setting: 'settings',
       credit_alert_threshold: 'alerts',
       idempotency_key: 'shared',
-      webhook_endpoint: 'webhooks',
-      webhook_event: 'webhooks',
-      webhook_delivery: 'webhooks',
     };
     const claims: { table: string; module: string; by: string }[] = [];
     const entityTable = new Map<string, string>(); // entity class → table
