@@ -14,17 +14,17 @@ import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 import {
   lockLedgers,
   readLedger,
-  writeLedgers,
   type AllocationDraft,
   type BookedMovement,
   type GrantState,
   type LedgerHead,
   type LockedLedger,
 } from './store';
+import { writeLedgers, type StatementPart } from './store-write';
 import { collectLedgerEvents, type GrantNote } from './webhook-events';
 
-/** Writes rows of one kind in the caller's transaction (see `LedgerTx.writeBefore`). */
-export type DeferredWrite<T> = (em: EntityManager, rows: T[]) => Promise<void>;
+/** The statement that writes rows of one kind with the ledger's (see `LedgerTx.writeBefore`). */
+export type DeferredWrite<T> = (rows: T[]) => StatementPart;
 
 /**
  * One locked ledger inside one transaction: books movements in memory with gapless sequences and running
@@ -302,11 +302,11 @@ export class LedgerTx {
     });
   }
 
-  /** Writes the booked movements, their allocations, the grants and the ledger row. */
   /**
-   * A row another module writes in this transaction just before the ledger's movements (which may reference
-   * it), together with the other rows of its kind: one multi-row statement per kind and flush, not one round
-   * trip per row while the ledger lock is held (group commit's one-off charges).
+   * A row another module writes in this transaction with the ledger's movements (which may reference it),
+   * together with the other rows of its kind: one multi-row statement per kind and flush, sent as part of
+   * the ledger's one write, not one round trip per row while the ledger lock is held (group commit's one-off
+   * charges).
    */
   writeBefore<T>(kind: string, row: T, write: DeferredWrite<T>): void {
     const d = this.deferred.get(kind) ?? { rows: [], write: write as DeferredWrite<unknown> };
@@ -314,6 +314,7 @@ export class LedgerTx {
     this.deferred.set(kind, d);
   }
 
+  /** Writes the booked movements, their allocations, the grants, the ledger row and the rows of `writeBefore`. */
   async flush(): Promise<void> {
     await LedgerTx.flushAll(this.em, [this]);
   }
@@ -333,7 +334,7 @@ export class LedgerTx {
       }
       tx.deferred = new Map();
     }
-    for (const d of deferred.values()) await d.write(em, d.rows);
+    const before = [...deferred.values()].map((d) => d.write(d.rows));
     const fresh = txs.map((tx) => {
       const movements = tx.booked.slice(tx.flushed);
       tx.flushed = tx.booked.length;
@@ -355,6 +356,7 @@ export class LedgerTx {
         movements,
         grants: tx.grants.values(),
       })),
+      before,
     );
     await collectLedgerEvents(
       em,

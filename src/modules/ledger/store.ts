@@ -3,12 +3,12 @@ import { IdPrefix, newId } from '../../core/ids';
 import type { LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
 import { valuesList } from '../shared/sql';
-import { noteBooked, noteChange } from '../shared/tx';
+import { noteChange } from '../shared/tx';
 import type { MovementType, PaymentStatus } from './entities';
 
 /**
  * The ledger's store: the rows of `ledger`, `credit_grant`, `movement`, `allocation` and `outbox` as the
- * writers see them, the locking reads and the writes. No rule lives here: what to book is decided in memory
+ * writers see them and the locking reads (the writes are in store-write.ts). No rule lives here: what to book is decided in memory
  * by `LedgerTx` (booking.ts) on the engine, and this file only reads and writes what it decided.
  *
  * Lock contract. `lockLedgers` takes, inside the caller's transaction:
@@ -140,22 +140,22 @@ function toGrantState(g: GrantRow): GrantState {
 }
 
 /**
- * The stored `remaining` column: an unfunded grant shows its full amount, a voided unfunded one 0, a funded
- * one what is left on the ledger.
- */
-function storedRemaining(g: GrantState): Dec {
-  return g.fundedAt ? g.remaining : g.voidedAt ? ZERO : g.amount;
-}
-
-/**
  * Locks several ledgers and their live grants in the global lock order (see the lock contract above). Three
- * statements whatever the number of ledgers; missing ledgers are created first. Answers in `keys` order.
+ * statements whatever the number of ledgers (one for a single ledger that exists); missing ledgers are created
+ * first. Answers in `keys` order.
  */
 export async function lockLedgers(
   em: EntityManager,
   keys: readonly { customerId: string; currencyId: string }[],
 ): Promise<LockedLedger[]> {
   if (keys.length === 0) return [];
+  if (keys.length === 1) {
+    const one = await readOneLedger(em, keys[0]!, true);
+    if (one) {
+      noteChange(em, 'pending', [keys[0]!.customerId]);
+      return [one];
+    }
+  }
   const pairs = keys.flatMap((k) => [k.customerId, k.currencyId]);
   const select = () =>
     em.execute<LedgerRow[]>(
@@ -206,135 +206,30 @@ export async function lockLedgers(
   });
 }
 
-/** What one ledger booked since its last write. */
-export interface LedgerWrite {
-  head: Pick<LedgerHead, 'id' | 'customerId' | 'currencyId' | 'balance' | 'debt' | 'lastSequence'>;
-  /** Movements not yet written, in sequence order. */
-  movements: readonly BookedMovement[];
-  /** Its grants; the dirty ones are written and marked clean. */
-  grants: Iterable<GrantState>;
-}
-
 /**
- * Writes what several ledgers booked in one round trip: one multi-row statement per table (movements,
- * allocations, outbox rows, ledger rows, grants) as data-modifying CTEs of a single statement, so foreign
- * keys are checked at its end and the ledger lock is held for as short a time as the writes allow. Notes the
- * customers whose movements changed; the transaction announces them after commit.
+ * One ledger and its live grants in one round trip. Locking (`lockLedgers` for one existing ledger: every
+ * single-ledger use case, a hot customer's group commits among them), the ledger row is locked first, then
+ * its live grants in id order by a subquery that runs for that row: the order of the general path. Null
+ * when the ledger does not exist (yet).
  */
-export async function writeLedgers(em: EntityManager, writes: readonly LedgerWrite[]): Promise<void> {
-  const s = (d: Dec) => d.toFixed();
-  const mv: unknown[] = [];
-  const al: unknown[] = [];
-  const ob: unknown[] = [];
-  const led: unknown[] = [];
-  let movements = 0;
-  let allocations = 0;
-  let ledgers = 0;
-  for (const { head, movements: fresh } of writes) {
-    if (fresh.length === 0) continue;
-    for (const m of fresh) {
-      mv.push(
-        m.id,
-        head.id,
-        head.customerId,
-        head.currencyId,
-        m.sequence,
-        m.type,
-        s(m.amount),
-        s(m.balanceBefore),
-        s(m.balanceAfter),
-        m.bookedAt.toISOString(),
-        m.grantId,
-        m.chargeId,
-        m.correctsId,
-        m.description,
-        m.details ? JSON.stringify(m.details) : null,
-      );
-      movements++;
-      m.allocations.forEach((a, i) => {
-        al.push(m.id, i, head.customerId, a.grantId, s(a.amount));
-        allocations++;
-      });
-      ob.push(head.customerId, head.id, m.sequence);
-    }
-    led.push(head.id, head.customerId, s(head.balance), s(head.debt), head.lastSequence);
-    ledgers++;
-    noteChange(em, 'movements', [head.customerId]);
-    noteBooked(
-      em,
-      fresh.map((m) => m.type),
-    );
-  }
-  const parts: string[] = [];
-  const params: unknown[] = [];
-  const part = (name: string, sql: string, p: unknown[]) => {
-    parts.push(`${name} as (${sql})`);
-    params.push(...p);
-  };
-  if (movements > 0) {
-    part(
-      'm',
-      `insert into movement (id, ledger_id, customer_id, currency_id, sequence, type, amount, balance_before, balance_after,
-                             booked_at, grant_id, charge_id, corrects_id, description, details)
-       values ${valuesList(movements, '(?, ?, ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::timestamptz, ?, ?, ?, ?, ?::jsonb)', mv)}`,
-      mv,
-    );
-    if (allocations > 0) {
-      part(
-        'a',
-        `insert into allocation (movement_id, position, customer_id, grant_id, amount)
-         values ${valuesList(allocations, '(?, ?::smallint, ?, ?, ?::numeric)', al)}`,
-        al,
-      );
-    }
-    part(
-      'o',
-      `insert into outbox (customer_id, ledger_id, sequence) values ${valuesList(movements, '(?, ?, ?::integer)', ob)}`,
-      ob,
-    );
-    part(
-      'l',
-      `update ledger as l set balance = v.b::numeric, debt = v.d::numeric, last_sequence = v.n::integer
-         from (values ${valuesList(ledgers, '(?, ?, ?, ?, ?)', led)}) as v(id, c, b, d, n)
-        where l.id = v.id and l.customer_id = v.c`,
-      led,
-    );
-  }
-  const vals: unknown[] = [];
-  let dirty = 0;
-  for (const w of writes) {
-    for (const g of w.grants) {
-      if (!g.dirty) continue;
-      vals.push(
-        g.id,
-        w.head.customerId,
-        s(storedRemaining(g)),
-        g.fundedAt?.toISOString() ?? null,
-        g.voidedAt?.toISOString() ?? null,
-        g.expiredAt?.toISOString() ?? null,
-        g.voidReason,
-        g.paymentStatus,
-        g.expiresAt?.toISOString() ?? null,
-      );
-      g.dirty = false;
-      dirty++;
-    }
-  }
-  if (dirty > 0) {
-    part(
-      'g',
-      `update credit_grant as g
-          set remaining = v.remaining::numeric, funded_at = v.funded_at::timestamptz,
-              voided_at = v.voided_at::timestamptz, expired_at = v.expired_at::timestamptz,
-              void_reason = v.void_reason, payment_status = v.payment_status,
-              expires_at = v.expires_at::timestamptz
-         from (values ${valuesList(dirty, '(?, ?, ?, ?, ?, ?, ?, ?, ?)', vals)})
-              as v(id, customer_id, remaining, funded_at, voided_at, expired_at, void_reason, payment_status, expires_at)
-        where g.id = v.id and g.customer_id = v.customer_id`,
-      vals,
-    );
-  }
-  if (parts.length > 0) await em.execute(`with ${parts.join(',\n')} select 1`, params);
+async function readOneLedger(
+  em: EntityManager,
+  key: { customerId: string; currencyId: string },
+  lock: boolean,
+): Promise<LockedLedger | null> {
+  const [row] = await em.execute<{ ledger: LedgerRow; grants: unknown[] }[]>(
+    `with l as (select ${LEDGER_READ_COLUMNS}
+                  from ledger l join currency c on c.id = l.currency_id
+                 where l.customer_id = ? and l.currency_id = ?${lock ? ' for update of l' : ''})
+     select row_to_json(l) as ledger,
+            coalesce((select json_agg(g order by g.id) from (select ${GRANT_STATE_COLUMNS} from credit_grant
+                        where ledger_id = l.id and customer_id = l.customer_id
+                          and voided_at is null and expired_at is null
+                        order by id${lock ? ' for update' : ''}) g), '[]') as grants
+       from l`,
+    [key.customerId, key.currencyId],
+  );
+  return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
 
 /**
@@ -357,25 +252,10 @@ export function toLockedLedger(row: unknown, grants: readonly unknown[]): Locked
   };
 }
 
-export async function readLedger(
+export function readLedger(
   em: EntityManager,
   customerId: string,
   currencyId: string,
 ): Promise<LockedLedger | null> {
-  const rows = await em.execute<LedgerRow[]>(
-    `select ${LEDGER_READ_COLUMNS}
-       from ledger l join currency c on c.id = l.currency_id
-      where l.customer_id = ? and l.currency_id = ?`,
-    [customerId, currencyId],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const grantRows = await em.execute<GrantRow[]>(
-    `select ${GRANT_STATE_COLUMNS}
-       from credit_grant
-      where ledger_id = ? and customer_id = ? and voided_at is null and expired_at is null
-      order by id`,
-    [row.id, row.customer_id],
-  );
-  return toLockedLedger(row, grantRows);
+  return readOneLedger(em, { customerId, currencyId }, false);
 }

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SettlementMode, SettlementTerms } from '../catalog';
 import type { ChargeSettlement } from './charge-store';
 import { ChargeEntity } from './entities';
@@ -16,19 +15,22 @@ export type OneOffRow = {
 
 /** Where a one-off charge is written: with its ledger's movements, which reference it (`LedgerTx`). */
 export interface WritesWithLedger {
-  writeBefore<T>(kind: string, row: T, write: (em: EntityManager, rows: T[]) => Promise<void>): void;
+  writeBefore<T>(
+    kind: string,
+    row: T,
+    write: (rows: T[]) => { sql: string; params: readonly unknown[] },
+  ): void;
 }
 
-/** The one-off charges of one flush in one statement. */
-async function insertOneOffRows(em: EntityManager, rows: OneOffRow[]): Promise<void> {
-  if (rows.length === 0) return;
+/** The one-off charges of one flush in one statement, sent with the ledger's write. */
+function insertOneOffRows(rows: OneOffRow[]): { sql: string; params: unknown[] } {
   const values = `(?, ?, ?, 'ONE_OFF', ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?,
              ?::timestamptz, ?::timestamptz)`;
-  await em.execute(
-    `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
+  return {
+    sql: `insert into charge (id, customer_id, currency_id, kind, description, status, settlement_mode, fiat_code, fiat_value,
                          amount, booked, credited_amount, invoiced_amount, invoice_id, created_at, updated_at)
      values ${rows.map(() => values).join(', ')}`,
-    rows.flatMap((c) => [
+    params: rows.flatMap((c) => [
       c.id,
       c.customerId,
       c.currencyId,
@@ -45,7 +47,7 @@ async function insertOneOffRows(em: EntityManager, rows: OneOffRow[]): Promise<v
       c.now.toISOString(),
       c.now.toISOString(),
     ]),
-  );
+  };
 }
 
 /**
