@@ -531,6 +531,66 @@ describe('concurrent settlement runs', () => {
   });
 });
 
+describe('a run over more ledgers than one batch', () => {
+  it('250 customers in concurrent batches: one CONSUMED movement each, and a second run books nothing', async () => {
+    const currency = await newCurrency(t, { prefix: 'B', name: 'Batch currency', scale: 2 });
+    const plan = await publishedUsagePlan(t, currency, { price: { model: 'UNIT', unitAmount: '0.25' } });
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const people: { customerId: string; subject: string }[] = [];
+    for (let chunk = 0; chunk < 250; chunk += 25) {
+      people.push(
+        ...(await Promise.all(
+          Array.from({ length: 25 }, async () => {
+            const subject = uniq('batch');
+            const c = await t.ok(CreateCustomerDocument, { input: { key: subject, name: 'Batch customer' } });
+            const customerId = c.createCustomer.id;
+            await t.ok(CreateSubscriptionDocument, {
+              input: { customerId, planId: plan.planId, activeFrom: from },
+            });
+            await grantCredits(t, customerId, currency, '10');
+            return { customerId, subject };
+          }),
+        )),
+      );
+    }
+    const ingested = await t.ok(IngestUsageDocument, {
+      events: people.flatMap((p) => [
+        { id: uniq('e'), subject: p.subject, type: plan.eventType },
+        { id: uniq('e'), subject: p.subject, type: plan.eventType },
+      ]),
+    });
+    expect(ingested.ingestUsage.accepted).toBe(500);
+    // everyone's open charges (3 batches of 100 and more, in flight together); another file's run may
+    // settle some of them first, so what counts is what the ledgers hold afterwards
+    await t.ok(SettleChargesDocument, {});
+    const again = await t.ok(SettleChargesDocument, {});
+    expect(again.settleCharges.movements.filter((m) => m.currency.code === currency)).toEqual([]);
+    const ids = people.map((p) => p.customerId);
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ customer_id: string; n: number; total: string }>(
+        `select m.customer_id, count(*)::int as n, sum(m.amount)::text as total
+           from movement m join currency c on c.id = m.currency_id
+          where c.code = $1 and m.type = 'CONSUMED' group by m.customer_id`,
+        [currency],
+      );
+      expect(rows).toHaveLength(250);
+      expect(new Set(rows.map((r) => r.customer_id))).toEqual(new Set(ids));
+      expect(rows.every((r) => r.n === 1 && Number(r.total) === -0.5)).toBe(true);
+    } finally {
+      await db.end();
+    }
+    for (const p of people.filter((_, i) => i % 50 === 0))
+      expect(await requireBalance(t, p.customerId, currency)).toMatchObject({
+        settled: '9.50',
+        pending: '9.50',
+      });
+    const checked = await checkLedgerInvariants(ids);
+    expect(checked.ledgers).toBe(250);
+  });
+});
+
 describe('one hot customer', () => {
   it('16 concurrent one-off charges, shared and conflicting keys: every answer right, nothing booked twice', async () => {
     const s = await setup({ price: { model: 'UNIT', unitAmount: '1' } });
