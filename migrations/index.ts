@@ -8,6 +8,7 @@ import { Migration20261130000002_webhooks } from './Migration20261130000002_webh
 import { Migration20261130000003_holds } from './Migration20261130000003_holds';
 import { Migration20261201000010_customer_keys } from './Migration20261201000010_customer_keys';
 import { Migration20261201000020_webhook_runners } from './Migration20261201000020_webhook_runners';
+import { Migration20261201000030_fresh_snapshot_read } from './Migration20261201000030_fresh_snapshot_read';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000003_holds', class: Migration20261130000003_holds },
   { name: 'Migration20261201000010_customer_keys', class: Migration20261201000010_customer_keys },
   { name: 'Migration20261201000020_webhook_runners', class: Migration20261201000020_webhook_runners },
+  { name: 'Migration20261201000030_fresh_snapshot_read', class: Migration20261201000030_fresh_snapshot_read },
 ];

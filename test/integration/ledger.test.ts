@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { describe, expect, inject, it } from 'vitest';
 import {
   AdjustCreditsDocument,
+  CreateChargeDocument,
   CreateCreditGrantDocument,
   CreateCurrencyDocument,
   CreateCustomerDocument,
@@ -667,5 +668,61 @@ describe('lock granularity', () => {
     }
     expect(await balance(a.customerId, a.currency)).toMatchObject({ settled: '4.00' });
     await checkLedgerInvariants([a.customerId, b.customerId]);
+  });
+});
+
+describe('a writer that waited for the ledger lock', () => {
+  it('sees a grant committed by the holder it waited for, and funds and draws it before its own debit', async () => {
+    const a = await customerWith();
+    const first = await grantCredits(t, a.customerId, a.currency, '1', { priority: 10 });
+    const db = new Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+    const grantId = `grt_race${uniq('').replace(/[^a-z0-9]/gi, '')}`;
+    try {
+      await db.query('begin');
+      await db.query('select 1 from ledger where customer_id = $1 for update', [a.customerId]);
+      // the charge starts, takes its statement's snapshot and waits for the ledger row
+      const debit = t.gql(CreateChargeDocument, {
+        input: {
+          customerId: a.customerId,
+          currency: a.currency,
+          amount: '5',
+          description: 'after the race',
+          settlementMode: 'CREDIT_ONLY',
+        },
+      });
+      await waitFor('the charge to wait for the ledger lock', async () => {
+        await db.query('select pg_stat_clear_snapshot()'); // activity is read once per transaction otherwise
+        const { rows } = await db.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query ilike '%ledger%'`,
+        );
+        return rows[0]!.n > 0;
+      });
+      // meanwhile the holder adds a grant that is due now (unfunded; whoever writes next funds it)
+      await db.query(
+        `insert into credit_grant (id, ledger_id, customer_id, currency_id, source, funding_method, amount, remaining,
+                                   priority, effective_at, created_at)
+         select $1, ledger_id, customer_id, currency_id, 'GRANT', 'PROMOTIONAL', 10, 10, 1, now() - interval '1 second', now()
+           from credit_grant where id = $2`,
+        [grantId, first.id],
+      );
+      await db.query('commit');
+      const answer = await debit;
+      expect(answer.errors).toBeUndefined();
+    } finally {
+      await db.end();
+    }
+    // the charge saw the new grant: funded first, then 5.00 drawn from it (priority 1), none from the first
+    // grant and none into debt
+    const moves = (await history(a.customerId, a.currency)).sort((x, y) => x.sequence - y.sequence);
+    expect(moves.map((m) => [m.type, m.amount, m.grant?.id ?? null])).toEqual([
+      ['FUNDED', '1.00', first.id],
+      ['FUNDED', '10.00', grantId],
+      ['CONSUMED', '-5.00', null],
+    ]);
+    expect(moves[2]!.allocations.map((x) => [x.grant?.id ?? null, x.amount])).toEqual([[grantId, '-5.00']]);
+    expect(await balance(a.customerId, a.currency)).toMatchObject({ settled: '6.00' });
+    await checkLedgerInvariants([a.customerId]);
   });
 });

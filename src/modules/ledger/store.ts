@@ -206,11 +206,19 @@ export async function lockLedgers(
   });
 }
 
+/** A ledger's live grants as one JSON array in id order (`$1` ledger id, `$2` customer id). */
+const LIVE_GRANTS_JSON = (lock: boolean) => `select coalesce(json_agg(g order by g.id), '[]')
+  from (select ${GRANT_STATE_COLUMNS} from credit_grant
+         where ledger_id = $1 and customer_id = $2 and voided_at is null and expired_at is null
+         order by id${lock ? ' for update' : ''}) g`;
+
 /**
  * One ledger and its live grants in one round trip. Locking (`lockLedgers` for one existing ledger: every
  * single-ledger use case, a hot customer's group commits among them), the ledger row is locked first, then
- * its live grants in id order by a subquery that runs for that row: the order of the general path. Null
- * when the ledger does not exist (yet).
+ * its live grants in id order: the order of the general path. The grants are read by
+ * `json_in_fresh_snapshot` (a migration), in a snapshot taken once the ledger row is locked: the statement's
+ * own snapshot predates any wait for that lock and would miss a grant the previous holder inserted
+ * (READ COMMITTED re-reads only the rows it locks). Null when the ledger does not exist (yet).
  */
 async function readOneLedger(
   em: EntityManager,
@@ -221,13 +229,9 @@ async function readOneLedger(
     `with l as (select ${LEDGER_READ_COLUMNS}
                   from ledger l join currency c on c.id = l.currency_id
                  where l.customer_id = ? and l.currency_id = ?${lock ? ' for update of l' : ''})
-     select row_to_json(l) as ledger,
-            coalesce((select json_agg(g order by g.id) from (select ${GRANT_STATE_COLUMNS} from credit_grant
-                        where ledger_id = l.id and customer_id = l.customer_id
-                          and voided_at is null and expired_at is null
-                        order by id${lock ? ' for update' : ''}) g), '[]') as grants
+     select row_to_json(l) as ledger, json_in_fresh_snapshot(?, l.id, l.customer_id) as grants
        from l`,
-    [key.customerId, key.currencyId],
+    [key.customerId, key.currencyId, LIVE_GRANTS_JSON(lock)],
   );
   return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
