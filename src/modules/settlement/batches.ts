@@ -4,7 +4,7 @@
  */
 export function settlementBatches<K extends { customerId: string }>(keys: readonly K[], size: number): K[][] {
   const batches: K[][] = [];
-  for (let i = 0; i < keys.length; ) {
+  for (let i = 0; i < keys.length;) {
     let end = Math.min(i + size, keys.length);
     while (end < keys.length && keys[end]!.customerId === keys[end - 1]!.customerId) end++;
     batches.push(keys.slice(i, end));
