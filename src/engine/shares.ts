@@ -217,8 +217,10 @@ export function runOutAt(input: RunOutInput): Date | null {
   if (!rate.gt(0)) return null;
   const horizon = asOf.getTime() + FORECAST_HORIZON_DAYS * DAY_MS;
   const within = (ms: number) => (ms <= horizon ? new Date(ms) : null);
-  let pending = input.pending;
-  if (!pending.gt(0)) return asOf;
+  if (!input.pending.gt(0)) return asOf;
+  // amounts are kept × DAY_MS ("scaled"), so consumption over whole milliseconds is rate × ms, exactly: no
+  // division until the last instant, whose ceiling is then the same whichever expiries came before it
+  let pending = input.pending.times(DAY_MS);
   // live grants with credit, in draw-down order; their remaining as consumption and expiries take it
   const live = input.grants
     .filter(
@@ -229,16 +231,16 @@ export function runOutAt(input: RunOutInput): Date | null {
         (g.expiresAt === null || g.expiresAt.getTime() > asOf.getTime()),
     )
     .sort(compareDrawdown)
-    .map((g) => ({ g, left: g.remaining }));
+    .map((g) => ({ g, left: g.remaining.times(DAY_MS) }));
   const instants = [
     ...new Set(live.filter((x) => x.g.expiresAt !== null).map((x) => x.g.expiresAt!.getTime())),
   ].sort((a, b) => a - b);
   let t = asOf.getTime();
   /** The instant `pending` reaches zero consuming from `t` on, in whole milliseconds (rounded up). */
-  const zeroAt = () => t + pending.div(rate).times(DAY_MS).ceil().toNumber();
+  const zeroAt = () => t + pending.div(rate).ceil().toNumber();
   for (const te of instants) {
     if (te > horizon) break;
-    const need = rate.times(te - t).div(DAY_MS);
+    const need = rate.times(te - t);
     if (need.gte(pending)) return within(zeroAt());
     // consumption draws grants in draw-down order; what no grant covers is debt (pending falls all the same)
     let left = need;

@@ -15,6 +15,9 @@ export async function checkLedgerInvariants(
   const db = new Client({ connectionString: inject('databaseUrl') });
   await db.connect();
   try {
+    // one snapshot for every read: a server still running (a job booking expiries and fundings) must not
+    // show a ledger row from before its commit next to grants from after it
+    await db.query('begin isolation level repeatable read read only');
     const ledgers = (
       await db.query<{ id: string; balance: string; debt: string; last_sequence: number }>(
         `select id, balance::text, debt::text, last_sequence from ledger where customer_id = any($1) order by id`,

@@ -296,6 +296,18 @@ describe('forecast', () => {
       2,
     ],
     [
+      'an expiry that comes before run-out does not move it by a rounded millisecond',
+      '140.53',
+      '8.97',
+      [
+        grant('a', '23.25', { priority: 1 }),
+        grant('b', '73.73', { priority: 1 }),
+        grant('c', '23.66', { priority: 1, expiresAt: at(5 * DAY) }),
+        grant('d', '19.89', { priority: 1 }),
+      ],
+      1_353_600_000 / 86_400_000, // 140.53 / 8.97 days exactly, as with no expiry at all
+    ],
+    [
       'fractional days round up to the millisecond',
       '1',
       '3',
