@@ -20,7 +20,8 @@ import {
   type LedgerHead,
   type LockedLedger,
 } from './store';
-import { writeLedgers, type StatementPart } from './store-write';
+import type { StatementPart } from '../shared/sql';
+import { writeLedgers } from './store-write';
 import { collectLedgerEvents, type GrantNote } from './webhook-events';
 
 /** The statement that writes rows of one kind with the ledger's (see `LedgerTx.writeBefore`). */
@@ -303,10 +304,9 @@ export class LedgerTx {
   }
 
   /**
-   * A row another module writes in this transaction with the ledger's movements (which may reference it),
-   * together with the other rows of its kind: one multi-row statement per kind and flush, sent as part of
-   * the ledger's one write, not one round trip per row while the ledger lock is held (group commit's one-off
-   * charges).
+   * A row another module writes with the ledger's movements (which may reference it), with the other rows of
+   * its kind: one multi-row statement per kind and flush, sent inside the ledger's one write, not one round
+   * trip per row while the ledger lock is held (group commit's one-off charges).
    */
   writeBefore<T>(kind: string, row: T, write: DeferredWrite<T>): void {
     const d = this.deferred.get(kind) ?? { rows: [], write: write as DeferredWrite<unknown> };

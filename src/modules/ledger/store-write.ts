@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type Dec, ZERO } from '../../money';
-import { valuesList } from '../shared/sql';
+import { valuesList, type StatementPart } from '../shared/sql';
 import { noteBooked, noteChange } from '../shared/tx';
 import type { BookedMovement, GrantState, LedgerHead } from './store';
 
@@ -17,16 +17,6 @@ function storedRemaining(g: GrantState): Dec {
   return g.fundedAt ? g.remaining : g.voidedAt ? ZERO : g.amount;
 }
 
-/**
- * One data-modifying statement another module contributes to a ledger write (`LedgerTx.writeBefore`): it
- * runs as a CTE of the same statement, so the movements may reference its rows (foreign keys are checked at
- * the statement's end) at no extra round trip.
- */
-export interface StatementPart {
-  sql: string;
-  params: readonly unknown[];
-}
-
 /** What one ledger booked since its last write. */
 export interface LedgerWrite {
   head: Pick<LedgerHead, 'id' | 'customerId' | 'currencyId' | 'balance' | 'debt' | 'lastSequence'>;
@@ -37,11 +27,11 @@ export interface LedgerWrite {
 }
 
 /**
- * Writes what several ledgers booked in one round trip: one multi-row statement per table (the other modules'
- * rows of `before`, movements, allocations, outbox rows, ledger rows, grants) as data-modifying CTEs of a
- * single statement, so foreign
- * keys are checked at its end and the ledger lock is held for as short a time as the writes allow. Notes the
- * customers whose movements changed; the transaction announces them after commit.
+ * Writes what several ledgers booked in one round trip: one multi-row statement per table (the other
+ * modules' rows of `before`, movements, allocations, outbox rows, ledger rows, grants) as data-modifying CTEs
+ * of a single statement, so foreign keys are checked at its end and the ledger lock is held for as short a
+ * time as the writes allow. Notes the customers whose movements changed; the transaction announces them
+ * after commit.
  */
 export async function writeLedgers(
   em: EntityManager,

@@ -8,8 +8,9 @@ import type { MovementType, PaymentStatus } from './entities';
 
 /**
  * The ledger's store: the rows of `ledger`, `credit_grant`, `movement`, `allocation` and `outbox` as the
- * writers see them and the locking reads (the writes are in store-write.ts). No rule lives here: what to book is decided in memory
- * by `LedgerTx` (booking.ts) on the engine, and this file only reads and writes what it decided.
+ * writers see them and the locking reads (the writes are in store-write.ts). No rule lives here: what to
+ * book is decided in memory by `LedgerTx` (booking.ts) on the engine, and these files only read and write
+ * what it decided.
  *
  * Lock contract. `lockLedgers` takes, inside the caller's transaction:
  *   1. the `ledger` rows, `for update`, in (customer_id, currency_id) order, creating missing ones first;
@@ -149,18 +150,27 @@ export async function lockLedgers(
   keys: readonly { customerId: string; currencyId: string }[],
 ): Promise<LockedLedger[]> {
   if (keys.length === 0) return [];
-  if (keys.length === 1) {
-    const one = await readOneLedger(em, keys[0]!, true);
-    if (one) {
-      noteChange(em, 'pending', [keys[0]!.customerId]);
-      return [one];
-    }
-  }
+  const one = keys.length === 1 ? await readOneLedger(em, keys[0]!, true) : null;
+  const locked = one ? [one] : await lockEach(em, keys);
+  // every writer of a ledger passes here: even one that books no movement (a grant not yet funded, a hold)
+  // announces the customer after commit, which keeps the check cache exact (modules/holds/check-cache.ts)
+  noteChange(
+    em,
+    'pending',
+    keys.map((k) => k.customerId),
+  );
+  return locked;
+}
+
+/** `lockLedgers` in three statements: the ledger rows (created when missing), then all their live grants. */
+async function lockEach(
+  em: EntityManager,
+  keys: readonly { customerId: string; currencyId: string }[],
+): Promise<LockedLedger[]> {
   const pairs = keys.flatMap((k) => [k.customerId, k.currencyId]);
   const select = () =>
     em.execute<LedgerRow[]>(
-      `select l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
-              l.last_sequence, c.scale, c.code
+      `select ${LEDGER_READ_COLUMNS}
          from ledger l join currency c on c.id = l.currency_id
         where (l.customer_id, l.currency_id) in (${keys.map(() => '(?, ?)').join(', ')})
         order by l.customer_id, l.currency_id
@@ -180,22 +190,13 @@ export async function lockLedgers(
   // the customer id as well as the ledger: distributed by customer, the lock routes to its shard (docs/scaling.md)
   const customers = [...new Set(rows.map((r) => r.customer_id))];
   const grantRows = await em.execute<GrantRow[]>(
-    `select id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining, priority,
-            effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys,
-            funded_at, voided_at, expired_at, void_reason, created_at
+    `select ${GRANT_STATE_COLUMNS}
        from credit_grant
       where ledger_id in (${rows.map(() => '?').join(', ')}) and voided_at is null and expired_at is null
         and customer_id in (${customers.map(() => '?').join(', ')})
       order by id
       for update`,
     [...rows.map((r) => r.id), ...customers],
-  );
-  // every writer of a ledger passes here: even one that books no movement (a grant not yet funded, a hold)
-  // announces the customer after commit, which keeps the check cache exact (modules/holds/check-cache.ts)
-  noteChange(
-    em,
-    'pending',
-    keys.map((k) => k.customerId),
   );
   const grantsByLedger = new Map<string, Map<string, GrantState>>(rows.map((r) => [r.id, new Map()]));
   for (const g of grantRows) grantsByLedger.get(g.ledger_id)!.set(g.id, toGrantState(g));
@@ -205,12 +206,6 @@ export async function lockLedgers(
     return { head: toLedgerHead(row), grants: grantsByLedger.get(row.id)! };
   });
 }
-
-/** A ledger's live grants as one JSON array in id order (`$1` ledger id, `$2` customer id). */
-const LIVE_GRANTS_JSON = (lock: boolean) => `select coalesce(json_agg(g order by g.id), '[]')
-  from (select ${GRANT_STATE_COLUMNS} from credit_grant
-         where ledger_id = $1 and customer_id = $2 and voided_at is null and expired_at is null
-         order by id${lock ? ' for update' : ''}) g`;
 
 /**
  * One ledger and its live grants in one round trip. Locking (`lockLedgers` for one existing ledger: every
@@ -231,7 +226,7 @@ async function readOneLedger(
                  where l.customer_id = ? and l.currency_id = ?${lock ? ' for update of l' : ''})
      select row_to_json(l) as ledger, json_in_fresh_snapshot(?, l.id, l.customer_id) as grants
        from l`,
-    [key.customerId, key.currencyId, LIVE_GRANTS_JSON(lock)],
+    [key.customerId, key.currencyId, lock ? LIVE_GRANTS.lock : LIVE_GRANTS.read],
   );
   return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
@@ -247,6 +242,13 @@ export const LEDGER_READ_COLUMNS = `l.id, l.customer_id, l.currency_id, l.balanc
 export const GRANT_STATE_COLUMNS = `id, ledger_id, funding_method, source, amount::text as amount, remaining::text as remaining,
   priority, effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys, funded_at,
   voided_at, expired_at, void_reason, created_at`;
+
+/** A ledger's live grants as one JSON array in id order (`$1` ledger id, `$2` customer id), read or locked. */
+const liveGrantsJson = (lock: string) => `select coalesce(json_agg(g order by g.id), '[]')
+  from (select ${GRANT_STATE_COLUMNS} from credit_grant
+         where ledger_id = $1 and customer_id = $2 and voided_at is null and expired_at is null
+         order by id ${lock}) g`;
+const LIVE_GRANTS = { read: liveGrantsJson(''), lock: liveGrantsJson('for update') };
 
 /** A ledger and its live grants from rows of those columns (timestamps may come as JSON strings). */
 export function toLockedLedger(row: unknown, grants: readonly unknown[]): LockedLedger {

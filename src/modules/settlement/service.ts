@@ -130,12 +130,10 @@ export class SettlementService {
       // a failed batch stops the run (what committed stays; the next run settles the rest)
       while (next < batches.length && !failed) {
         const i = next++;
-        try {
-          outs[i] = await this.settleBatch(batches[i]!, now);
-        } catch (e) {
+        outs[i] = await this.settleBatch(batches[i]!, now).catch((e: unknown) => {
           failed = true;
           throw e;
-        }
+        });
       }
     };
     const workers = await Promise.allSettled(

@@ -1,4 +1,14 @@
 /**
+ * One data-modifying statement a module contributes to another's write (`LedgerTx.writeBefore`): it runs as
+ * a CTE of that statement, so rows written after it in the statement may reference its rows (foreign keys
+ * are checked at the statement's end) at no extra round trip.
+ */
+export interface StatementPart {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/**
  * `(?, ?, ...), (?, ?, ...)` for a multi-row VALUES list, checked against the flat parameter array: the
  * driver would silently shift values if a tuple and its parameters ever disagreed in width.
  */

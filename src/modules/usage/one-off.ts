@@ -1,4 +1,5 @@
 import type { SettlementMode, SettlementTerms } from '../catalog';
+import type { StatementPart } from '../shared/sql';
 import type { ChargeSettlement } from './charge-store';
 import { ChargeEntity } from './entities';
 
@@ -15,15 +16,11 @@ export type OneOffRow = {
 
 /** Where a one-off charge is written: with its ledger's movements, which reference it (`LedgerTx`). */
 export interface WritesWithLedger {
-  writeBefore<T>(
-    kind: string,
-    row: T,
-    write: (rows: T[]) => { sql: string; params: readonly unknown[] },
-  ): void;
+  writeBefore<T>(kind: string, row: T, write: (rows: T[]) => StatementPart): void;
 }
 
 /** The one-off charges of one flush in one statement, sent with the ledger's write. */
-function insertOneOffRows(rows: OneOffRow[]): { sql: string; params: unknown[] } {
+function insertOneOffRows(rows: OneOffRow[]): StatementPart {
   const values = `(?, ?, ?, 'ONE_OFF', ?, ?, ?, ?, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?::numeric, ?,
              ?::timestamptz, ?::timestamptz)`;
   return {
