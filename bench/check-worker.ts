@@ -17,6 +17,12 @@ export interface CheckLoadJob {
   concurrency: number;
   /** Open loop: requests per second (then `concurrency` is ignored). */
   rate?: number;
+  /**
+   * Open loop: seconds at the same rate before the `count` measured requests, not counted. A gateway keeps
+   * its connections open; a client that starts cold opens hundreds at once (300 measured at 2,900/s) and its
+   * first second measured connection setup and a cold JIT (p99 ≈ 330 ms), not the server's steady state.
+   */
+  warmupSeconds?: number;
 }
 
 export interface CheckLoadResult {
@@ -62,16 +68,23 @@ async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<
   const latencies: number[] = [];
   const errors: string[] = [];
   const interval = 1000 / rate;
-  const start = clock();
+  // an even number of warm-up requests keeps each measured request's kind (its parity) as the caller planned
+  const warmup = 2 * Math.round(((job.warmupSeconds ?? 0) * rate) / 2);
+  const start = clock() + warmup * interval;
   const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < job.count; i++) {
+  for (let i = -warmup; i < job.count; i++) {
     const due = start + i * interval;
     const wait = due - clock();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    // by request: latencies[i] is the i-th request's (the caller can split them by request kind)
-    inFlight.push(
-      send(job, bodies[i % bodies.length]!, errors).then(() => void (latencies[i] = clock() - due)),
-    );
+    const body = bodies[(i + warmup) % bodies.length]!;
+    if (i < 0) {
+      inFlight.push(send(job, body, []));
+      continue;
+    }
+    // from the instant it was due, or from when it was sent if that was earlier (a wait under 1 ms is not
+    // slept); by request: latencies[i] is the i-th measured request's (the caller can split them by kind)
+    const from = Math.min(due, clock());
+    inFlight.push(send(job, body, errors).then(() => void (latencies[i] = clock() - from)));
   }
   await Promise.all(inFlight);
   return { latencies, seconds: (clock() - start) / 1000, errors };

@@ -11,10 +11,11 @@
  * 3. Closed loop: CHECK_READS checks from CHECK_CLIENTS (50) clients on a worker thread: reads/s, and its
  *    ratio to the baseline's reads/s.
  * 4. Open loop: half the closed-loop reads/s offered for CHECK_OPEN_SECONDS, requests sent on schedule; the
- *    latency counts from the instant each was due: p50/p99.
+ *    latency counts from the instant each was due: p50/p99. The same rate runs CHECK_OPEN_WARMUP_SECONDS first,
+ *    not counted, so the client's connections are open and its code warm (as a gateway's are).
  *
  * Env: CHECK_CUSTOMERS (100), CHECK_CLIENTS (50), CHECK_READS (20000), CHECK_OPEN_SECONDS (10),
- * CHECK_BASELINE_READS (20000).
+ * CHECK_OPEN_WARMUP_SECONDS (2), CHECK_BASELINE_READS (20000).
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -45,6 +46,7 @@ const READS = envInt('CHECK_READS', 20000);
 const OPEN_SECONDS = envInt('CHECK_OPEN_SECONDS', 10);
 const BASELINE_READS = envInt('CHECK_BASELINE_READS', 20000);
 const CLIENT_NICE = Number(process.env.CHECK_CLIENT_NICE ?? -5);
+const OPEN_WARMUP_SECONDS = envInt('CHECK_OPEN_WARMUP_SECONDS', 2);
 
 /** What an API gateway asks before it serves a request. */
 const QUERY = `query($c:ID!,$f:String!,$q:Decimal){checkCredits(customerId:$c,featureKey:$f,quantity:$q){
@@ -212,7 +214,15 @@ async function main(): Promise<void> {
     // -5): on 2 shared cores a client thread waiting for a core would count its own wait as the server's
     const open = (await runLoadProcess(
       'check-worker.js',
-      { url: b.app.url, token: API_KEY, requests, count, concurrency: CLIENTS, rate } satisfies CheckLoadJob,
+      {
+        url: b.app.url,
+        token: API_KEY,
+        requests,
+        count,
+        concurrency: CLIENTS,
+        rate,
+        warmupSeconds: OPEN_WARMUP_SECONDS,
+      } satisfies CheckLoadJob,
       CLIENT_NICE,
     )) as CheckLoadResult;
     const cpuOpen = cpu.stop();

@@ -10,7 +10,8 @@
  *    creditBalances: reads/s, p50, p99.
  *
  * Env: HISTORY_MOVEMENTS (5000), HOT_CLIENTS (8), HISTORY_SQL_FILL (1000000), HISTORY_READS (1000 per kind),
- *      HISTORY_READ_CLIENTS (50), HISTORY_SEQUENTIAL (100 reads per page kind, one at a time).
+ *      HISTORY_READ_CLIENTS (50), HISTORY_SEQUENTIAL (100 reads per page kind, one at a time),
+ *      HISTORY_OPEN_SECONDS (10) and HISTORY_OPEN_WARMUP_SECONDS (2, at the same rate, not counted).
  */
 import 'reflect-metadata';
 import { Client } from 'pg';
@@ -38,6 +39,7 @@ const READS = envInt('HISTORY_READS', 1000);
 const READ_CLIENTS = envInt('HISTORY_READ_CLIENTS', 50);
 const SEQUENTIAL = envInt('HISTORY_SEQUENTIAL', 100);
 const OPEN_SECONDS = envInt('HISTORY_OPEN_SECONDS', 10);
+const OPEN_WARMUP_SECONDS = envInt('HISTORY_OPEN_WARMUP_SECONDS', 2);
 const GRANT = '100000000.00';
 
 const HISTORY_QUERY = `query($c:ID!,$after:String){creditTransactions(customerId:$c,first:20,after:$after){
@@ -253,7 +255,7 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
     ['balance', balanceReq, concBal],
   ] as const) {
     const rate = closed.latencies.length / closed.seconds / 2;
-    const open = await openLoopFromWorker(url, [req], rate, OPEN_SECONDS);
+    const open = await openLoopFromWorker(url, [req], rate, OPEN_SECONDS, OPEN_WARMUP_SECONDS);
     if (open.errors.length > 0)
       throw new Error(`${open.errors.length} open-loop reads failed: ${open.errors[0]}`);
     console.log(

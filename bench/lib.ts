@@ -540,17 +540,27 @@ export function loadFromWorker(
 /**
  * An open-loop load from a worker thread (dist/bench/check-worker.js): `rate` requests per second for `seconds`,
  * each sent at its scheduled instant whatever the answers, its latency counted from that instant (no
- * coordinated omission). What SPEC §13's "p99 at half that load offered open-loop" measures.
+ * coordinated omission), after `warmupSeconds` at the same rate that are not counted (connections opened, code
+ * warm). What SPEC §13's "p99 at half that load offered open-loop" measures.
  */
 export function openLoopFromWorker(
   url: string,
   requests: { query: string; variables?: Record<string, unknown> }[],
   rate: number,
   seconds: number,
+  warmupSeconds = 0,
   token = API_KEY,
 ): Promise<WorkerLoad> {
   const count = Math.max(1, Math.round(rate * seconds));
-  return runLoadWorker('check-worker.js', { url, token, requests, count, concurrency: 1, rate });
+  return runLoadWorker('check-worker.js', {
+    url,
+    token,
+    requests,
+    count,
+    concurrency: 1,
+    rate,
+    warmupSeconds,
+  });
 }
 
 // ---- live fan-out: graphql-ws subscribers and a round-robin publisher (live.ts, ws-baseline.ts) -------

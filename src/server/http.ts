@@ -25,6 +25,9 @@ import type { Metrics } from './metrics';
 import { requestLogging } from './request-log';
 import { attachGraphqlWs } from './ws';
 
+/** The listen queue asked for (Linux caps it at net.core.somaxconn, 4096 by default since 5.4). */
+const LISTEN_BACKLOG = 4096;
+
 export interface ServerOptions {
   port: number;
   host: string;
@@ -176,7 +179,10 @@ export async function startServer(
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(opts.port, opts.host, () => resolve());
+    // a deep accept queue (the kernel caps it at net.core.somaxconn): with Node's default of 511, a burst of
+    // new connections overflowed it and the kernel dropped their SYNs, each retried only after its 1 s timeout
+    // (bench/check.ts measured p99 ≈ 1 s from exactly that, and nstat counted the ListenOverflows)
+    httpServer.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
   const shownHost = opts.host === '0.0.0.0' || opts.host === '::' ? 'localhost' : opts.host;
