@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { CheckCache, type CustomerFacts } from '../../src/modules/holds/check-cache';
+
+/** A loader that counts its reads and answers a new object each time (so a kept read is told from a new one). */
+function loader(delayMs = 0) {
+  const reads: CustomerFacts[] = [];
+  return {
+    reads,
+    load: async (): Promise<CustomerFacts> => {
+      if (delayMs) await sleep(delayMs);
+      const facts: CustomerFacts = { subscriptions: [], cards: [] };
+      reads.push(facts);
+      return facts;
+    },
+  };
+}
+
+const now = () => new Date();
+
+describe('CheckCache: the safety-net age', () => {
+  it('serves a kept read until half its age, then serves it while one background read replaces it', async () => {
+    const cache = new CheckCache({ maxAgeMs: 1000 });
+    cache.online();
+    const l = loader(20);
+    const first = await cache.customer('c1', now(), l.load);
+    expect(l.reads).toHaveLength(1);
+    expect(await cache.customer('c1', now(), l.load)).toBe(first); // young: no read
+    expect(l.reads).toHaveLength(1);
+
+    await sleep(600); // past half its age: served at once, read again behind it, once
+    const served = await Promise.all([1, 2, 3].map(() => cache.customer('c1', now(), l.load)));
+    expect(served.every((s) => s === first)).toBe(true);
+    expect(cache.stats.refreshes).toBe(1);
+    await sleep(100); // the background read landed
+    expect(l.reads).toHaveLength(2);
+    expect(await cache.customer('c1', now(), l.load)).toBe(l.reads[1]);
+
+    await sleep(400); // the first read is past its age now; the refreshed one (about 500 ms) still serves
+    expect(await cache.customer('c1', now(), l.load)).toBe(l.reads[1]);
+    expect(cache.stats.misses).toBe(1);
+  });
+
+  it('a read past its whole age is never served: the check waits for a new one', async () => {
+    const cache = new CheckCache({ maxAgeMs: 50 });
+    cache.online();
+    const l = loader();
+    const first = await cache.customer('c1', now(), l.load);
+    await sleep(70);
+    const second = await cache.customer('c1', now(), l.load);
+    expect(second).not.toBe(first);
+    expect(cache.stats.misses).toBe(2);
+    expect(cache.stats.refreshes).toBe(0);
+  });
+
+  it('a background read that a change overtook is not kept', async () => {
+    const cache = new CheckCache({ maxAgeMs: 1000 });
+    cache.online();
+    const l = loader(30);
+    await cache.customer('c1', now(), l.load);
+    await sleep(600);
+    const kept = await cache.customer('c1', now(), l.load); // starts the background read
+    expect(kept).toBe(l.reads[0]);
+    cache.changed(['c1']); // committed while the background read runs: it may predate the change
+    await sleep(100);
+    expect(l.reads).toHaveLength(2);
+    const after = await cache.customer('c1', now(), l.load);
+    expect(l.reads).toHaveLength(3); // neither the voided read nor the overtaken one served
+    expect(after).toBe(l.reads[2]);
+  });
+
+  it('a failed background read leaves the kept read to serve until its age runs out', async () => {
+    const cache = new CheckCache({ maxAgeMs: 1000 });
+    cache.online();
+    const good = await cache.customer('c1', now(), async () => ({ subscriptions: [], cards: [] }));
+    await sleep(600);
+    let failed = 0;
+    const failing = async (): Promise<CustomerFacts> => {
+      failed++;
+      throw new Error('database away');
+    };
+    expect(await cache.customer('c1', now(), failing)).toBe(good);
+    await sleep(20);
+    expect(failed).toBe(1);
+    expect(await cache.customer('c1', now(), failing)).toBe(good); // still within its age
+    await sleep(500);
+    await expect(cache.customer('c1', now(), failing)).rejects.toThrow('database away');
+  });
+});
