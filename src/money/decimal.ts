@@ -103,6 +103,26 @@ export function formatDecimal(d: Dec, scale: number): string {
   return roundToScale(d, scale).toFixed(scale);
 }
 
+const PLAIN = /^(-?)([0-9]+)(?:\.([0-9]*))?$/;
+
+/**
+ * `formatDecimal(new Dec(text), scale)` for decimal text (what PostgreSQL gives for a `numeric::text`), without
+ * building a Decimal when the text needs no rounding: a plain number with at most `scale` fraction digits and no
+ * leading zeros is padded with zeros (pages of movements format thousands of amounts). Anything else takes the
+ * Decimal path, so both always agree (a property test says so).
+ */
+export function formatDecimalText(text: string, scale: number): string {
+  const m = PLAIN.exec(text);
+  if (!m || m[3] === '' || (m[3]?.length ?? 0) > scale || (m[2]!.length > 1 && m[2]![0] === '0')) {
+    return formatDecimal(new Dec(text), scale);
+  }
+  checkScale(scale);
+  const [, minus, int, frac = ''] = m;
+  // negative zero becomes zero
+  const sign = minus && (int !== '0' || /[1-9]/.test(frac)) ? '-' : '';
+  return scale === 0 ? `${sign}${int}` : `${sign}${int}.${frac.padEnd(scale, '0')}`;
+}
+
 export function sum(values: readonly Dec[]): Dec {
   let total = ZERO;
   for (const v of values) total = total.plus(v);

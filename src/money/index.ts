@@ -7,6 +7,7 @@ export {
   parseDecimal,
   roundToScale,
   formatDecimal,
+  formatDecimalText,
   sum,
   min,
   max,

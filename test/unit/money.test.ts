@@ -7,6 +7,7 @@ import {
   ZERO,
   cumulativeStep,
   formatDecimal,
+  formatDecimalText,
   isDecimalString,
   max,
   min,
@@ -139,9 +140,34 @@ describe('formatDecimal / roundToScale (HALF_EVEN)', () => {
     ['0.0000000000000000000000001', 2, '0.00'],
     [`${digits(28)}.5`, 0, '1' + '0'.repeat(28)],
     ['12345678901234567890123456.78', 2, '12345678901234567890123456.78'],
+    // the text path's own cases: padded as is, or handed to Decimal
+    ['-3.25', 2, '-3.25'],
+    ['-0.00', 2, '0.00'],
+    ['-0', 0, '0'],
+    ['0', 0, '0'],
+    ['007.5', 2, '7.50'],
+    ['-12', 3, '-12.000'],
+    ['1.50', 1, '1.5'],
+    ['1e3', 2, '1000.00'],
   ])('%s at scale %i is %s', (input, scale, expected) => {
     expect(formatDecimal(new Dec(input), scale)).toBe(expected);
     expect(roundToScale(new Dec(input), scale).toFixed(scale)).toBe(expected);
+    expect(formatDecimalText(input, scale)).toBe(expected);
+  });
+
+  it('formatDecimalText agrees with formatDecimal on any decimal text, fewer or more digits than the scale', () => {
+    const text = fc.oneof(
+      decimalString({ scale: 6, min: -(10n ** 30n), max: 10n ** 30n }),
+      decimalString({ scale: 0, min: -(10n ** 28n), max: 10n ** 28n }),
+      decimalString({ scale: 2, min: -1000n, max: 1000n }).map((s) => `${s}000`), // trailing zeros
+      decimalString({ scale: 3, min: -10n, max: 10n }).map((s) => s.replace(/^(-?)/, '$100')), // leading zeros
+    );
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: 8 }), (s, scale) => {
+        expect(formatDecimalText(s, scale)).toBe(formatDecimal(new Dec(s), scale));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('never prints exponent notation', () => {

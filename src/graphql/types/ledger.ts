@@ -11,7 +11,7 @@ import {
   type MovementEntity,
   type MovementType as LedgerMovementType,
 } from '../../modules/ledger';
-import { Dec, formatDecimal } from '../../money';
+import { Dec, formatDecimal, formatDecimalText } from '../../money';
 import { DecimalScalar } from '../scalars';
 import { Node, connectionType, enumOf } from './common';
 import { CurrencyType, toCurrency } from './catalog';
@@ -61,7 +61,7 @@ registerEnumType(GrantSource, {
 });
 export { InvoiceStatus, PaymentStatus };
 
-const fmt = (v: string, scale: number) => formatDecimal(new Dec(v), scale);
+const fmt = formatDecimalText;
 
 @ObjectType('CreditBalance', {
   description:
