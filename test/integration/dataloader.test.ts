@@ -68,6 +68,40 @@ describe('DataLoaders', () => {
     await checkLedgerInvariants([customerId]);
   });
 
+  it('read a page of history with its allocations in one statement, allocations in position order', async () => {
+    const currency = uniqCode('Q');
+    await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q', scale: 2 } });
+    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } }))
+      .createCustomer.id;
+    const first = await grantCredits(t, customerId, currency, '1', { priority: 1 });
+    const second = await grantCredits(t, customerId, currency, '5', { priority: 2 });
+    await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-2.50', reason: 'both' } });
+    const query = `query($c: ID!) { creditTransactions(customerId: $c, first: 20) {
+      edges { node { type amount grant { id } allocations { amount grant { id } } } } } }`;
+    type Answer = {
+      creditTransactions: {
+        edges: {
+          node: { type: string; amount: string; allocations: { amount: string; grant: { id: string } }[] };
+        }[];
+      };
+    };
+    await t.raw(query, { c: customerId }); // the customer's existence and the currency are kept from here on
+    let answer: Answer | null | undefined;
+    const n = await countQueries(async () => {
+      answer = (await t.raw<Answer>(query, { c: customerId })).data;
+    });
+    expect(n).toBe(1);
+    const [adjusted, ...funded] = answer!.creditTransactions.edges.map((e) => e.node);
+    expect(adjusted!.type).toBe('ADJUSTED');
+    // drawn from the first grant (priority 1) first, then the second
+    expect(adjusted!.allocations).toEqual([
+      { amount: '-1.00', grant: { id: first.id } },
+      { amount: '-1.50', grant: { id: second.id } },
+    ]);
+    expect(funded.map((m) => m.allocations.length)).toEqual([1, 1]);
+    await checkLedgerInvariants([customerId]);
+  });
+
   it("resolve a page of charges with each charge's subscription in a fixed number of queries", async () => {
     const currency = uniqCode('Q');
     await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q' } });

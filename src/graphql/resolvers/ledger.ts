@@ -16,7 +16,7 @@ import {
 } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { assertCanRead } from '../../modules/access';
-import type { GrantEntity, MovementEntity } from '../../modules/ledger';
+import type { GrantEntity, MovementEntity, MovementPage } from '../../modules/ledger';
 import type { Page } from '../../modules/shared';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
@@ -68,6 +68,12 @@ export function mapMovements(ctx: Context, movements: MovementEntity[]): Promise
   return withCurrencies(ctx, movements, toMovement);
 }
 
+/** A page of history: its movements' allocations came with it, so their loader asks nothing more. */
+function historyPage(ctx: Context, page: MovementPage) {
+  for (const [id, allocations] of page.allocations) ctx.loaders.allocations.prime(id, allocations);
+  return pageOf(ctx, page, mapMovements);
+}
+
 async function pageOf<E, T>(ctx: Context, page: Page<E>, map: (ctx: Context, xs: E[]) => Promise<T[]>) {
   const nodes = await map(ctx, page.nodes);
   return toConnection({ ...page, nodes }, (n) => n);
@@ -115,14 +121,13 @@ export class LedgerQueryResolver {
   ) {
     assertCanRead(ctx.principal, customerId);
     await ctx.services.customers.assertExists(customerId);
-    return pageOf(
+    return historyPage(
       ctx,
       await ctx.services.ledger.listMovements(
         customerId,
         { currency: args.currency, types: args.types },
         args,
       ),
-      mapMovements,
     );
   }
 
@@ -221,10 +226,9 @@ export class CustomerLedgerResolver {
     @Args(() => MovementListArgs) args: MovementListArgs,
     @Ctx() ctx: Context,
   ) {
-    return pageOf(
+    return historyPage(
       ctx,
       await ctx.services.ledger.listMovements(c.id, { currency: args.currency, types: args.types }, args),
-      mapMovements,
     );
   }
 }

@@ -6,6 +6,7 @@ export type {
   CreateGrantInput,
   CreateGrantOptions,
   MovementFilter,
+  MovementPage,
 } from './service';
 export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';

@@ -18,7 +18,16 @@ import {
 } from './entities';
 import { grantStatusSql } from './grant-sql';
 import { balanceAt, fundingDueAt, grantsAt } from './views';
-import { selectAllocations, selectGrants, selectLiveGrantsOfLedgers, selectMovements } from './rows';
+import {
+  selectAllocations,
+  selectGrants,
+  selectLiveGrantsOfLedgers,
+  selectMovements,
+  selectMovementsWithAllocations,
+} from './rows';
+
+/** A page of history, with the allocations of each of its movements (read in the same statement). */
+export type MovementPage = Page<MovementEntity> & { allocations: ReadonlyMap<string, AllocationEntity[]> };
 
 export interface BalanceView {
   currency: CurrencyEntity;
@@ -209,11 +218,7 @@ export class LedgerReads {
   }
 
   /** History newest first, keyset on the customer-wide booking order; never OFFSET (SPEC §12). */
-  async listMovements(
-    customerId: string,
-    filter: MovementFilter,
-    args: PageArgs,
-  ): Promise<Page<MovementEntity>> {
+  async listMovements(customerId: string, filter: MovementFilter, args: PageArgs): Promise<MovementPage> {
     const types = filter.types && filter.types.length > 0 ? [...new Set(filter.types)].sort() : null;
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
@@ -237,13 +242,13 @@ export class LedgerReads {
       params.push(req.bound);
     }
     params.push(req.limit + 1);
-    const rows = await selectMovements(
+    const { movements, allocations } = await selectMovementsWithAllocations(
       this.em,
       conds.join(' and '),
       params,
       `order by m.gseq ${req.forward ? 'desc' : 'asc'} limit ?`,
     );
-    return finishPage(rows, req, (m) => String(m.gseq), this.cursors, scope);
+    return { ...finishPage(movements, req, (m) => String(m.gseq), this.cursors, scope), allocations };
   }
 
   async ledgerIdFor(customerId: string, currencyId: string): Promise<string | null> {

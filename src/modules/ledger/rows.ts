@@ -65,6 +65,40 @@ export async function selectMovements(
   return rows.map(toMovementEntity);
 }
 
+/** Each movement's allocations as one JSON column of its row, in position order. */
+const ALLOCATIONS_COLUMN = `coalesce((select json_agg(json_build_object('position', a.position, 'grant_id', a.grant_id,
+    'amount', a.amount::text) order by a.position)
+  from allocation a where a.movement_id = m.id and a.customer_id = m.customer_id), '[]') as allocations`;
+
+/**
+ * `selectMovements` with each movement's allocations read in the same statement: a page of history shows
+ * them, and a second statement per page cost a round trip (and PostgreSQL a statement) per read.
+ */
+export async function selectMovementsWithAllocations(
+  em: EntityManager,
+  where: string,
+  params: unknown[],
+  tail = '',
+): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
+  const rows = await em.execute<
+    (MovementRow & { allocations: { position: number; grant_id: string | null; amount: string }[] })[]
+  >(`select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where ${where} ${tail}`, params);
+  const allocations = new Map<string, AllocationEntity[]>();
+  for (const r of rows) {
+    allocations.set(
+      r.id,
+      r.allocations.map((a) => ({
+        movementId: r.id,
+        position: a.position,
+        customerId: r.customer_id,
+        grantId: a.grant_id,
+        amount: a.amount,
+      })),
+    );
+  }
+  return { movements: rows.map(toMovementEntity), allocations };
+}
+
 export async function selectAllocations(
   em: EntityManager,
   movementIds: readonly string[],

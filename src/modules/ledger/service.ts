@@ -12,12 +12,12 @@ import {
   type CreateGrantInput,
   type CreateGrantOptions,
 } from './grants';
-import { LedgerReads, type BalanceView, type MovementFilter } from './reads';
+import { LedgerReads, type BalanceView, type MovementFilter, type MovementPage } from './reads';
 
 import { DUE_TASK } from './grants';
 export { DUE_TASK } from './grants';
 export type { AdjustCreditsInput, CreateGrantInput, CreateGrantOptions } from './grants';
-export type { BalanceView, MovementFilter } from './reads';
+export type { BalanceView, MovementFilter, MovementPage } from './reads';
 
 /**
  * The ledger module's service, one object per EntityManager fork: grants, funding lifecycles and the
@@ -132,7 +132,7 @@ export class LedgerService {
   }
 
   /** History newest first, keyset on the customer-wide booking order; never OFFSET (SPEC §12). */
-  listMovements(customerId: string, filter: MovementFilter, args: PageArgs): Promise<Page<MovementEntity>> {
+  listMovements(customerId: string, filter: MovementFilter, args: PageArgs): Promise<MovementPage> {
     return this.reads.listMovements(customerId, filter, args);
   }
 
