@@ -41,6 +41,13 @@ type Fallback = (req: IncomingMessage, res: ServerResponse) => void;
  */
 export const fastPathStats = { served: 0, compiled: 0 };
 
+/** A parsed and validated document, how often it was asked for, and its operations compiled by name. */
+interface KeptDocument {
+  document: DocumentNode;
+  uses: number;
+  compiled: Map<string, CompiledQuery | null>;
+}
+
 interface Body {
   query: string;
   variables?: Record<string, unknown> | null;
@@ -76,14 +83,18 @@ export function fastGraphql(opts: FastGraphqlOptions): (req: IncomingMessage, re
   const { bodyBytes, maxTokens } = deps.config.limits;
   const format = formatError(log, { production: deps.config.production });
   const logger: Logger = log.pino ?? pino({ level: 'silent' });
-  const documents = new Map<string, DocumentNode>();
+  const documents = new Map<string, KeptDocument>();
 
-  /** The parsed and validated document, or null when Apollo should answer (parse or validation errors). */
-  const documentOf = (query: string): DocumentNode | null => {
+  /**
+   * The parsed and validated document with its uses, or null when Apollo should answer (parse or validation
+   * errors). Kept by text, the least recently used dropped first; a document too long to keep is not counted.
+   */
+  const documentOf = (query: string): KeptDocument | null => {
     const kept = documents.get(query);
     if (kept) {
       documents.delete(query);
       documents.set(query, kept);
+      kept.uses++;
       return kept;
     }
     let document: DocumentNode;
@@ -93,33 +104,27 @@ export function fastGraphql(opts: FastGraphqlOptions): (req: IncomingMessage, re
       return null;
     }
     if (validate(schema, document, rules).length > 0) return null;
+    const made: KeptDocument = { document, uses: 1, compiled: new Map() };
     if (query.length <= MAX_KEPT_QUERY_CHARS) {
-      documents.set(query, document);
+      documents.set(query, made);
       if (documents.size > MAX_DOCUMENTS) documents.delete(documents.keys().next().value as string);
     }
-    return document;
+    return made;
   };
 
   /**
-   * Kept documents compiled to plain functions (graphql-jit), by text and operation name, from their second
-   * use on: compiling costs more than one execution, so a document sent once (or a client sending a new one
-   * each time) is only executed.
+   * The document's operation compiled to a plain function (graphql-jit) from its second use on: compiling costs
+   * more than one execution, so a document sent once (or a client sending a new one each time) is only
+   * executed. Null: execute with graphql-js (not yet used twice, or graphql-jit could not compile it).
    */
-  const compiled = new Map<string, { uses: number; query: CompiledQuery | null }>();
-  const compiledOf = (query: string, document: DocumentNode, name: string | undefined) => {
-    if (!documents.has(query)) return null; // a document too long to keep is executed, not compiled
-    const key = name === undefined ? query : `${name}\u0000${query}`;
-    const kept = compiled.get(key);
-    if (!kept) {
-      compiled.set(key, { uses: 1, query: null });
-      if (compiled.size > MAX_DOCUMENTS) compiled.delete(compiled.keys().next().value as string);
-      return null;
+  const compiledOf = (kept: KeptDocument, name: string | undefined): CompiledQuery | null => {
+    if (kept.uses < 2) return null;
+    const key = name ?? '';
+    if (!kept.compiled.has(key)) {
+      const made = compileQuery(schema, kept.document, name);
+      kept.compiled.set(key, isCompiledQuery(made) ? made : null);
     }
-    if (kept.uses++ === 1) {
-      const made = compileQuery(schema, document, name);
-      kept.query = isCompiledQuery(made) ? made : null;
-    }
-    return kept.query;
+    return kept.compiled.get(key)!;
   };
 
   const handOver = (req: IncomingMessage, res: ServerResponse, body: unknown) => {
@@ -149,15 +154,17 @@ export function fastGraphql(opts: FastGraphqlOptions): (req: IncomingMessage, re
     } catch {
       return handOver(req, res, body);
     }
-    const document = documentOf(body.query);
+    const kept = documentOf(body.query);
+    const document = kept?.document;
     const operation = document && getOperationAST(document, body.operationName ?? undefined);
-    if (!document || !operation || operation.operation === 'subscription') return handOver(req, res, body);
+    if (!kept || !document || !operation || operation.operation === 'subscription')
+      return handOver(req, res, body);
 
     const reqId = requestIdOf(req);
     const child = logger.child({ reqId });
     // the request's logger holds while it runs and while its errors are shaped (both may log)
     const answer = await withRequestLogger(child, async () => {
-      const compiled = compiledOf(body.query, document, body.operationName ?? undefined);
+      const compiled = compiledOf(kept, body.operationName ?? undefined);
       const contextValue = createContext(deps, principal);
       if (compiled) fastPathStats.compiled++;
       const result = compiled

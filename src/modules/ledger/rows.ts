@@ -81,19 +81,13 @@ export async function selectMovementsWithAllocations(
   tail = '',
 ): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
   const rows = await em.execute<
-    (MovementRow & { allocations: { position: number; grant_id: string | null; amount: string }[] })[]
+    (MovementRow & { allocations: Omit<AllocationRow, 'movement_id' | 'customer_id'>[] })[]
   >(`select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where ${where} ${tail}`, params);
   const allocations = new Map<string, AllocationEntity[]>();
   for (const r of rows) {
     allocations.set(
       r.id,
-      r.allocations.map((a) => ({
-        movementId: r.id,
-        position: a.position,
-        customerId: r.customer_id,
-        grantId: a.grant_id,
-        amount: a.amount,
-      })),
+      r.allocations.map((a) => toAllocationEntity({ ...a, movement_id: r.id, customer_id: r.customer_id })),
     );
   }
   return { movements: rows.map(toMovementEntity), allocations };
@@ -104,20 +98,30 @@ export async function selectAllocations(
   movementIds: readonly string[],
 ): Promise<AllocationEntity[]> {
   if (movementIds.length === 0) return [];
-  const rows = await em.execute<
-    { movement_id: string; position: number; customer_id: string; grant_id: string | null; amount: string }[]
-  >(
+  const rows = await em.execute<AllocationRow[]>(
     `select movement_id, position, customer_id, grant_id, amount::text as amount from allocation
       where movement_id in (${movementIds.map(() => '?').join(',')}) order by movement_id, position`,
     [...movementIds],
   );
-  return rows.map((r) => ({
+  return rows.map(toAllocationEntity);
+}
+
+interface AllocationRow {
+  movement_id: string;
+  position: number;
+  customer_id: string;
+  grant_id: string | null;
+  amount: string;
+}
+
+function toAllocationEntity(r: AllocationRow): AllocationEntity {
+  return {
     movementId: r.movement_id,
     position: r.position,
     customerId: r.customer_id,
     grantId: r.grant_id,
     amount: r.amount,
-  }));
+  };
 }
 
 export const GRANT_COLUMNS = `g.id, g.ledger_id, g.customer_id, g.currency_id, g.name, g.source, g.funding_method,
