@@ -119,7 +119,7 @@ void withBenchApp('ingest', async ({ gql, queries }) => {
   if (errors.length > 0) console.log(`first failure: ${errors[0]}`);
   console.log(cpuLine);
   console.log('');
-  queries.print('ingestUsage issued', Math.max(1, batches), 'batch', 8);
+  queries.print('ingestUsage issued', Math.max(1, batches), 'batch', 16);
   result('ingest_events_per_s', accepted / seconds);
   result('ingest_batches_per_s', batches / seconds);
   result('ingest_p50_ms', percentile(latencies, 50));

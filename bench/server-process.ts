@@ -33,7 +33,9 @@ export async function spawnDrawdown(
   env: Record<string, string> = {},
 ): Promise<DrawdownProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-bench-'));
-  const child = spawn(process.execPath, [path.resolve(__dirname, '../src/main.js')], {
+  // BENCH_SERVER_NODE_ARGS: flags for the server's node only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.resolve(__dirname, '../src/main.js')], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,

@@ -9,6 +9,7 @@ import { Migration20261130000003_holds } from './Migration20261130000003_holds';
 import { Migration20261201000010_customer_keys } from './Migration20261201000010_customer_keys';
 import { Migration20261201000020_webhook_runners } from './Migration20261201000020_webhook_runners';
 import { Migration20261201000030_fresh_snapshot_read } from './Migration20261201000030_fresh_snapshot_read';
+import { Migration20261201000040_ingest_write_costs } from './Migration20261201000040_ingest_write_costs';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201000010_customer_keys', class: Migration20261201000010_customer_keys },
   { name: 'Migration20261201000020_webhook_runners', class: Migration20261201000020_webhook_runners },
   { name: 'Migration20261201000030_fresh_snapshot_read', class: Migration20261201000030_fresh_snapshot_read },
+  { name: 'Migration20261201000040_ingest_write_costs', class: Migration20261201000040_ingest_write_costs },
 ];

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { roundHalfEvenSql } from '../../src/modules/shared/sql';
 import { Dec, roundToScale } from '../../src/money';
+import { useDb } from '../support/db';
 
 /**
  * Settlement picks its candidate ledgers in SQL by comparing each open charge's amount, rounded to the
@@ -10,16 +10,7 @@ import { Dec, roundToScale } from '../../src/money';
  * rounding against `roundToScale` in PostgreSQL on random amounts, ties (a 5 just past the scale) most of all.
  */
 
-let db: Client;
-
-beforeAll(async () => {
-  db = new Client({ connectionString: inject('databaseUrl') });
-  await db.connect();
-});
-
-afterAll(async () => {
-  await db?.end();
-});
+const db = useDb();
 
 /** An amount with up to `scale + 3` decimals; half of them end in a 5 right after the scale (a tie). */
 const amountArb = fc

@@ -38,3 +38,15 @@ export function roundHalfEvenSql(value: string, scale: string): string {
       when abs(${value} - ${truncated}) * 2 = ${unit} and mod(trunc(${truncated} / ${unit}), 2) = 0
       then sign(${value}) * ${unit} else 0 end)`;
 }
+
+/**
+ * A PostgreSQL array literal (`{"a","b",NULL}`) for one parameter cast to an array type (`?::text[]`,
+ * `?::numeric[]`): every element quoted (commas, quotes and backslashes stay text), null as NULL. The
+ * ORM's `execute` writes parameters into the statement as literals, and a JS array would become a list;
+ * one array literal keeps a set-wise statement's text the same size whatever the number of rows
+ * (`= any(?::text[])`, `unnest(?::text[], ?::numeric[])`), so PostgreSQL parses one constant instead of
+ * one per value.
+ */
+export function pgArray(values: readonly (string | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
+}

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SettlementMode } from '../catalog';
+import { pgArray } from '../shared/sql';
 
 /** A subscription as usage rating sees it. */
 export interface RatingSubscription {
@@ -32,9 +33,9 @@ export async function subscriptionsOfCustomers(
     }[]
   >(
     `select id, customer_id, plan_id, active_from, active_to, settlement_mode from subscription
-      where customer_id in (${customerIds.map(() => '?').join(',')})
+      where customer_id = any(?::text[])
       order by active_from, id`,
-    [...customerIds],
+    [pgArray(customerIds)],
   );
   return rows.map((r) => ({
     id: r.id,

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Aggregation } from '../../engine';
 import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '../catalog';
-import { roundHalfEvenSql, valuesList } from '../shared/sql';
+import { pgArray, roundHalfEvenSql, valuesList } from '../shared/sql';
 import type { ChargeKind, ChargeStatus } from './entities';
 import { insertOneOff } from './one-off';
 
@@ -60,21 +60,62 @@ export interface ChargeSettlement {
   invoiceId: string | null;
 }
 
-const list = (n: number) => Array.from({ length: n }, () => '?').join(',');
+type UsageChargeRow = {
+  id: string;
+  subscriptionId: string;
+  rateCardId: string;
+  periodStart: Date;
+  status: ChargeStatus;
+};
+
+const usageKey = (subscriptionId: string, rateCardId: string, periodStart: Date) =>
+  `${subscriptionId}\u0000${rateCardId}\u0000${periodStart.toISOString()}`;
+
+/** The usage charges of these (subscription, rate card, period) keys that exist, without locking. */
+async function findUsage(em: EntityManager, rows: readonly NewUsageCharge[]): Promise<UsageChargeRow[]> {
+  const found = await em.execute<
+    { id: string; subscription_id: string; rate_card_id: string; period_start: Date; status: ChargeStatus }[]
+  >(
+    `select c.id, c.subscription_id, c.rate_card_id, c.period_start, c.status
+       from unnest(?::text[], ?::text[], ?::timestamptz[]) as k(subscription_id, rate_card_id, period_start)
+       join charge c on c.kind = 'USAGE' and c.subscription_id = k.subscription_id
+                    and c.rate_card_id = k.rate_card_id and c.period_start = k.period_start
+      order by c.id`,
+    [
+      pgArray(rows.map((r) => r.subscriptionId)),
+      pgArray(rows.map((r) => r.rateCardId)),
+      pgArray(rows.map((r) => r.periodStart.toISOString())),
+    ],
+  );
+  return found.map((c) => ({
+    id: c.id,
+    subscriptionId: c.subscription_id,
+    rateCardId: c.rate_card_id,
+    periodStart: new Date(c.period_start),
+    status: c.status,
+  }));
+}
 
 /**
  * Opens the usage charges that do not exist yet (one per subscription, rate card and period) and reads
- * the status of all of them, without locking (locks are taken last, held briefly). Two round trips.
+ * the status of all of them, without locking (locks are taken last, held briefly). It reads first and
+ * inserts only what is missing: an `insert ... on conflict do nothing` over charges that exist waits for
+ * every open transaction that updated one of them (PostgreSQL's conflict check waits out an in-progress
+ * update of the conflicting row), which would queue every batch behind the one folding into the same
+ * charges. One round trip when every charge exists, three when some must be opened.
  */
 async function openUsage(
   em: EntityManager,
   rows: readonly NewUsageCharge[],
   now: Date,
-): Promise<
-  { id: string; subscriptionId: string; rateCardId: string; periodStart: Date; status: ChargeStatus }[]
-> {
+): Promise<UsageChargeRow[]> {
+  if (rows.length === 0) return [];
+  const found = await findUsage(em, rows);
+  const have = new Set(found.map((c) => usageKey(c.subscriptionId, c.rateCardId, c.periodStart)));
+  const missing = rows.filter((r) => !have.has(usageKey(r.subscriptionId, r.rateCardId, r.periodStart)));
+  if (missing.length === 0) return found;
   const params: unknown[] = [];
-  for (const r of rows) {
+  for (const r of missing) {
     params.push(
       r.id,
       r.customerId,
@@ -92,6 +133,7 @@ async function openUsage(
       now.toISOString(),
     );
   }
+  // a concurrent batch may open the same charge meanwhile: the conflict leaves its row, read back below
   await em.execute(
     `insert into charge (id, customer_id, currency_id, kind, subscription_id, rate_card_id, feature_id, feature_key,
                          aggregation, status, settlement_mode, fiat_code, fiat_value, quantity, amount, period_start,
@@ -99,30 +141,13 @@ async function openUsage(
      select v.id, v.customer_id, v.currency_id, 'USAGE', v.subscription_id, v.rate_card_id, v.feature_id, v.feature_key,
             v.aggregation, 'OPEN', v.mode, v.fiat_code, v.fiat_value::numeric, 0, 0, v.ps::timestamptz, v.pe::timestamptz,
             v.now::timestamptz, v.now::timestamptz
-       from (values ${valuesList(rows.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', params)})
+       from (values ${valuesList(missing.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', params)})
             as v(id, customer_id, currency_id, subscription_id, rate_card_id, feature_id, feature_key, aggregation, mode,
                  fiat_code, fiat_value, ps, pe, now)
      on conflict (subscription_id, rate_card_id, period_start) where kind = 'USAGE' do nothing`,
     params,
   );
-  const keyParams: unknown[] = [];
-  for (const r of rows) keyParams.push(r.subscriptionId, r.rateCardId, r.periodStart.toISOString());
-  const found = await em.execute<
-    { id: string; subscription_id: string; rate_card_id: string; period_start: Date; status: ChargeStatus }[]
-  >(
-    `select id, subscription_id, rate_card_id, period_start, status
-       from charge
-      where kind = 'USAGE' and (subscription_id, rate_card_id, period_start) in (${rows.map(() => '(?, ?, ?::timestamptz)').join(', ')})
-      order by id`,
-    keyParams,
-  );
-  return found.map((c) => ({
-    id: c.id,
-    subscriptionId: c.subscription_id,
-    rateCardId: c.rate_card_id,
-    periodStart: new Date(c.period_start),
-    status: c.status,
-  }));
+  return [...found, ...(await findUsage(em, missing))];
 }
 
 /** Locks charges in id order (the order settlement uses) and returns their status and quantity. */
@@ -131,9 +156,9 @@ async function lockForUsage(
   ids: readonly string[],
 ): Promise<Map<string, { status: ChargeStatus; quantity: string }>> {
   const rows = await em.execute<{ id: string; status: ChargeStatus; quantity: string }[]>(
-    `select id, status, quantity::text as quantity from charge where id in (${list(ids.length)})
+    `select id, status, quantity::text as quantity from charge where id = any(?::text[])
       order by id for update`,
-    [...ids],
+    [pgArray(ids)],
   );
   return new Map(rows.map((r) => [r.id, { status: r.status, quantity: r.quantity }]));
 }
@@ -144,12 +169,15 @@ async function applyUsage(
   rows: readonly { id: string; quantity: string; amount: string }[],
 ): Promise<void> {
   if (rows.length === 0) return;
-  const params = rows.flatMap((r) => [r.id, r.quantity, r.amount]);
   await em.execute(
-    `update charge as c set quantity = v.q::numeric, amount = v.a::numeric, updated_at = now()
-       from (values ${valuesList(rows.length, '(?, ?, ?)', params)}) as v(id, q, a)
+    `update charge as c set quantity = v.q, amount = v.a, updated_at = now()
+       from unnest(?::text[], ?::numeric[], ?::numeric[]) as v(id, q, a)
       where c.id = v.id`,
-    params,
+    [
+      pgArray(rows.map((r) => r.id)),
+      pgArray(rows.map((r) => r.quantity)),
+      pgArray(rows.map((r) => r.amount)),
+    ],
   );
 }
 

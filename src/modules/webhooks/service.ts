@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError, ErrorCode, Problems } from '../../core/errors';
 import type { CursorCodec } from '../shared/cursor';
+import { pgArray } from '../shared/sql';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import {
   attemptDelivery,
@@ -94,7 +95,7 @@ export class WebhooksService {
   async byIds(ids: readonly string[]): Promise<Map<string, WebhookEndpointView>> {
     const rows = await this.em.execute<EndpointRow[]>(
       `select ${ENDPOINT_COLUMNS} from webhook_endpoint where id = any(?::text[])`,
-      [pgTextArray(ids)],
+      [pgArray(ids)],
     );
     return new Map(rows.map((r) => [r.id, toEndpoint(r)]));
   }
@@ -121,7 +122,7 @@ export class WebhooksService {
     const rows = await this.em.execute<EndpointRow[]>(
       `insert into webhook_endpoint (id, url, description, event_types, secret)
        values (?, ?, ?, ?::text[], ?) returning ${ENDPOINT_COLUMNS}`,
-      [newEndpointId(), input.url, input.description ?? null, pgTextArray(types), secret],
+      [newEndpointId(), input.url, input.description ?? null, pgArray(types), secret],
     );
     invalidateSubscribedTypes(this.em);
     return { endpoint: toEndpoint(rows[0]!), secret };
@@ -134,7 +135,7 @@ export class WebhooksService {
     const params: unknown[] = [];
     if (input.eventTypes != null) {
       sets.push('event_types = ?::text[]');
-      params.push(pgTextArray(checkEventTypes(problems, input.eventTypes)));
+      params.push(pgArray(checkEventTypes(problems, input.eventTypes)));
     }
     if (input.description !== undefined) {
       checkDescription(problems, input.description);
@@ -208,7 +209,7 @@ export class WebhooksService {
     const params: unknown[] = [endpointId];
     if (wanted) {
       where.push('d.status = any(?::text[])');
-      params.push(pgTextArray(wanted));
+      params.push(pgArray(wanted));
     }
     if (req.bound !== null) {
       where.push('(d.created_at, d.id) < (select b.created_at, b.id from webhook_delivery b where b.id = ?)');
@@ -298,9 +299,4 @@ export class WebhooksService {
   async forgetRunner(runnerId: string): Promise<void> {
     await forgetRunner(this.em, runnerId);
   }
-}
-
-/** A PostgreSQL text[] literal with every element quoted (commas, quotes, backslashes kept as text). */
-export function pgTextArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
