@@ -5,6 +5,7 @@ import { migrationsList } from '../../migrations';
 import type { EntityClass } from '@mikro-orm/core';
 import { Client } from 'pg';
 import { inBackground } from '../core/background';
+import { foldStatements, type Queryable } from './fold-statements';
 
 export type Orm = MikroORM<PostgreSqlDriver>;
 
@@ -35,7 +36,15 @@ export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20, o
     entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
-    pool: { min: 0, max: poolMax },
+    pool: {
+      min: 0,
+      max: poolMax,
+      // BEGIN and deferred writes travel with the next statement (fold-statements.ts)
+      afterCreate: (conn: Queryable, done: (err: Error | null, conn: Queryable) => void) => {
+        foldStatements(conn);
+        done(null, conn);
+      },
+    },
     // numeric stays a string at the column; money/ converts it in one place
     forceUtcTimezone: true,
     allowGlobalContext: false,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { deferred } from '../../src/db/fold-statements';
 import { migrate, openOrm, type Orm } from '../../src/db/orm';
 import { allEntities } from '../../src/modules';
 import {
@@ -95,5 +96,79 @@ describe('inTransaction', () => {
       await put(em, key);
     });
     expect(await seen(orm.em.fork(), key)).toBe(true);
+  });
+});
+
+/** fold-statements.ts: BEGIN and deferred writes reach PostgreSQL in the same message as the next statement. */
+describe('BEGIN and deferred writes folded into the next statement', () => {
+  const stamps = (em: EntityManager) =>
+    em.execute<{ same: boolean }[]>(`select transaction_timestamp() = statement_timestamp() as same`);
+
+  it('the first statement starts the transaction; a later one is a message of its own', async () => {
+    await inTransaction(orm.em, async (em) => {
+      // in one message, the transaction and the statement start at the same instant
+      expect((await stamps(em))[0]!.same).toBe(true);
+      expect((await stamps(em))[0]!.same).toBe(false);
+    });
+  });
+
+  it('a statement that fails after writes rolls them back, and the next transaction commits', async () => {
+    const key = uniq('fold-rollback');
+    await expect(
+      inTransaction(orm.em, async (em) => {
+        await put(em, key);
+        await em.execute(`select 1 / 0`);
+      }),
+    ).rejects.toThrow(/division by zero/);
+    expect(await seen(orm.em.fork(), key)).toBe(false);
+    const next = uniq('fold-next');
+    await inTransaction(orm.em, (em) => put(em, next));
+    expect(await seen(orm.em.fork(), next)).toBe(true);
+  });
+
+  it('a first statement that fails (syntax or execution) leaves no transaction open on the connection', async () => {
+    for (const bad of [`selec 1`, `select 1 / 0`]) {
+      await expect(inTransaction(orm.em, (em) => em.execute(bad))).rejects.toThrow();
+      // every connection of the pool (4) is used again: a transaction left open would hold `put` uncommitted
+      const keys = Array.from({ length: 8 }, () => uniq('fold-after'));
+      await Promise.all(keys.map((k) => inTransaction(orm.em, (em) => put(em, k))));
+      for (const k of keys) expect(await seen(orm.em.fork(), k)).toBe(true);
+    }
+  });
+
+  it('a transaction that sends no statement commits nothing and answers', async () => {
+    expect(await inTransaction(orm.em, async () => 42)).toBe(42);
+    const key = uniq('fold-empty-after');
+    await inTransaction(orm.em, (em) => put(em, key));
+    expect(await seen(orm.em.fork(), key)).toBe(true);
+  });
+
+  it('a deferred write is seen by the next statement of its transaction and committed with it', async () => {
+    const key = uniq('fold-deferred');
+    await inTransaction(orm.em, async (em) => {
+      await put(em, `${key}-first`);
+      expect(
+        await em.execute(deferred(`insert into app_setting (key, value) values (?, 'v')`), [key]),
+      ).toEqual([]);
+      expect(await seen(em, key)).toBe(true);
+    });
+    expect(await seen(orm.em.fork(), key)).toBe(true);
+  });
+
+  it('a deferred write that fails fails the commit with its error; nothing of the transaction stays', async () => {
+    const key = uniq('fold-deferred-dup');
+    const other = uniq('fold-deferred-other');
+    await inTransaction(orm.em, (em) => put(em, key));
+    const err = await inTransaction(orm.em, async (em) => {
+      await put(em, other);
+      // the duplicate key is only found when the write travels with COMMIT
+      await em.execute(deferred(`insert into app_setting (key, value) values (?, 'v')`), [key]);
+    }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('23505');
+    expect(await seen(orm.em.fork(), other)).toBe(false);
+    // every pooled connection is clean afterwards
+    const keys = Array.from({ length: 8 }, () => uniq('fold-deferred-after'));
+    await Promise.all(keys.map((k) => inTransaction(orm.em, (em) => put(em, k))));
+    for (const k of keys) expect(await seen(orm.em.fork(), k)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { deferred } from '../../db/fold-statements';
 import { type Dec, ZERO } from '../../money';
 import { valuesList, type StatementPart } from '../shared/sql';
 import { noteBooked, noteChange } from '../shared/tx';
@@ -151,5 +152,6 @@ export async function writeLedgers(
       vals,
     );
   }
-  if (parts.length > 0) await em.execute(`with ${parts.join(',\n')} select 1`, params);
+  // nobody reads its answer: inside a transaction it travels with the next statement or the commit
+  if (parts.length > 0) await em.execute(deferred(`with ${parts.join(',\n')} select 1`), params);
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { deferred } from '../../db/fold-statements';
 import type { Aggregation } from '../../engine';
 import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '../catalog';
 import { pgArray, roundHalfEvenSql, valuesList } from '../shared/sql';
@@ -169,10 +170,11 @@ async function applyUsage(
   rows: readonly { id: string; quantity: string; amount: string }[],
 ): Promise<void> {
   if (rows.length === 0) return;
+  // nobody reads its answer: it travels with the batch's commit
   await em.execute(
-    `update charge as c set quantity = v.q, amount = v.a, updated_at = now()
+    deferred(`update charge as c set quantity = v.q, amount = v.a, updated_at = now()
        from unnest(?::text[], ?::numeric[], ?::numeric[]) as v(id, q, a)
-      where c.id = v.id`,
+      where c.id = v.id`),
     [
       pgArray(rows.map((r) => r.id)),
       pgArray(rows.map((r) => r.quantity)),
