@@ -61,15 +61,12 @@ export function foldStatements(conn: Queryable): void {
   const query = conn.query.bind(conn) as (...args: unknown[]) => unknown;
   /** Held texts, each one statement ending in `;`, in the order they came. */
   let held: string[] = [];
-  /** Whether `BEGIN;` was held and nothing sent since (then the transaction has not started in PostgreSQL). */
-  let beginOnly = false;
   /** Inside a transaction this connection saw begin. */
   let inTransaction = false;
 
   const take = () => {
     const out = held;
     held = [];
-    beginOnly = false;
     return out;
   };
   /** Sends what is held as a message of its own; `then` hears its error or goes on. */
@@ -93,7 +90,6 @@ export function foldStatements(conn: Queryable): void {
     }
     if (text === BEGIN && held.length === 0 && !inTransaction) {
       held.push(BEGIN);
-      beginOnly = true;
       inTransaction = true;
       process.nextTick(done, null, answered('BEGIN'));
       return undefined;
@@ -101,7 +97,6 @@ export function foldStatements(conn: Queryable): void {
     if (/^BEGIN\b/i.test(text)) inTransaction = true;
     if (text.startsWith(DEFER) && inTransaction) {
       held.push(`${text};`);
-      beginOnly = false;
       process.nextTick(done, null, answered('SELECT'));
       return undefined;
     }
@@ -109,10 +104,9 @@ export function foldStatements(conn: Queryable): void {
       const commit = /^COMMIT/i.test(text);
       const command = commit ? 'COMMIT' : 'ROLLBACK';
       inTransaction = false;
-      const wasBeginOnly = beginOnly;
       const pending = take();
-      if (wasBeginOnly || (!commit && pending[0] === BEGIN)) {
-        // the transaction never reached PostgreSQL: nothing to commit or roll back
+      // BEGIN still held: the transaction never reached PostgreSQL, and a commit has nothing else to send
+      if (pending[0] === BEGIN && (!commit || pending.length === 1)) {
         process.nextTick(done, null, answered(command));
         return undefined;
       }

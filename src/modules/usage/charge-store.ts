@@ -5,6 +5,7 @@ import { settlementTermsOf, type SettlementMode, type SettlementTerms } from '..
 import { pgArray, roundHalfEvenSql, valuesList } from '../shared/sql';
 import type { ChargeKind, ChargeStatus } from './entities';
 import { insertOneOff } from './one-off';
+import { usageChargeKey } from './rate';
 
 /**
  * Every write to `charge`, and the hot reads, as named operations inside the caller's transaction. The
@@ -69,9 +70,6 @@ type UsageChargeRow = {
   status: ChargeStatus;
 };
 
-const usageKey = (subscriptionId: string, rateCardId: string, periodStart: Date) =>
-  `${subscriptionId}\u0000${rateCardId}\u0000${periodStart.toISOString()}`;
-
 /** The usage charges of these (subscription, rate card, period) keys that exist, without locking. */
 async function findUsage(em: EntityManager, rows: readonly NewUsageCharge[]): Promise<UsageChargeRow[]> {
   const found = await em.execute<
@@ -80,8 +78,7 @@ async function findUsage(em: EntityManager, rows: readonly NewUsageCharge[]): Pr
     `select c.id, c.subscription_id, c.rate_card_id, c.period_start, c.status
        from unnest(?::text[], ?::text[], ?::timestamptz[]) as k(subscription_id, rate_card_id, period_start)
        join charge c on c.kind = 'USAGE' and c.subscription_id = k.subscription_id
-                    and c.rate_card_id = k.rate_card_id and c.period_start = k.period_start
-      order by c.id`,
+                    and c.rate_card_id = k.rate_card_id and c.period_start = k.period_start`,
     [
       pgArray(rows.map((r) => r.subscriptionId)),
       pgArray(rows.map((r) => r.rateCardId)),
@@ -112,8 +109,10 @@ async function openUsage(
 ): Promise<UsageChargeRow[]> {
   if (rows.length === 0) return [];
   const found = await findUsage(em, rows);
-  const have = new Set(found.map((c) => usageKey(c.subscriptionId, c.rateCardId, c.periodStart)));
-  const missing = rows.filter((r) => !have.has(usageKey(r.subscriptionId, r.rateCardId, r.periodStart)));
+  const have = new Set(found.map((c) => usageChargeKey(c.subscriptionId, c.rateCardId, c.periodStart)));
+  const missing = rows.filter(
+    (r) => !have.has(usageChargeKey(r.subscriptionId, r.rateCardId, r.periodStart)),
+  );
   if (missing.length === 0) return found;
   const params: unknown[] = [];
   for (const r of missing) {
