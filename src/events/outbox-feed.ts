@@ -64,11 +64,10 @@ export class CustomerFeed {
 
   private async pull(): Promise<void> {
     for (;;) {
-      const rows = await this.reads.movementsAfter(this.customerId, this.cursor, null, PAGE);
+      const { rows, balances } = await this.reads.movementsAfter(this.customerId, this.cursor, null, PAGE);
       if (rows.length === 0) return;
       for (const r of rows)
         this.cursor.set(r.ledgerId, Math.max(this.cursor.get(r.ledgerId) ?? 0, r.sequence));
-      const balances = await this.reads.balances(this.customerId);
       const ledgerCurrency = new Map(rows.map((r) => [r.ledgerId, r.currencyId]));
       for (const l of this.listeners) l.movements(rows, balances, ledgerCurrency);
       if (rows.length < PAGE) return;
@@ -132,14 +131,14 @@ export abstract class CursorListener<T> implements Listener {
     for (;;) {
       const page = await gate.run(this.customerId, async () => {
         if (this.closed) return null;
-        const rows = await reads.movementsAfter(
+        const page = await reads.movementsAfter(
           this.customerId,
           this.cursor,
           this.currencyId,
           PAGE,
           this.fromSequence,
         );
-        return rows.length === 0 ? null : { rows, balances: await reads.balances(this.customerId) };
+        return page.rows.length === 0 ? null : page;
       });
       if (!page) return;
       for (const r of page.rows) await this.take(r, page.balances);

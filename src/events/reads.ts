@@ -1,6 +1,6 @@
 import type { Dec } from '../money';
 import { CurrencyEntity } from '../modules/catalog';
-import { LedgerEntity, MovementEntity, type BalanceView } from '../modules/ledger';
+import { LedgerEntity, type BalanceView, type MovementEntity } from '../modules/ledger';
 import type { ServiceRoot } from '../services';
 
 /** A ledger as the feeds track it: where its gapless per-ledger sequence stands. */
@@ -49,26 +49,20 @@ export class FeedReads {
     return rows.map((r) => r.customer_id);
   }
 
-  /** Movements after each ledger's cursor (`fallback` for ledgers it does not know), in booking order. */
+  /**
+   * Movements after each ledger's cursor (`fallback` for ledgers it does not know), in booking order, with
+   * the balances of the same snapshot (by currency id) when there is any: one statement.
+   */
   async movementsAfter(
     customerId: string,
     cursor: Map<string, number>,
     currencyId: string | null,
     limit: number,
     fallback = 0,
-  ): Promise<MovementEntity[]> {
-    const known = [...cursor.entries()];
-    const or: Record<string, unknown>[] = known.map(([ledgerId, seq]) => ({
-      ledgerId,
-      sequence: { $gt: seq },
-    }));
-    or.push(
-      known.length
-        ? { ledgerId: { $nin: known.map(([id]) => id) }, sequence: { $gt: fallback } }
-        : { sequence: { $gt: fallback } },
-    );
-    const where: Record<string, unknown> = { customerId, $or: or };
-    if (currencyId !== null) where.currencyId = currencyId;
-    return this.services.open().em.find(MovementEntity, where, { orderBy: { gseq: 'asc' }, limit });
+  ): Promise<{ rows: MovementEntity[]; balances: Map<string, BalanceView> }> {
+    const read = await this.services
+      .open()
+      .ledger.movementsAfter(customerId, currencyId, { after: cursor, fallback }, limit);
+    return { rows: read.movements, balances: new Map(read.balances.map((b) => [b.currency.id, b])) };
   }
 }

@@ -6,8 +6,15 @@ import { fault } from '../../core/fault';
 import { enqueueJob } from '../../db/jobs';
 import { isFundable } from '../../engine';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
-import { CurrencyEntity, FeatureEntity, currencyAndAmount, isFiatCode, fiatScale } from '../catalog';
-import { CustomerEntity } from '../customers';
+import {
+  FeatureEntity,
+  currencyAndAmount,
+  currencyOfCode,
+  isFiatCode,
+  fiatScale,
+  type CurrencyEntity,
+} from '../catalog';
+import { customerExists } from '../customers';
 import {
   type InvoicesService,
   checkPaymentTransition,
@@ -78,18 +85,19 @@ export class GrantWrites {
     private readonly invoices: InvoicesService,
   ) {}
 
-  private async customer(id: string): Promise<CustomerEntity> {
-    const c = isIdOf(IdPrefix.Customer, id) ? await this.em.findOne(CustomerEntity, { id }) : null;
-    if (!c) throw DomainError.notFound('Customer', id);
-    return c;
+  /** The customer's id once it is known to exist (customers are never deleted: kept for the process). */
+  private async customer(id: string): Promise<{ id: string }> {
+    if (!(await customerExists(this.em, id))) throw DomainError.notFound('Customer', id);
+    return { id };
   }
 
+  /** The currency of a code (kept for the process: currencies never change), or a problem of `field`. */
   private async currency(
     code: string,
     problems?: Problems,
     field = 'currency',
   ): Promise<CurrencyEntity | null> {
-    const c = await this.em.findOne(CurrencyEntity, { code });
+    const c = await currencyOfCode(this.em, code);
     if (!c) {
       if (problems) problems.add(field, `unknown currency ${code}`);
       else throw DomainError.badInput(`unknown currency ${code}`);

@@ -12,6 +12,7 @@ export { LedgerTx } from './booking';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
 export { GRANT_STATE_COLUMNS, LEDGER_READ_COLUMNS, readLedger, toLockedLedger } from './store';
 export type { BookedMovement, AllocationDraft, LockedLedger } from './store';
+export type { MovementCursor } from './balance-sql';
 export { grantStatusAt } from './views';
 export { ACTIVE_HOLD_COLUMNS, HoldStatus, holdStatusAt, holdStore, toActiveHold } from './holds';
 export type { ActiveHold, HoldFilter, HoldRow } from './holds';

@@ -5,7 +5,12 @@ import { IdPrefix, isIdOf } from '../../core/ids';
 import { Dec, ZERO, formatDecimal, roundToScale } from '../../money';
 import { pendingBalance, type SettlementMode } from '../../engine';
 import { currenciesOfIds, currencyOfCode, type CurrencyEntity } from '../catalog';
-import { selectBalanceFacts } from './balance-sql';
+import {
+  selectBalanceFacts,
+  selectMovementsWithFacts,
+  type BalanceFacts,
+  type MovementCursor,
+} from './balance-sql';
 import type { CursorCodec } from '../shared/cursor';
 import { finishPage, keysetRequest, type Page, type PageArgs } from '../shared/page';
 import {
@@ -100,7 +105,26 @@ export class LedgerReads {
       if (!c) return [];
       currencyId = c.id;
     }
-    const facts = await selectBalanceFacts(this.em, customerId, currencyId, asOf);
+    return this.views(customerId, await selectBalanceFacts(this.em, customerId, currencyId, asOf), asOf);
+  }
+
+  /**
+   * A customer's movements after `cursor`, the first `limit` in booking order (optionally of one currency),
+   * with the balances of the same snapshot when there is any (the live feeds' one read per change).
+   */
+  async movementsAfter(
+    customerId: string,
+    currencyId: string | null,
+    cursor: MovementCursor,
+    limit: number,
+  ): Promise<{ movements: MovementEntity[]; balances: BalanceView[] }> {
+    const asOf = this.clock.now();
+    const read = await selectMovementsWithFacts(this.em, customerId, currencyId, cursor, limit, asOf);
+    return { movements: read.movements, balances: await this.views(customerId, read.facts, asOf) };
+  }
+
+  /** SPEC §7 balances from their facts, ordered by currency code. */
+  private async views(customerId: string, facts: BalanceFacts[], asOf: Date): Promise<BalanceView[]> {
     if (facts.length === 0) return [];
     const currencies = await currenciesOfIds(
       this.em,

@@ -10,7 +10,7 @@ export const MOVEMENT_COLUMNS = `m.id, m.gseq::text as gseq, m.ledger_id, m.cust
   m.amount::text as amount, m.balance_before::text as balance_before, m.balance_after::text as balance_after,
   m.booked_at, m.grant_id, m.charge_id, m.corrects_id, m.description, m.details, m.created_at`;
 
-interface MovementRow {
+export interface MovementRow {
   id: string;
   gseq: string;
   ledger_id: string;

@@ -13,6 +13,7 @@ import {
   type CreateGrantOptions,
 } from './grants';
 import { LedgerReads, type BalanceView, type MovementFilter, type MovementPage } from './reads';
+import type { MovementCursor } from './balance-sql';
 
 import { DUE_TASK } from './grants';
 export { DUE_TASK } from './grants';
@@ -105,6 +106,16 @@ export class LedgerService {
   /** SPEC §7 balances in one consistent snapshot (REPEATABLE READ, read-only: never blocks writers). */
   balances(customerId: string, currencyCode?: string | null): Promise<BalanceView[]> {
     return this.reads.balances(customerId, currencyCode);
+  }
+
+  /** New movements after a cursor with the balances of the same snapshot (the live feeds' read). */
+  movementsAfter(
+    customerId: string,
+    currencyId: string | null,
+    cursor: MovementCursor,
+    limit: number,
+  ): Promise<{ movements: MovementEntity[]; balances: BalanceView[] }> {
+    return this.reads.movementsAfter(customerId, currencyId, cursor, limit);
   }
 
   grantsByIds(ids: readonly string[]): Promise<Map<string, GrantEntity>> {
