@@ -16,7 +16,7 @@ import {
 } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { assertCanRead } from '../../modules/access';
-import type { GrantEntity, MovementEntity, MovementPage } from '../../modules/ledger';
+import type { GrantEntity, MovementPage, MovementView } from '../../modules/ledger';
 import type { Page } from '../../modules/shared';
 import { withCurrencies, type Context } from '../context';
 import { AdminOnly } from '../guards';
@@ -64,7 +64,7 @@ export function mapGrants(ctx: Context, grants: GrantEntity[]): Promise<CreditGr
   return withCurrencies(ctx, grants, (g, c) => toGrant(g, c, ctx.now));
 }
 
-export function mapMovements(ctx: Context, movements: MovementEntity[]): Promise<CreditMovementType[]> {
+export function mapMovements(ctx: Context, movements: MovementView[]): Promise<CreditMovementType[]> {
   return withCurrencies(ctx, movements, toMovement);
 }
 

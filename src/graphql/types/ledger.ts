@@ -8,7 +8,7 @@ import {
   type GrantEntity,
   GrantOrigin,
   type GrantStatus as LedgerGrantStatus,
-  type MovementEntity,
+  type MovementView,
   type MovementType as LedgerMovementType,
 } from '../../modules/ledger';
 import { Dec, formatDecimal, formatDecimalText } from '../../money';
@@ -198,7 +198,7 @@ export class CreditMovementType extends Node {
   @Field(() => String, { nullable: true }) description!: string | null;
 }
 
-export function toMovement(m: MovementEntity, currency: CurrencyEntity): CreditMovementType {
+export function toMovement(m: MovementView, currency: CurrencyEntity): CreditMovementType {
   return Object.assign(new CreditMovementType(), {
     id: m.id,
     customerId: m.customerId,

@@ -22,10 +22,10 @@ import {
   type PaymentStatus,
 } from '../invoices';
 import { inTransaction } from '../shared/tx';
-import { LedgerTx, newGrantState } from './booking';
+import { LedgerTx, movementView, newGrantState, type MovementView } from './booking';
 import { GrantEntity, type FundingMethod, type GrantOrigin } from './entities';
 import { onceOnly } from './program-grants';
-import { runOnLedger } from './runner';
+import { runOnLedger, runOnLedgerGrouped } from './runner';
 import { insertGrant, setPaymentStatus, type GrantExtras } from './grant-store';
 import type { GrantState } from './store';
 
@@ -348,8 +348,11 @@ export class GrantWrites {
 
   // ---- adjustments ------------------------------------------------------------------------
 
-  /** Answers the id of the ADJUSTED movement. */
-  async adjustCredits(input: AdjustCreditsInput): Promise<string> {
+  /**
+   * Books an ADJUSTED movement and answers it as written (`movement`), or only its id when the answer is an
+   * idempotent replay of an earlier request. Concurrent adjustments of one ledger share a commit.
+   */
+  async adjustCredits(input: AdjustCreditsInput): Promise<{ id: string; movement: MovementView | null }> {
     const now = this.clock.now();
     const problems = new Problems();
     const customer = await this.customer(input.customerId);
@@ -361,7 +364,8 @@ export class GrantWrites {
     const reason = input.reason.trim();
     if (reason.length === 0 || reason.length > 500) problems.add('reason', 'must be 1-500 characters');
     problems.throwIfAny();
-    return runOnLedger(
+    let written: MovementView | null = null;
+    const id = await runOnLedgerGrouped(
       this.em,
       { customerId: customer.id, currencyId: currency!.id },
       now,
@@ -371,7 +375,10 @@ export class GrantWrites {
         input: { ...input, idempotencyKey: undefined },
       },
       async (tx, em) => {
-        if (amount!.lt(0)) return tx.deduct(amount!.neg(), now, reason).id;
+        if (amount!.lt(0)) {
+          written = movementView(tx, tx.deduct(amount!.neg(), now, reason));
+          return written.id;
+        }
         const g = newGrantState({
           fundingMethod: 'PROMOTIONAL',
           source: 'ADJUSTMENT',
@@ -390,8 +397,11 @@ export class GrantWrites {
           purchaseTotal: null,
           invoiceId: null,
         });
-        return tx.fund(g, now, reason).id;
+        written = movementView(tx, tx.fund(g, now, reason));
+        return written.id;
       },
     );
+    const movement = written as MovementView | null;
+    return { id, movement: movement?.id === id ? movement : null };
   }
 }

@@ -14,6 +14,7 @@ import {
 } from './grants';
 import { LedgerReads, type BalanceView, type MovementFilter, type MovementPage } from './reads';
 import type { MovementCursor } from './balance-sql';
+import type { MovementView } from './booking';
 
 import { DUE_TASK } from './grants';
 export { DUE_TASK } from './grants';
@@ -79,9 +80,10 @@ export class LedgerService {
     return this.writes.updateInvoicePaymentStatus(invoiceId, status);
   }
 
-  async adjustCredits(input: AdjustCreditsInput): Promise<MovementEntity> {
-    const movementId = await this.writes.adjustCredits(input);
-    return (await this.reads.movementById(movementId))!;
+  /** The ADJUSTED movement as written; an idempotent replay answers the first request's, read back. */
+  async adjustCredits(input: AdjustCreditsInput): Promise<MovementView> {
+    const { id, movement } = await this.writes.adjustCredits(input);
+    return movement ?? (await this.reads.movementById(id))!;
   }
 
   // ---- due work (background jobs) ---------------------------------------------------------
