@@ -103,7 +103,7 @@ export async function startDrawdown(
     databaseUrl = embedded.url;
     log('info', 'embedded PostgreSQL started', { dataDir: path.join(config.dataDir, 'pg') });
   }
-  const orm = await openOrm(databaseUrl, allEntities, 20, opts.onQuery);
+  const orm = await openOrm(databaseUrl, allEntities, config.dbPoolSize, opts.onQuery);
   // what has been started so far, undone in reverse when a later step fails (quietly, without job errors)
   const started: (() => unknown)[] = [];
   try {

@@ -7,6 +7,11 @@ export interface Config {
   readonly databaseUrl: string | null;
   readonly dataDir: string;
   readonly migrate: boolean;
+  /**
+   * DRAWDOWN_DB_POOL_SIZE: PostgreSQL connections this process keeps at most. Each is a backend process on
+   * the database server, so more connections than its cores can run only compete for them.
+   */
+  readonly dbPoolSize: number;
   readonly apiKeys: readonly string[];
   readonly production: boolean;
   readonly settleIntervalMs: number;
@@ -72,6 +77,12 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return Number(raw);
 }
 
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = int(env, name, fallback);
+  if (n < 1) throw new Error(`${name} must be at least 1, got ${n}`);
+  return n;
+}
+
 function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -116,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : null,
     dataDir: path.resolve(env.DRAWDOWN_DATA_DIR ?? '.data'),
     migrate: bool(env, 'DRAWDOWN_MIGRATE', true),
+    dbPoolSize: positive(env, 'DRAWDOWN_DB_POOL_SIZE', 20),
     apiKeys: Object.freeze(
       (env.DRAWDOWN_API_KEYS ?? '')
         .split(',')

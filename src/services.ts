@@ -80,6 +80,16 @@ export interface ServiceRoot {
  * The one place services are constructed: the GraphQL context, the live feeds, the jobs and the
  * command-line tools all take them from here.
  */
+/** What an auto top-up check reads, from the services of one EntityManager. */
+function topUpReads(s: Pick<Services, 'ledger' | 'catalog' | 'subscriptions'>) {
+  return {
+    ledger: s.ledger,
+    catalog: s.catalog,
+    creditPrice: (customerId: string, currencyId: string, at: Date) =>
+      s.subscriptions.creditPriceFor(customerId, currencyId, at),
+  };
+}
+
 export function createServices(deps: ServiceDeps): ServiceRoot {
   const cursors = new CursorCodec(deps.secret);
   const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
@@ -89,42 +99,41 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
     cursors,
     access,
     checkCache,
-    open(opts = {}) {
-      const em = opts.em ?? deps.fork();
-      const clock = opts.clock ?? deps.clock;
-      const invoices = new InvoicesService(em, cursors);
-      const ledger = new LedgerService(em, clock, cursors, invoices);
-      const catalog = new CatalogService(em, cursors);
-      const customers = new CustomersService(em, cursors);
-      const subscriptions = new SubscriptionsService(em, clock);
-      return {
-        em,
-        clock,
-        access,
-        alerts: new AlertsService(em),
-        allocations: new AllocationsService(em, clock, ledger),
-        rollovers: new RolloverService(em, clock, ledger),
-        catalog,
-        charges: new ChargesService(em, cursors),
-        customers,
-        exports: new ExportsService(em),
-        invoices,
-        ledger,
-        reconcile: new ReconcileService(em),
-        settlement: new SettlementService(em, clock, invoices),
-        subscriptions,
-        purchases: new CreditPurchases(em, clock, { ledger, subscriptions }),
-        topUps: new TopUpService(em, clock, {
-          ledger,
-          catalog,
-          customers,
-          creditPrice: (customerId, currencyId, at) =>
-            subscriptions.creditPriceFor(customerId, currencyId, at),
-        }),
-        holds: new HoldsService(em, clock, cursors, invoices, checkCache),
-        usage: new UsageService(em, clock),
-        webhooks: new WebhooksService(em, cursors, deps.webhooks),
-      };
-    },
+    open,
   };
+  function open(opts: { em?: EntityManager; clock?: Clock } = {}): Services {
+    const em = opts.em ?? deps.fork();
+    const clock = opts.clock ?? deps.clock;
+    const invoices = new InvoicesService(em, cursors);
+    const ledger = new LedgerService(em, clock, cursors, invoices);
+    const catalog = new CatalogService(em, cursors);
+    const customers = new CustomersService(em, cursors);
+    const subscriptions = new SubscriptionsService(em, clock);
+    return {
+      em,
+      clock,
+      access,
+      alerts: new AlertsService(em),
+      allocations: new AllocationsService(em, clock, ledger),
+      rollovers: new RolloverService(em, clock, ledger),
+      catalog,
+      charges: new ChargesService(em, cursors),
+      customers,
+      exports: new ExportsService(em),
+      invoices,
+      ledger,
+      reconcile: new ReconcileService(em),
+      settlement: new SettlementService(em, clock, invoices),
+      subscriptions,
+      purchases: new CreditPurchases(em, clock, { ledger, subscriptions }),
+      topUps: new TopUpService(em, clock, {
+        ...topUpReads({ ledger, catalog, subscriptions }),
+        customers,
+        on: (other) => topUpReads(open({ em: other, clock })),
+      }),
+      holds: new HoldsService(em, clock, cursors, invoices, checkCache),
+      usage: new UsageService(em, clock),
+      webhooks: new WebhooksService(em, cursors, deps.webhooks),
+    };
+  }
 }

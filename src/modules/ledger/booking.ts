@@ -10,7 +10,7 @@ import {
   type GrantSnapshot,
 } from '../../engine';
 import { type Dec, ZERO, formatDecimal } from '../../money';
-import type { FundingMethod, MovementEntity, MovementType, PaymentStatus } from './entities';
+import type { FundingMethod, MovementType, PaymentStatus } from './entities';
 import {
   lockLedgers,
   readLedger,
@@ -396,32 +396,5 @@ export function newGrantState(g: {
     expiredAt: null,
     voidReason: null,
     dirty: false,
-  };
-}
-
-/** A movement as the API shows it: every stored field but its global order (`gseq`) and insert instant. */
-export type MovementView = Omit<MovementEntity, 'gseq' | 'createdAt'>;
-
-/**
- * A movement `tx` booked, as it reads once committed (the write stores these very values): a use case that
- * answers its movement need not read it back.
- */
-export function movementView(tx: LedgerTx, m: BookedMovement): MovementView {
-  return {
-    id: m.id,
-    ledgerId: tx.id,
-    customerId: tx.customerId,
-    currencyId: tx.currencyId,
-    sequence: m.sequence,
-    type: m.type,
-    amount: m.amount.toFixed(),
-    balanceBefore: m.balanceBefore.toFixed(),
-    balanceAfter: m.balanceAfter.toFixed(),
-    bookedAt: m.bookedAt,
-    grantId: m.grantId,
-    chargeId: m.chargeId,
-    correctsId: m.correctsId,
-    description: m.description,
-    details: m.details,
   };
 }

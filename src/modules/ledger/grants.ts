@@ -6,14 +6,7 @@ import { fault } from '../../core/fault';
 import { enqueueJob } from '../../db/jobs';
 import { isFundable } from '../../engine';
 import { Dec, formatDecimal, parseDecimal, roundToScale } from '../../money';
-import {
-  FeatureEntity,
-  currencyAndAmount,
-  currencyOfCode,
-  isFiatCode,
-  fiatScale,
-  type CurrencyEntity,
-} from '../catalog';
+import { FeatureEntity, currencyAndAmount, currencyOfCode, isFiatCode, fiatScale } from '../catalog';
 import { customerExists } from '../customers';
 import {
   type InvoicesService,
@@ -22,7 +15,8 @@ import {
   type PaymentStatus,
 } from '../invoices';
 import { inTransaction } from '../shared/tx';
-import { LedgerTx, movementView, newGrantState, type MovementView } from './booking';
+import { LedgerTx, newGrantState } from './booking';
+import { movementView, type MovementView } from './rows';
 import { GrantEntity, type FundingMethod, type GrantOrigin } from './entities';
 import { onceOnly } from './program-grants';
 import { runOnLedger, runOnLedgerGrouped } from './runner';
@@ -89,20 +83,6 @@ export class GrantWrites {
   private async customer(id: string): Promise<{ id: string }> {
     if (!(await customerExists(this.em, id))) throw DomainError.notFound('Customer', id);
     return { id };
-  }
-
-  /** The currency of a code (kept for the process: currencies never change), or a problem of `field`. */
-  private async currency(
-    code: string,
-    problems?: Problems,
-    field = 'currency',
-  ): Promise<CurrencyEntity | null> {
-    const c = await currencyOfCode(this.em, code);
-    if (!c) {
-      if (problems) problems.add(field, `unknown currency ${code}`);
-      else throw DomainError.badInput(`unknown currency ${code}`);
-    }
-    return c;
   }
 
   /** Schedules the due-work job at each future instant this grant changes state. */
@@ -356,7 +336,8 @@ export class GrantWrites {
     const now = this.clock.now();
     const problems = new Problems();
     const customer = await this.customer(input.customerId);
-    const currency = await this.currency(input.currency, problems);
+    const currency = await currencyOfCode(this.em, input.currency);
+    if (!currency) problems.add('currency', `unknown currency ${input.currency}`);
     const amount = currency
       ? problems.check('amount', () => parseDecimal(input.amount, { scale: currency.scale, field: 'amount' }))
       : undefined;

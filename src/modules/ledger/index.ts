@@ -9,7 +9,7 @@ export type {
   MovementPage,
 } from './service';
 export { LedgerTx } from './booking';
-export type { MovementView } from './booking';
+export type { MovementView } from './rows';
 export { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from './runner';
 export { GRANT_STATE_COLUMNS, LEDGER_READ_COLUMNS, readLedger, toLockedLedger } from './store';
 export type { BookedMovement, AllocationDraft, LockedLedger } from './store';

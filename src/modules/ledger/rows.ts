@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AllocationEntity, GrantEntity, MovementEntity } from './entities';
+import type { LedgerTx } from './booking';
+import type { BookedMovement } from './store';
 
 /**
  * The read path selects plain rows and maps them to the entity shapes by hand: history and loaders are hot,
@@ -195,4 +197,31 @@ export async function selectLiveGrantsOfLedgers(
     balance: r.ledger_balance as string,
     debt: r.ledger_debt as string,
   }));
+}
+
+/** A movement as the API shows it: every stored field but its global order (`gseq`) and insert instant. */
+export type MovementView = Omit<MovementEntity, 'gseq' | 'createdAt'>;
+
+/**
+ * A movement `tx` booked, as it reads once committed (the write stores these very values): a use case that
+ * answers its movement need not read it back.
+ */
+export function movementView(tx: LedgerTx, m: BookedMovement): MovementView {
+  return {
+    id: m.id,
+    ledgerId: tx.id,
+    customerId: tx.customerId,
+    currencyId: tx.currencyId,
+    sequence: m.sequence,
+    type: m.type,
+    amount: m.amount.toFixed(),
+    balanceBefore: m.balanceBefore.toFixed(),
+    balanceAfter: m.balanceAfter.toFixed(),
+    bookedAt: m.bookedAt,
+    grantId: m.grantId,
+    chargeId: m.chargeId,
+    correctsId: m.correctsId,
+    description: m.description,
+    details: m.details,
+  };
 }

@@ -14,7 +14,7 @@ import {
 } from './grants';
 import { LedgerReads, type BalanceView, type MovementFilter, type MovementPage } from './reads';
 import type { MovementCursor } from './balance-sql';
-import type { MovementView } from './booking';
+import type { MovementView } from './rows';
 
 import { DUE_TASK } from './grants';
 export { DUE_TASK } from './grants';

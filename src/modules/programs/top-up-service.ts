@@ -36,6 +36,12 @@ export interface TopUpDeps {
   catalog: CatalogService;
   customers: CustomersService;
   creditPrice: CreditPriceLookup;
+  /**
+   * The reads of a check on another EntityManager: a check holding a rule's lock reads on its own
+   * transaction, never on a second pooled connection (with every connection held by a check waiting for
+   * another, the pool would stall until its acquire timeout).
+   */
+  on(em: EntityManager): Pick<TopUpDeps, 'ledger' | 'catalog' | 'creditPrice'>;
 }
 
 /** What one check of one rule did. */
@@ -220,14 +226,16 @@ export class TopUpService {
     return out;
   }
 
-  private async evaluate(rule: AutoTopUpEntity, now: Date): Promise<TopUpDecision> {
-    const balance = (await this.deps.ledger.balances(rule.customerId)).find(
-      (b) => b.currency.id === rule.currencyId,
-    );
+  private async evaluate(
+    rule: AutoTopUpEntity,
+    now: Date,
+    ledger: LedgerService = this.deps.ledger,
+  ): Promise<TopUpDecision> {
+    const balance = (await ledger.balances(rule.customerId)).find((b) => b.currency.id === rule.currencyId);
     const settled = new Dec(balance?.settled ?? 0);
     let last: LastTopUp | null = null;
     if (rule.lastGrantId) {
-      const g = (await this.deps.ledger.grantsByIds([rule.lastGrantId])).get(rule.lastGrantId);
+      const g = (await ledger.grantsByIds([rule.lastGrantId])).get(rule.lastGrantId);
       if (g) last = { paymentStatus: g.paymentStatus ?? null, voidedAt: g.voidedAt, createdAt: g.createdAt };
     }
     const failedAt = last?.voidedAt ?? last?.createdAt ?? now;
@@ -252,11 +260,12 @@ export class TopUpService {
       const locked = (await this.rulesWhere('id = ?', [rule.id], em, true))[0];
       if (!locked) return { ruleId: rule.id, toppedUp: false, reason: 'GONE' };
       const now = this.clock.now();
+      const reads = this.deps.on(em);
       // settled and the last top-up again, now that no other check of this rule can run
-      const d = await this.evaluate(locked, now);
-      if (!d.topUp) return this.notNow(locked, d);
-      const currency = (await this.deps.catalog.currenciesByIds([locked.currencyId])).get(locked.currencyId)!;
-      const price = await this.deps.creditPrice(locked.customerId, locked.currencyId, now);
+      const d = await this.evaluate(locked, now, reads.ledger);
+      if (!d.topUp) return this.notNow(locked, d, em);
+      const currency = (await reads.catalog.currenciesByIds([locked.currencyId])).get(locked.currencyId)!;
+      const price = await reads.creditPrice(locked.customerId, locked.currencyId, now);
       if (locked.fundingMethod === 'INVOICE' && !price) {
         log('warn', 'auto top-up skipped: no credit price in force', { rule: locked.id });
         return { ruleId: locked.id, toppedUp: false, reason: 'NO_CREDIT_PRICE' };
@@ -294,11 +303,15 @@ export class TopUpService {
     );
   }
 
-  private async notNow(rule: AutoTopUpEntity, d: TopUpDecision & { topUp: false }): Promise<TopUpOutcome> {
+  private async notNow(
+    rule: AutoTopUpEntity,
+    d: TopUpDecision & { topUp: false },
+    em: EntityManager = this.em,
+  ): Promise<TopUpOutcome> {
     if (d.reason === 'RETRY_WAIT') {
       // the next check once the wait is over; its own key, so it never delays a check a movement asked for
       await enqueueJob(
-        this.em,
+        em,
         TOP_UP_TASK,
         { customerId: rule.customerId },
         { runAt: d.retryAt, jobKey: `topup-retry:${rule.id}` },
