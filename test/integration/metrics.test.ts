@@ -136,6 +136,23 @@ describe('/metrics on loopback (the default)', () => {
   });
 });
 
+describe('DRAWDOWN_DB_POOL_SIZE', () => {
+  it('sets how many PostgreSQL connections the process keeps; 0 or a non-number is refused at start', async () => {
+    expect(() => loadConfig({ DRAWDOWN_DB_POOL_SIZE: '0' })).toThrow(
+      /DRAWDOWN_DB_POOL_SIZE must be at least 1/,
+    );
+    expect(() => loadConfig({ DRAWDOWN_DB_POOL_SIZE: 'ten' })).toThrow(/non-negative integer/);
+    expect(loadConfig({}).dbPoolSize).toBe(20);
+    const t = await startTestApp({ DRAWDOWN_DB_POOL_SIZE: '3' });
+    try {
+      const { text } = await scrape(t);
+      expect(sample(text, 'drawdown_db_pool_connections', { state: 'max' })).toBe(3);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('/metrics refused to a client on another address', () => {
   it('answers 403 to a non-loopback client (when this machine has a non-loopback address)', async () => {
     const address = Object.values(os.networkInterfaces())
