@@ -1,6 +1,7 @@
 import type { Runner, Task } from 'graphile-worker';
 import type { Log } from '../core/log';
 import { TOP_UP_SWEEP_TASK, TOP_UP_TASK, topUpJobKey } from '../modules/programs';
+import { runInBackground } from '../core/background';
 import { addCommitListener } from '../modules/shared';
 import type { ServiceRoot } from '../services';
 
@@ -71,8 +72,9 @@ export function watchTopUps(runner: Runner, services: ServiceRoot, log: Log): { 
     for (const id of changes.movements) waiting.add(id);
     if (waiting.size === 0 || timer) return;
     timer = setTimeout(() => {
+      // the wake's query is background work, not traffic of the request whose commit set the timer
       flushing = flushing
-        .then(flush)
+        .then(() => runInBackground(flush))
         .catch((e: unknown) =>
           log('warn', 'auto top-up wake failed; the sweep will find it', { error: String(e) }),
         );

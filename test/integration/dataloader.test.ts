@@ -102,6 +102,19 @@ describe('DataLoaders', () => {
     await checkLedgerInvariants([customerId]);
   });
 
+  it("counts the auto top-up wake after a commit as background work, not as the request's statements", async () => {
+    const currency = uniqCode('Q');
+    await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q', scale: 2 } });
+    const customerId = (await t.ok(CreateCustomerDocument, { input: { key: uniq('q'), name: 'Q' } }))
+      .createCustomer.id;
+    await grantCredits(t, customerId, currency, '5');
+    // the commit wakes the top-up watcher, which asks 50 ms later whether the customer has a rule
+    await t.ok(AdjustCreditsDocument, { input: { customerId, currency, amount: '-1', reason: 'wake' } });
+    const n = await countQueries(() => new Promise((r) => setTimeout(r, 300)));
+    expect(n).toBe(0);
+    await checkLedgerInvariants([customerId]);
+  });
+
   it("resolve a page of charges with each charge's subscription in a fixed number of queries", async () => {
     const currency = uniqCode('Q');
     await t.ok(CreateCurrencyDocument, { input: { code: currency, name: 'Q' } });
