@@ -759,6 +759,49 @@ export async function warmUpSubscribers(
   throw new Error(`warm-up: only ${probe.delivered} of ${subs} subscriptions received an update`);
 }
 
+/** How a thread has been scheduled so far (Linux /proc; NaN elsewhere). */
+export interface ThreadSched {
+  /** Seconds on a core. */
+  ran: number;
+  /** Seconds runnable but waiting for a core. */
+  waited: number;
+  /** Context switches: it blocked (voluntary) or a core was taken from it (involuntary). */
+  voluntary: number;
+  involuntary: number;
+}
+
+/**
+ * The scheduling of a process's main thread (`/proc/<pid>/task/<pid>/schedstat` and `status`). On a machine
+ * where the server shares its cores with PostgreSQL and the load, `waited` says how long it was ready to run
+ * and could not: time a CPU profile books on whatever call it was in (often a socket write that woke another
+ * process).
+ */
+export function mainThreadSched(pid: number): ThreadSched {
+  try {
+    const [ran, waited] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
+    const status = fs.readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+    const count = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    return {
+      ran: Number(ran) / 1e9,
+      waited: Number(waited) / 1e9,
+      voluntary: count('voluntary_ctxt_switches'),
+      involuntary: count('nonvoluntary_ctxt_switches'),
+    };
+  } catch {
+    return { ran: NaN, waited: NaN, voluntary: NaN, involuntary: NaN };
+  }
+}
+
+/** What happened to a thread between two readings. */
+export function schedSince(before: ThreadSched, after: ThreadSched): ThreadSched {
+  return {
+    ran: after.ran - before.ran,
+    waited: after.waited - before.waited,
+    voluntary: after.voluntary - before.voluntary,
+    involuntary: after.involuntary - before.involuntary,
+  };
+}
+
 /** A process's user + system CPU time so far, in seconds (Linux /proc, 100 clock ticks a second; NaN elsewhere). */
 export function processCpuSeconds(pid: number): number {
   try {

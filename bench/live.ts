@@ -31,6 +31,9 @@ import {
   openSubscribers,
   pool,
   processCpuSeconds,
+  mainThreadSched,
+  schedSince,
+  type ThreadSched,
   publishRoundRobin,
   result,
   setupCatalog,
@@ -101,7 +104,14 @@ function settlementLoop(gql: GqlClient, keys: string[]) {
   };
 }
 
-function report(label: string, prefix: string, probe: FanoutProbe, expected: number, cpuSeconds: number) {
+function report(
+  label: string,
+  prefix: string,
+  probe: FanoutProbe,
+  expected: number,
+  cpuSeconds: number,
+  sched: ThreadSched,
+) {
   const s = probe.summary();
   const cpuPerDelivery = (cpuSeconds / s.delivered) * 1e6;
   console.log(`  ${label}`);
@@ -121,6 +131,11 @@ function report(label: string, prefix: string, probe: FanoutProbe, expected: num
   console.log(`    server CPU: ${fmt(cpuPerDelivery)} µs per delivery (mutations included)`);
   result(`${prefix}delivered`, s.delivered);
   result(`${prefix}server_cpu_us_per_delivery`, cpuPerDelivery);
+  console.log(
+    `    server main thread: ran ${fmt(sched.ran, 2)} s, waited ${fmt(sched.waited, 2)} s for a core; ` +
+      `context switches ${sched.involuntary} involuntary, ${sched.voluntary} voluntary`,
+  );
+  result(`${prefix}main_thread_waited_over_ran`, sched.waited / sched.ran);
 }
 
 async function main(): Promise<void> {
@@ -182,9 +197,17 @@ async function main(): Promise<void> {
     );
     probe.start();
     let cpu0 = processCpuSeconds(server.pid);
+    let sched0 = mainThreadSched(server.pid);
     await round(UPDATES);
     await probe.drain(expected);
-    report('quiet:', 'live_', probe, expected, processCpuSeconds(server.pid) - cpu0);
+    report(
+      'quiet:',
+      'live_',
+      probe,
+      expected,
+      processCpuSeconds(server.pid) - cpu0,
+      schedSince(sched0, mainThreadSched(server.pid)),
+    );
     const fanOutRss = server.rssMb();
     console.log(`    server RSS with ${SUBS} subscriptions: ${fmt(fanOutRss, 0)} MB`);
     result('live_rss_mb', fanOutRss);
@@ -196,9 +219,11 @@ async function main(): Promise<void> {
     await settle.started;
     probe.start();
     cpu0 = processCpuSeconds(server.pid);
+    sched0 = mainThreadSched(server.pid);
     await round(UPDATES);
     await probe.drain(expected);
     const settleCpu = processCpuSeconds(server.pid) - cpu0;
+    const settleSched = schedSince(sched0, mainThreadSched(server.pid));
     const s = await settle.stop();
     report(
       `while settlement runs (${SETTLE_CUSTOMERS} customers ingesting and settling in a loop):`,
@@ -206,6 +231,7 @@ async function main(): Promise<void> {
       probe,
       expected,
       settleCpu,
+      settleSched,
     );
     console.log(
       `    settlement: ${s.rounds} rounds, ${s.booked} charges settled in ${fmt(s.seconds, 1)} s = ${fmt(s.booked / s.seconds, 0)}/s`,

@@ -94,7 +94,7 @@ printf '%-44s %14s %10s   %s\n' "raw ws broadcast, 1,000 subscribers (deliv/s)" 
 printf '%-44s %14s %10s   %s\n' "live fan-out, 1,000 subscribers (deliv/s)" "$(num "$LIVE")" \
   "$(ratio "$LIVE" "$WSB")×" "≥ 0.5× raw ws; commit→client p99 ≤ 250 ms (quiet $(num "$(res live live_p99_ms)") ms, while settling $(num "$(res live live_settle_p99_ms)") ms)"
 printf '%-44s %14s %10s   %s\n' "  while settlement runs (deliv/s)" "$(num "$(res live live_settle_deliveries_per_s)")" \
-  "$(ratio "$(res live live_settle_deliveries_per_s)" "$WSB")×" "server CPU per delivery: $(num "$(res live live_server_cpu_us_per_delivery)") µs (raw ws $(num "$(res ws-baseline ws_baseline_server_cpu_us_per_delivery)") µs)"
+  "$(ratio "$(res live live_settle_deliveries_per_s)" "$WSB")×" "server CPU per delivery: $(num "$(res live live_server_cpu_us_per_delivery)") µs (raw ws $(num "$(res ws-baseline ws_baseline_server_cpu_us_per_delivery)") µs); server main thread waited for a core $(num "$(res live live_main_thread_waited_over_ran)" 2)× the time it ran"
 printf '%-44s %14s %10s   %s\n' "10,000 idle subscriptions (server RSS, MB)" "$(num "$(res live live_idle_rss_mb)" 0)" "" \
   "≤ 1,536 MB ($(num "$(res live live_idle_subscriptions)" 0) open)"
 
