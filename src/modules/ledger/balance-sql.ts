@@ -46,9 +46,7 @@ function factsSql(byCurrency: boolean): string {
 }
 
 function factsParams(customerId: string, currencyId: string | null, asOf: Date): unknown[] {
-  return currencyId === null
-    ? [asOf.toISOString(), customerId]
-    : [asOf.toISOString(), customerId, currencyId];
+  return [asOf.toISOString(), customerId, ...(currencyId === null ? [] : [currencyId])];
 }
 
 function toFacts(r: Row): BalanceFacts {
