@@ -18,10 +18,12 @@
  * CHECK_OPEN_WARMUP_SECONDS (2), CHECK_BASELINE_READS (20000).
  */
 import http from 'node:http';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { buildSchema, graphql } from 'graphql';
 import type { CheckLoadJob, CheckLoadResult } from './check-worker';
+import type { HotChangerJob, HotChangerResult } from './hot-changer-worker';
 import {
   API_KEY,
   CURRENCY,
@@ -30,6 +32,8 @@ import {
   createCustomers,
   envInt,
   fmt,
+  mainThreadSched,
+  schedSince,
   percentile,
   pool,
   result,
@@ -37,7 +41,6 @@ import {
   runLoadWorker,
   setupCatalog,
   withBenchApp,
-  type GqlClient,
 } from './lib';
 
 const CUSTOMERS = envInt('CHECK_CUSTOMERS', 100);
@@ -110,47 +113,25 @@ async function baseline(): Promise<number> {
   }
 }
 
-/** Books on the hot customer back to back until stopped: a one-off charge, then a hold and its release. */
-function changeHotCustomer(gql: GqlClient, customerId: string) {
-  let stopped = false;
-  let changes = 0;
-  let errors = 0;
-  const run = (async () => {
-    for (let i = 0; !stopped; i++) {
-      try {
-        if (i % 2 === 0) {
-          await gql.request(`mutation($i:CreateChargeInput!){createCharge(input:$i){id}}`, {
-            i: {
-              customerId,
-              currency: CURRENCY,
-              amount: '0.01',
-              description: 'hot',
-              settlementMode: 'CREDIT_ONLY',
-            },
-          });
-          changes++;
-        } else {
-          const { reserveCredits } = await gql.request<{ reserveCredits: { id: string } }>(
-            `mutation($i:ReserveCreditsInput!){reserveCredits(input:$i){id}}`,
-            { i: { customerId, currency: CURRENCY, amount: '0.05' } },
-          );
-          changes++;
-          await gql.request(`mutation($id:ID!){releaseCreditHold(holdId:$id){id}}`, {
-            id: reserveCredits.id,
-          });
-          changes++;
-        }
-      } catch (e) {
-        errors++;
-        if (errors <= 3) console.error('hot customer change failed:', (e as Error).message);
-      }
-    }
-  })();
+/**
+ * Books on the hot customer back to back until stopped (a one-off charge, then a hold and its release), from a
+ * thread of its own (bench/hot-changer-worker.ts): a client, so not on the server's event loop.
+ */
+async function changeHotCustomer(url: string, customerId: string) {
+  const { Worker } = await import('node:worker_threads');
+  const job: HotChangerJob = { url, token: API_KEY, customerId, currency: CURRENCY };
+  const w = new Worker(path.join(__dirname, 'hot-changer-worker.js'), { workerData: job });
+  const done = new Promise<HotChangerResult>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`hot-changer-worker exited with ${code}`)));
+  });
   return {
-    async stop() {
-      stopped = true;
-      await run;
-      return { changes, errors };
+    async stop(): Promise<HotChangerResult> {
+      w.postMessage('stop');
+      const r = await done;
+      await w.terminate();
+      return r;
     },
   };
 }
@@ -180,7 +161,7 @@ async function main(): Promise<void> {
     await load({ url: b.app.url, token: API_KEY, requests, count: 2000, concurrency: CLIENTS });
 
     // closed loop: throughput
-    const changer = changeHotCustomer(b.gql, hot.id);
+    const changer = await changeHotCustomer(b.app.url, hot.id);
     b.queries.reset();
     let cpu = cpuMeter();
     const closed = await load({
@@ -205,11 +186,12 @@ async function main(): Promise<void> {
     // open loop at half that load: latency
     const rate = reads / 2;
     const count = Math.max(1, Math.round(rate * OPEN_SECONDS));
-    const changer2 = changeHotCustomer(b.gql, hot.id);
+    const changer2 = await changeHotCustomer(b.app.url, hot.id);
     b.queries.reset();
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     cpu = cpuMeter();
+    const sched0 = mainThreadSched(process.pid);
     // the open loop's clients run in a process of their own ahead of the server (CHECK_CLIENT_NICE, default
     // -5): on 2 shared cores a client thread waiting for a core would count its own wait as the server's
     const open = (await runLoadProcess(
@@ -226,6 +208,7 @@ async function main(): Promise<void> {
       CLIENT_NICE,
     )) as CheckLoadResult;
     const cpuOpen = cpu.stop();
+    const sched = schedSince(sched0, mainThreadSched(process.pid));
     loopDelay.disable();
     const changedOpen = await changer2.stop();
     console.log(line(`checkCredits, open loop at ${fmt(rate)} checks/s offered`, open, count));
@@ -234,12 +217,17 @@ async function main(): Promise<void> {
         `${changedOpen.errors} errors; ${cpuOpen}`,
     );
     b.queries.print('  issued', count, 'check (the hot customer changing included)', 8);
+    if (open.errors.length) console.log(`  first error: ${open.errors[0]}`);
     // the requests alternate: even ones ask about the hot customer, odd ones about the others
     const hotLat = open.latencies.filter((_, i) => i % 2 === 0);
     const otherLat = open.latencies.filter((_, i) => i % 2 === 1);
     console.log(
       `  the server's event loop meanwhile: delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 2)} ms, ` +
         `p99 ${fmt(loopDelay.percentile(99) / 1e6, 2)} ms, max ${fmt(loopDelay.max / 1e6, 2)} ms`,
+    );
+    console.log(
+      `  the server's main thread meanwhile: ran ${fmt(sched.ran, 2)} s, waited for a core ${fmt(sched.waited, 2)} s; ` +
+        `context switches ${sched.voluntary} voluntary, ${sched.involuntary} involuntary`,
     );
     console.log(
       `  p99 of checks on the hot customer ${fmt(percentile(hotLat, 99), 2)} ms, ` +
@@ -260,6 +248,7 @@ async function main(): Promise<void> {
     result('check_errors', closed.errors.length + open.errors.length);
     result('check_statements_per_read', statementsClosed / READS);
     result('check_hot_changes_per_s', changedClosed.changes / closed.seconds);
+    result('check_open_main_thread_waited_over_ran', sched.waited / sched.ran);
   });
 }
 

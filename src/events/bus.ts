@@ -10,7 +10,7 @@ const MAX_PAYLOAD = 7000; // NOTIFY payloads must stay under 8000 bytes
 /** How far back a starting process re-announces changes (see announceRecent). */
 const ANNOUNCE_RECENT_MS = 5 * 60_000;
 
-export type WakeKind = 'movements' | 'pending';
+export type WakeKind = 'movements' | 'pending' | 'terms';
 
 export interface BusHandlers {
   /** `own`: the change was committed by this process (its commit listeners heard of it already). */
@@ -31,6 +31,7 @@ export class EventBus {
   private listener: Client | null = null;
   private pendingMovements = new Set<string>();
   private pendingPending = new Set<string>();
+  private pendingTerms = new Set<string>();
   private flushScheduled = false;
   private stopped = false;
   private disconnectedAt: Date | null = null;
@@ -71,7 +72,11 @@ export class EventBus {
         [ANNOUNCE_RECENT_MS / 1000],
       );
       if (rows.length > 0)
-        this.publish({ movements: new Set(rows.map((r) => r.customer_id)), pending: new Set() });
+        this.publish({
+          movements: new Set(rows.map((r) => r.customer_id)),
+          pending: new Set(),
+          terms: new Set(),
+        });
     } catch (e) {
       this.log('warn', 'could not announce recent changes', { error: String(e) });
     }
@@ -80,6 +85,7 @@ export class EventBus {
   publish(c: CommittedChanges): void {
     for (const id of c.movements) this.pendingMovements.add(id);
     for (const id of c.pending) this.pendingPending.add(id);
+    for (const id of c.terms) this.pendingTerms.add(id);
     if (this.flushScheduled || this.stopped) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -91,22 +97,28 @@ export class EventBus {
     this.flushScheduled = false;
     const m = [...this.pendingMovements];
     const p = [...this.pendingPending].filter((id) => !this.pendingMovements.has(id));
+    const t = [...this.pendingTerms];
     this.pendingMovements.clear();
     this.pendingPending.clear();
+    this.pendingTerms.clear();
+    // `t` is always present: a payload without it comes from a process of the previous release
     const payloads: string[] = [];
-    let cur: { m: string[]; p: string[] } = { m: [], p: [] };
-    const push = (kind: 'm' | 'p', id: string) => {
+    const empty = () => ({ m: [] as string[], p: [] as string[], t: [] as string[] });
+    let cur = empty();
+    const push = (kind: 'm' | 'p' | 't', id: string) => {
       cur[kind].push(id);
       if (JSON.stringify(cur).length > MAX_PAYLOAD) {
         cur[kind].pop();
         payloads.push(JSON.stringify({ ...cur, o: this.origin }));
-        cur = { m: [], p: [] };
+        cur = empty();
         cur[kind].push(id);
       }
     };
     m.forEach((id) => push('m', id));
     p.forEach((id) => push('p', id));
-    if (cur.m.length || cur.p.length) payloads.push(JSON.stringify({ ...cur, o: this.origin }));
+    t.forEach((id) => push('t', id));
+    if (cur.m.length || cur.p.length || cur.t.length)
+      payloads.push(JSON.stringify({ ...cur, o: this.origin }));
     for (const payload of payloads) {
       try {
         await this.pool.query('select pg_notify($1, $2)', [CHANNEL, payload]);
@@ -125,10 +137,18 @@ export class EventBus {
     client.on('notification', (n) => {
       if (n.channel !== CHANNEL || !n.payload) return;
       try {
-        const { m, p, o } = JSON.parse(n.payload) as { m?: string[]; p?: string[]; o?: string };
+        const { m, p, t, o } = JSON.parse(n.payload) as {
+          m?: string[];
+          p?: string[];
+          t?: string[];
+          o?: string;
+        };
         const own = o === this.origin;
         if (m?.length) this.handlers.wake('movements', m, own);
         if (p?.length) this.handlers.wake('pending', p, own);
+        // a process of the previous release sends no `t` and notes a subscription change as pending only
+        const terms = t ?? p;
+        if (terms?.length) this.handlers.wake('terms', terms, own);
       } catch (e) {
         this.log('warn', 'bad notification payload', { error: String(e) });
       }

@@ -54,7 +54,8 @@ export class FeedHub {
   }
 
   wake(kind: WakeKind, customerIds: string[]): void {
-    if (this.stopped) return;
+    // a change of terms (subscriptions) moves no balance: live updates have nothing to read
+    if (this.stopped || kind === 'terms') return;
     for (const id of customerIds) {
       const f = this.feeds.get(id);
       if (!f) continue;

@@ -22,6 +22,7 @@ import {
 } from '../gql/graphql';
 import { ADMIN_KEY, startTestApp, uniq, type TestApp } from '../support/app';
 import { currencyAndCustomer, grantCredits, publishedUsagePlan } from '../support/builders';
+import { withDb } from '../support/db';
 import { checkLedgerInvariants } from '../support/invariants';
 import { collect, wsClient } from '../support/ws';
 
@@ -195,6 +196,25 @@ describe('check cache, one process', () => {
     await checkLedgerInvariants([s.customerId]);
   });
 
+  it('a change of the ledger re-reads the ledger alone; a change of terms re-reads the terms', async () => {
+    const s = await subscribed(t);
+    await grantCredits(t, s.customerId, s.currency, '10');
+    expect(await check(t, s)).toMatchObject({ available: '10.00' });
+    expect(await keptCheckStatements(t, s)).toBe(0);
+    await t.ok(AdjustCreditsDocument, {
+      input: { customerId: s.customerId, currency: s.currency, amount: '-2', reason: 'x' },
+    });
+    await quiet();
+    // the ledger's read only: the subscriptions and rate cards kept stay current
+    const afterMovement = await countStatements(() => check(t, s));
+    expect(afterMovement.result).toMatchObject({ available: '8.00' });
+    expect(afterMovement.statements).toBe(1);
+    expect(await keptCheckStatements(t, s)).toBe(0);
+    await t.ok(CancelSubscriptionDocument, { id: s.subscriptionId });
+    expect(await check(t, s)).toMatchObject({ allowed: false, reason: 'NO_ACTIVE_SUBSCRIPTION' });
+    await checkLedgerInvariants([s.customerId]);
+  });
+
   it('applies expiries and starts at their instant from what it keeps, with no statement', async () => {
     const start = Date.now();
     now = start;
@@ -290,8 +310,51 @@ function useOtherProcess() {
   };
 }
 
+/** Checks until the answer has `reason`, for at most `ms` (well within the cache's 2.5 s refresh). */
+async function untilReason(s: Subscribed, reason: string, ms = 1_500) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const r = await check(t, s);
+    if (r.reason === reason || Date.now() > until) return r;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
 describe('check cache, another process', () => {
   const other = useOtherProcess();
+
+  it("another process's change of terms voids the kept subscriptions once its notification arrives", async () => {
+    const s = await subscribed(t);
+    await grantCredits(t, s.customerId, s.currency, '10');
+    expect(await check(t, s)).toMatchObject({ allowed: true });
+    expect(await keptCheckStatements(t, s)).toBe(0);
+    await other.ok(CancelSubscriptionDocument, { id: s.subscriptionId });
+    expect(await untilReason(s, 'NO_ACTIVE_SUBSCRIPTION')).toMatchObject({ allowed: false });
+    await checkLedgerInvariants([s.customerId]);
+  });
+
+  it('a notification of the previous release (no terms list) voids the kept subscriptions too', async () => {
+    const s = await subscribed(t);
+    await grantCredits(t, s.customerId, s.currency, '10');
+    expect(await check(t, s)).toMatchObject({ allowed: true });
+    expect(await keptCheckStatements(t, s)).toBe(0);
+    // that release's process ends the subscription and announces it as pending only
+    await withDb(async (db) => {
+      await db.query(`update subscription set active_to = now(), canceled_at = now() where id = $1`, [
+        s.subscriptionId,
+      ]);
+      // unannounced, the kept read still serves: so what follows is the notification's doing
+      expect((await countStatements(() => check(t, s))).result).toMatchObject({
+        allowed: true,
+        reason: null,
+      });
+      await db.query(`select pg_notify('drawdown_changes', $1)`, [
+        JSON.stringify({ m: [], p: [s.customerId], o: 'a process of the previous release' }),
+      ]);
+    });
+    expect(await untilReason(s, 'NO_ACTIVE_SUBSCRIPTION')).toMatchObject({ allowed: false });
+    await checkLedgerInvariants([s.customerId]);
+  });
 
   it('a change committed by another process voids the kept read once its notification arrives', async () => {
     const s = await subscribed(t);

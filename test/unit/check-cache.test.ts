@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { CheckCache, type CustomerFacts } from '../../src/modules/holds/check-cache';
+import { CheckCache, type CustomerFacts, type LedgerFacts } from '../../src/modules/holds/check-cache';
 
 /** A loader that counts its reads and answers a new object each time (so a kept read is told from a new one). */
 function loader(delayMs = 0) {
@@ -61,7 +61,7 @@ describe('CheckCache: the safety-net age', () => {
     await sleep(600);
     const kept = await cache.customer('c1', now(), l.load); // starts the background read
     expect(kept).toBe(l.reads[0]);
-    cache.changed(['c1']); // committed while the background read runs: it may predate the change
+    cache.changed(['c1'], 'terms'); // committed while the background read runs: it may predate the change
     await sleep(100);
     expect(l.reads).toHaveLength(2);
     const after = await cache.customer('c1', now(), l.load);
@@ -85,5 +85,55 @@ describe('CheckCache: the safety-net age', () => {
     expect(await cache.customer('c1', now(), failing)).toBe(good); // still within its age
     await sleep(500);
     await expect(cache.customer('c1', now(), failing)).rejects.toThrow('database away');
+  });
+});
+
+describe('CheckCache: what a change voids', () => {
+  const ledgerLoader = () => {
+    const reads: LedgerFacts[] = [];
+    return {
+      reads,
+      load: async (): Promise<LedgerFacts> => {
+        const facts: LedgerFacts = { ledger: null, open: [], holds: [] };
+        reads.push(facts);
+        return facts;
+      },
+    };
+  };
+
+  it.each([
+    { what: 'ledgers' as const, terms: 1, ledgers: 2 },
+    { what: 'terms' as const, terms: 2, ledgers: 1 },
+  ])('a change of $what re-reads only what depends on it', async ({ what, terms, ledgers }) => {
+    const cache = new CheckCache();
+    cache.online();
+    const c = loader();
+    const l = ledgerLoader();
+    const usd = ledgerLoader();
+    await cache.customer('c1', now(), c.load);
+    await cache.ledger('c1', 'eur', now(), l.load);
+    await cache.ledger('c1', 'usd', now(), usd.load);
+    cache.changed(['c2'], 'terms'); // another customer's change voids nothing of c1
+    cache.changed(['c2'], 'ledgers');
+    cache.changed(['c1'], what);
+    expect(await cache.customer('c1', now(), c.load)).toBe(c.reads.at(-1));
+    await cache.ledger('c1', 'eur', now(), l.load);
+    await cache.ledger('c1', 'usd', now(), usd.load);
+    expect([c.reads.length, l.reads.length, usd.reads.length]).toEqual([terms, ledgers, ledgers]);
+    // and what was read again is kept again
+    await cache.customer('c1', now(), c.load);
+    await cache.ledger('c1', 'eur', now(), l.load);
+    expect([c.reads.length, l.reads.length]).toEqual([terms, ledgers]);
+  });
+
+  it('a read of one kind overtaken by a change of the other kind is kept', async () => {
+    const cache = new CheckCache();
+    cache.online();
+    const c = loader(30);
+    const reading = cache.customer('c1', now(), c.load);
+    cache.changed(['c1'], 'ledgers'); // lands while the terms are read: they do not depend on it
+    const first = await reading;
+    expect(await cache.customer('c1', now(), c.load)).toBe(first);
+    expect(c.reads).toHaveLength(1);
   });
 });

@@ -55,6 +55,15 @@ interface Flight<T> {
   promise: Promise<T>;
 }
 
+/**
+ * What a change voids: a customer's `ledgers` (a movement, usage, a hold: their rows, open charges and holds),
+ * or their `terms` (a subscription: where their usage goes, read as `CustomerFacts`).
+ */
+export type CheckChange = 'ledgers' | 'terms';
+
+/** The key a part's changes are counted under: one counter per customer and kind of change. */
+const changeKey = (what: CheckChange, customerId: string) => (what === 'terms' ? 't|' : 'l|') + customerId;
+
 export interface CheckCacheStats {
   hits: number;
   misses: number;
@@ -71,7 +80,9 @@ export interface CheckCacheStats {
  * trip to PostgreSQL.
  *
  * Exactness rests on one per-process counter (`epoch`) and one rule: a read is kept only if no change of its
- * customer was signalled after the read began, and is served only while none has been since. Changes are
+ * customer was signalled after the read began, and is served only while none has been since. A change is of
+ * the customer's ledgers or of their terms (`CheckChange`), and voids only the parts that depend on it: a
+ * charge on a hot customer re-reads one ledger, not their subscriptions and rate cards too. Changes are
  * signalled (`changed`) by this process's own commits, synchronously, before the committing request answers
  * (a commit listener), and by the change notifications of every process (the LISTEN/NOTIFY bus, wired by the
  * app). Every writer of a ledger, subscription, charge or hold notes its customer in its transaction (ledger
@@ -88,7 +99,10 @@ export class CheckCache {
   /** Reads that began before this are never served (the listener dropped or came back meanwhile). */
   private floor = 1;
   private isOnline = false;
-  /** The epoch of each customer's last change; LRU-bounded, with `bumpFloor` standing in for dropped ones. */
+  /**
+   * The epoch of each customer's last change, by `changeKey`; LRU-bounded, with `bumpFloor` standing in for
+   * dropped ones.
+   */
   private readonly lastChange = new Map<string, number>();
   private bumpFloor = 0;
   private readonly entries = new Map<string, Entry>();
@@ -108,8 +122,9 @@ export class CheckCache {
   /** Hears this process's commits (synchronously, before the committing request answers). */
   start(): void {
     this.offCommits ??= addCommitListener((c) => {
-      this.changed(c.movements);
-      this.changed(c.pending);
+      this.changed(c.movements, 'ledgers');
+      this.changed(c.pending, 'ledgers');
+      this.changed(c.terms, 'terms');
     });
   }
 
@@ -138,14 +153,20 @@ export class CheckCache {
     return this.isOnline;
   }
 
-  /** These customers changed (a commit of this process, or a notification): their kept reads are void. */
-  changed(customerIds: Iterable<string>): void {
+  /**
+   * These customers' ledgers or terms changed (a commit of this process, or a notification): their kept reads
+   * of what changed are void.
+   */
+  changed(customerIds: Iterable<string>, what: CheckChange): void {
     for (const id of customerIds) {
       this.stats.changes++;
       const at = ++this.epoch;
-      this.lastChange.delete(id);
-      this.lastChange.set(id, at);
-      this.entries.delete(id);
+      const key = changeKey(what, id);
+      this.lastChange.delete(key);
+      this.lastChange.set(key, at);
+      const e = this.entries.get(id);
+      if (e && what === 'terms') e.customer = null;
+      else if (e) e.ledgers.clear();
     }
     const max = this.maxCustomers * 4;
     for (const [id, at] of this.lastChange) {
@@ -155,19 +176,17 @@ export class CheckCache {
     }
   }
 
-  /** Whether a read of `customerId` that began at `epoch` is still as new as everything signalled since. */
-  private current(customerId: string, epoch: number): boolean {
-    return (
-      this.isOnline && epoch >= this.floor && (this.lastChange.get(customerId) ?? this.bumpFloor) <= epoch
-    );
+  /** Whether a read that began at `epoch` is still as new as every change under `key` signalled since. */
+  private current(key: string, epoch: number): boolean {
+    return this.isOnline && epoch >= this.floor && (this.lastChange.get(key) ?? this.bumpFloor) <= epoch;
   }
 
-  private fresh(customerId: string, part: Part<unknown> | null | undefined, asOf: number): boolean {
+  private fresh(key: string, part: Part<unknown> | null | undefined, asOf: number): boolean {
     return (
       !!part &&
       part.readAt <= asOf &&
       performance.now() - part.loadedAt < this.maxAgeMs &&
-      this.current(customerId, part.epoch)
+      this.current(key, part.epoch)
     );
   }
 
@@ -198,6 +217,7 @@ export class CheckCache {
    */
   private async part<T>(
     customerId: string,
+    what: CheckChange,
     key: string,
     asOf: Date,
     get: (e: Entry) => Part<T> | null | undefined,
@@ -205,30 +225,32 @@ export class CheckCache {
     load: () => Promise<T>,
   ): Promise<T> {
     const at = asOf.getTime();
+    const changes = changeKey(what, customerId);
     if (this.isOnline) {
       const e = this.entry(customerId, false);
       const kept = e && get(e);
       const flight = this.flights.get(key) as Flight<T> | undefined;
-      if (this.fresh(customerId, kept, at)) {
+      if (this.fresh(changes, kept, at)) {
         this.stats.hits++;
         if (!flight && performance.now() - kept!.loadedAt > this.maxAgeMs / 2) {
           this.stats.refreshes++;
-          this.read(customerId, key, at, put, load).catch(() => undefined); // a miss will tell
+          this.read(customerId, changes, key, at, put, load).catch(() => undefined); // a miss will tell
         }
         return kept!.value;
       }
-      if (flight && flight.readAt <= at && this.current(customerId, flight.epoch)) {
+      if (flight && flight.readAt <= at && this.current(changes, flight.epoch)) {
         this.stats.hits++;
         return flight.promise;
       }
     }
     this.stats.misses++;
-    return this.read(customerId, key, at, put, load);
+    return this.read(customerId, changes, key, at, put, load);
   }
 
   /** Reads a part for checks at `at` and out of one flight, and keeps it if no change came meanwhile. */
   private async read<T>(
     customerId: string,
+    changes: string,
     key: string,
     at: number,
     put: (e: Entry, p: Part<T>) => void,
@@ -240,7 +262,7 @@ export class CheckCache {
     if (this.isOnline) this.flights.set(key, flight);
     try {
       const value = await promise;
-      if (this.current(customerId, epoch)) {
+      if (this.current(changes, epoch)) {
         put(this.entry(customerId, true)!, { epoch, readAt: at, loadedAt: performance.now(), value });
       }
       return value;
@@ -253,6 +275,7 @@ export class CheckCache {
   customer(customerId: string, asOf: Date, load: () => Promise<CustomerFacts>): Promise<CustomerFacts> {
     return this.part(
       customerId,
+      'terms',
       `c|${customerId}`,
       asOf,
       (e) => e.customer,
@@ -270,6 +293,7 @@ export class CheckCache {
   ): Promise<LedgerFacts> {
     return this.part(
       customerId,
+      'ledgers',
       `l|${customerId}|${currencyId}`,
       asOf,
       (e) => e.ledgers.get(currencyId),

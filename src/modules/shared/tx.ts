@@ -10,11 +10,17 @@ function pgCode(e: unknown): string | undefined {
   return err?.code ?? err?.previous?.code ?? err?.cause?.code;
 }
 
-/** Which customers a committed transaction changed: booked movements, or only their pending figure. */
+/**
+ * Which customers a committed transaction changed: booked movements, only their pending figure, or their
+ * terms (subscriptions: where their usage goes and how it is settled).
+ */
 export interface CommittedChanges {
   movements: Set<string>;
   pending: Set<string>;
+  terms: Set<string>;
 }
+
+const hasChanges = (c: CommittedChanges) => c.movements.size > 0 || c.pending.size > 0 || c.terms.size > 0;
 
 const openChanges = new WeakMap<EntityManager, CommittedChanges>();
 const commitListeners = new Set<(c: CommittedChanges) => void>();
@@ -83,7 +89,7 @@ export async function inTransaction<T>(
       let changes: CommittedChanges | undefined;
       let booked: Map<string, number> | undefined;
       const result = await em.fork().transactional(async (txEm) => {
-        changes = { movements: new Set(), pending: new Set() };
+        changes = { movements: new Set(), pending: new Set(), terms: new Set() };
         openChanges.set(txEm, changes);
         booked = new Map();
         openBooked.set(txEm, booked);
@@ -101,7 +107,7 @@ export async function inTransaction<T>(
           openBooked.delete(txEm);
         }
       });
-      if (changes && (changes.movements.size > 0 || changes.pending.size > 0)) {
+      if (changes && hasChanges(changes)) {
         for (const l of commitListeners) l(changes);
       }
       if (booked && booked.size > 0) countBooked(booked);

@@ -33,6 +33,16 @@ export interface CreateSubscriptionInput {
  * until then). Past activeTo: CANCELED when the cancellation took effect at once (activeTo at or before
  * the moment it was requested), ENDED when it ran to a scheduled end date.
  */
+/**
+ * A subscription of the customer was created or changed: its terms changed. Noted as `pending` too, which
+ * processes of the previous release (before `terms` existed) void their checks on; on this release a
+ * pending change re-reads the customer's ledgers once, which a subscription change can afford.
+ */
+function noteTerms(em: EntityManager, customerId: string): void {
+  noteChange(em, 'terms', [customerId]);
+  noteChange(em, 'pending', [customerId]);
+}
+
 export function subscriptionStatus(s: SubscriptionEntity, now: Date): SubscriptionStatus {
   if (s.activeTo !== null && now >= s.activeTo) {
     return s.canceledAt !== null && s.activeTo <= s.canceledAt ? 'CANCELED' : 'ENDED';
@@ -120,7 +130,7 @@ export class SubscriptionsService {
       });
       em.persist(sub);
       // where usage goes changed: checks of this customer (the check cache) must read again
-      noteChange(em, 'pending', [customer.id]);
+      noteTerms(em, customer.id);
       return sub;
     });
   }
@@ -140,7 +150,7 @@ export class SubscriptionsService {
       // canceling a scheduled subscription ends it before it starts
       sub.activeTo = end < sub.activeFrom ? sub.activeFrom : end;
       sub.canceledAt = now;
-      noteChange(em, 'pending', [sub.customerId]);
+      noteTerms(em, sub.customerId);
       return sub;
     });
   }
