@@ -50,6 +50,7 @@ const OPEN_SECONDS = envInt('CHECK_OPEN_SECONDS', 10);
 const BASELINE_READS = envInt('CHECK_BASELINE_READS', 20000);
 const CLIENT_NICE = Number(process.env.CHECK_CLIENT_NICE ?? -5);
 const OPEN_WARMUP_SECONDS = envInt('CHECK_OPEN_WARMUP_SECONDS', 2);
+const HOT_CHANGES = Number(process.env.CHECK_HOT_CHANGES_PER_S ?? 0);
 
 /** What an API gateway asks before it serves a request. */
 const QUERY = `query($c:ID!,$f:String!,$q:Decimal){checkCredits(customerId:$c,featureKey:$f,quantity:$q){
@@ -119,7 +120,7 @@ async function baseline(): Promise<number> {
  */
 async function changeHotCustomer(url: string, customerId: string) {
   const { Worker } = await import('node:worker_threads');
-  const job: HotChangerJob = { url, token: API_KEY, customerId, currency: CURRENCY };
+  const job: HotChangerJob = { url, token: API_KEY, customerId, currency: CURRENCY, rate: HOT_CHANGES };
   const w = new Worker(path.join(__dirname, 'hot-changer-worker.js'), { workerData: job });
   const done = new Promise<HotChangerResult>((resolve, reject) => {
     w.once('message', resolve);

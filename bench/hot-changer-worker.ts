@@ -11,6 +11,8 @@ export interface HotChangerJob {
   token: string;
   customerId: string;
   currency: string;
+  /** Changes a second at most (each sent when due, or at once when behind); 0: back to back. */
+  rate: number;
 }
 
 export interface HotChangerResult {
@@ -33,7 +35,14 @@ async function run(): Promise<HotChangerResult> {
   const { customerId, currency } = job;
   let changes = 0;
   let errors = 0;
+  const start = performance.now();
+  /** Waits until change `changes` is due at `rate`. */
+  const due = async () => {
+    const wait = job.rate > 0 ? start + (changes * 1000) / job.rate - performance.now() : 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  };
   for (let i = 0; !stopped; i++) {
+    await due();
     try {
       if (i % 2 === 0) {
         await request(`mutation($i:CreateChargeInput!){createCharge(input:$i){id}}`, {
@@ -46,6 +55,7 @@ async function run(): Promise<HotChangerResult> {
           { i: { customerId, currency, amount: '0.05' } },
         );
         changes++;
+        await due();
         await request(`mutation($id:ID!){releaseCreditHold(holdId:$id){id}}`, { id: reserveCredits.id });
         changes++;
       }

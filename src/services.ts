@@ -102,38 +102,104 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
     open,
   };
   function open(opts: { em?: EntityManager; clock?: Clock } = {}): Services {
-    const em = opts.em ?? deps.fork();
-    const clock = opts.clock ?? deps.clock;
-    const invoices = new InvoicesService(em, cursors);
-    const ledger = new LedgerService(em, clock, cursors, invoices);
-    const catalog = new CatalogService(em, cursors);
-    const customers = new CustomersService(em, cursors);
-    const subscriptions = new SubscriptionsService(em, clock);
-    return {
-      em,
-      clock,
-      access,
-      alerts: new AlertsService(em),
-      allocations: new AllocationsService(em, clock, ledger),
-      rollovers: new RolloverService(em, clock, ledger),
-      catalog,
-      charges: new ChargesService(em, cursors),
-      customers,
-      exports: new ExportsService(em),
-      invoices,
-      ledger,
-      reconcile: new ReconcileService(em),
-      settlement: new SettlementService(em, clock, invoices),
-      subscriptions,
-      purchases: new CreditPurchases(em, clock, { ledger, subscriptions }),
-      topUps: new TopUpService(em, clock, {
-        ...topUpReads({ ledger, catalog, subscriptions }),
-        customers,
-        on: (other) => topUpReads(open({ em: other, clock })),
-      }),
-      holds: new HoldsService(em, clock, cursors, invoices, checkCache),
-      usage: new UsageService(em, clock),
-      webhooks: new WebhooksService(em, cursors, deps.webhooks),
-    };
+    return new LazyServices(deps, cursors, access, checkCache, opts.clock ?? deps.clock, opts.em);
+  }
+}
+
+/**
+ * The services of one unit of work, each built the first time it is used, on an EntityManager forked the first
+ * time one is needed: a request that answers from memory (a kept check) or uses two services pays for those,
+ * not for a fork and eighteen constructions (measured: 5-7% of the main thread at 1,400 checks/s).
+ */
+class LazyServices implements Services {
+  private made = new Map<keyof Services, unknown>();
+  private forked: EntityManager | undefined;
+
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly cursors: CursorCodec,
+    readonly access: AccessService,
+    private readonly checkCache: CheckCache,
+    readonly clock: Clock,
+    em: EntityManager | undefined,
+  ) {
+    this.forked = em;
+  }
+
+  get em(): EntityManager {
+    return (this.forked ??= this.deps.fork());
+  }
+
+  private once<K extends keyof Services>(key: K, make: () => Services[K]): Services[K] {
+    let made = this.made.get(key) as Services[K] | undefined;
+    if (made === undefined) this.made.set(key, (made = make()));
+    return made;
+  }
+
+  get alerts() {
+    return this.once('alerts', () => new AlertsService(this.em));
+  }
+  get allocations() {
+    return this.once('allocations', () => new AllocationsService(this.em, this.clock, this.ledger));
+  }
+  get rollovers() {
+    return this.once('rollovers', () => new RolloverService(this.em, this.clock, this.ledger));
+  }
+  get catalog() {
+    return this.once('catalog', () => new CatalogService(this.em, this.cursors));
+  }
+  get charges() {
+    return this.once('charges', () => new ChargesService(this.em, this.cursors));
+  }
+  get customers() {
+    return this.once('customers', () => new CustomersService(this.em, this.cursors));
+  }
+  get exports() {
+    return this.once('exports', () => new ExportsService(this.em));
+  }
+  get invoices() {
+    return this.once('invoices', () => new InvoicesService(this.em, this.cursors));
+  }
+  get ledger() {
+    return this.once('ledger', () => new LedgerService(this.em, this.clock, this.cursors, this.invoices));
+  }
+  get reconcile() {
+    return this.once('reconcile', () => new ReconcileService(this.em));
+  }
+  get settlement() {
+    return this.once('settlement', () => new SettlementService(this.em, this.clock, this.invoices));
+  }
+  get subscriptions() {
+    return this.once('subscriptions', () => new SubscriptionsService(this.em, this.clock));
+  }
+  get purchases() {
+    return this.once(
+      'purchases',
+      () =>
+        new CreditPurchases(this.em, this.clock, { ledger: this.ledger, subscriptions: this.subscriptions }),
+    );
+  }
+  get topUps() {
+    return this.once(
+      'topUps',
+      () =>
+        new TopUpService(this.em, this.clock, {
+          ...topUpReads(this),
+          customers: this.customers,
+          on: (other) =>
+            topUpReads(
+              new LazyServices(this.deps, this.cursors, this.access, this.checkCache, this.clock, other),
+            ),
+        }),
+    );
+  }
+  get holds() {
+    return this.once('holds', () => new HoldsService(this, this.clock, this.cursors, this.checkCache));
+  }
+  get usage() {
+    return this.once('usage', () => new UsageService(this.em, this.clock));
+  }
+  get webhooks() {
+    return this.once('webhooks', () => new WebhooksService(this.em, this.cursors, this.deps.webhooks));
   }
 }

@@ -19,8 +19,8 @@ function loader(delayMs = 0) {
 const now = () => new Date();
 
 describe('CheckCache: the safety-net age', () => {
-  it('serves a kept read until half its age, then serves it while one background read replaces it', async () => {
-    const cache = new CheckCache({ maxAgeMs: 1000 });
+  it('serves a kept read until its refresh instant, then serves it while one background read replaces it', async () => {
+    const cache = new CheckCache({ maxAgeMs: 2000 });
     cache.online();
     const l = loader(20);
     const first = await cache.customer('c1', now(), l.load);
@@ -28,7 +28,7 @@ describe('CheckCache: the safety-net age', () => {
     expect(await cache.customer('c1', now(), l.load)).toBe(first); // young: no read
     expect(l.reads).toHaveLength(1);
 
-    await sleep(600); // past half its age: served at once, read again behind it, once
+    await sleep(1850); // past its refresh instant (at most 9/10 of its age): served at once, read again behind it
     const served = await Promise.all([1, 2, 3].map(() => cache.customer('c1', now(), l.load)));
     expect(served.every((s) => s === first)).toBe(true);
     expect(cache.stats.refreshes).toBe(1);
@@ -36,9 +36,28 @@ describe('CheckCache: the safety-net age', () => {
     expect(l.reads).toHaveLength(2);
     expect(await cache.customer('c1', now(), l.load)).toBe(l.reads[1]);
 
-    await sleep(400); // the first read is past its age now; the refreshed one (about 500 ms) still serves
+    await sleep(200); // the first read is past its age now; the refreshed one (about 300 ms) still serves
     expect(await cache.customer('c1', now(), l.load)).toBe(l.reads[1]);
     expect(cache.stats.misses).toBe(1);
+  });
+
+  it('reads kept at once are read again at instants spread between half and 9/10 of their age', async () => {
+    const cache = new CheckCache({ maxAgeMs: 2000 });
+    cache.online();
+    const l = loader();
+    const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
+    await Promise.all(ids.map((id) => cache.customer(id, now(), l.load)));
+    await sleep(800); // before half their age: none
+    for (const id of ids) await cache.customer(id, now(), l.load);
+    expect(cache.stats.refreshes).toBe(0);
+    await sleep(500); // at about 1,300 ms: some (each with chance 3/8), not all at once
+    for (const id of ids) await cache.customer(id, now(), l.load);
+    expect(cache.stats.refreshes).toBeGreaterThan(0);
+    expect(cache.stats.refreshes).toBeLessThan(ids.length);
+    await sleep(550); // past 9/10 of their age: every one of the rest
+    for (const id of ids) await cache.customer(id, now(), l.load);
+    expect(cache.stats.refreshes).toBe(ids.length);
+    expect(cache.stats.misses).toBe(ids.length);
   });
 
   it('a read past its whole age is never served: the check waits for a new one', async () => {
@@ -54,11 +73,11 @@ describe('CheckCache: the safety-net age', () => {
   });
 
   it('a background read that a change overtook is not kept', async () => {
-    const cache = new CheckCache({ maxAgeMs: 1000 });
+    const cache = new CheckCache({ maxAgeMs: 2000 });
     cache.online();
     const l = loader(30);
     await cache.customer('c1', now(), l.load);
-    await sleep(600);
+    await sleep(1850);
     const kept = await cache.customer('c1', now(), l.load); // starts the background read
     expect(kept).toBe(l.reads[0]);
     cache.changed(['c1'], 'terms'); // committed while the background read runs: it may predate the change
@@ -70,10 +89,10 @@ describe('CheckCache: the safety-net age', () => {
   });
 
   it('a failed background read leaves the kept read to serve until its age runs out', async () => {
-    const cache = new CheckCache({ maxAgeMs: 1000 });
+    const cache = new CheckCache({ maxAgeMs: 2000 });
     cache.online();
     const good = await cache.customer('c1', now(), async () => ({ subscriptions: [], cards: [] }));
-    await sleep(600);
+    await sleep(1850);
     let failed = 0;
     const failing = async (): Promise<CustomerFacts> => {
       failed++;
@@ -83,7 +102,7 @@ describe('CheckCache: the safety-net age', () => {
     await sleep(20);
     expect(failed).toBe(1);
     expect(await cache.customer('c1', now(), failing)).toBe(good); // still within its age
-    await sleep(500);
+    await sleep(250);
     await expect(cache.customer('c1', now(), failing)).rejects.toThrow('database away');
   });
 });

@@ -40,6 +40,8 @@ interface Part<T> {
   readAt: number;
   /** Process time of the read, for `maxAgeMs`. */
   loadedAt: number;
+  /** Process time after which it is read again in the background (`refreshAfter`). */
+  refreshAt: number;
   value: T;
 }
 
@@ -69,7 +71,7 @@ export interface CheckCacheStats {
   misses: number;
   /** Change signals received (local commits and notifications). */
   changes: number;
-  /** Background reads of kept parts past half their age (served meanwhile, counted as hits too). */
+  /** Background reads of kept parts past their refresh instant (served meanwhile, counted as hits too). */
   refreshes: number;
 }
 
@@ -211,9 +213,11 @@ export class CheckCache {
   /**
    * A kept part if it may serve a check of `customerId` at `asOf`; otherwise `load` reads it (one read shared
    * by the checks that need it at once, as long as no change came between) and it is kept if still current.
-   * A kept part past half its `maxAgeMs` is still served, and read again in the background: parts read at the
-   * same time would otherwise all expire together, and their checks would queue behind one wave of reads
-   * (bench/check.ts saw p99 jump from 2 to 30–60 ms every few seconds with nothing changing).
+   * A kept part past its `refreshAt` (between half and nine tenths of `maxAgeMs`, drawn per read) is still
+   * served, and read again in the background: parts read at the same time would otherwise all expire together,
+   * and their checks would queue behind one wave of reads (bench/check.ts saw p99 jump from 2 to 30–60 ms every
+   * few seconds with nothing changing); the drawn instant spreads their background reads too (the same bench
+   * saw a 100-customer wave of them stall checks for 20–50 ms).
    */
   private async part<T>(
     customerId: string,
@@ -232,7 +236,7 @@ export class CheckCache {
       const flight = this.flights.get(key) as Flight<T> | undefined;
       if (this.fresh(changes, kept, at)) {
         this.stats.hits++;
-        if (!flight && performance.now() - kept!.loadedAt > this.maxAgeMs / 2) {
+        if (!flight && performance.now() > kept!.refreshAt) {
           this.stats.refreshes++;
           this.read(customerId, changes, key, at, put, load).catch(() => undefined); // a miss will tell
         }
@@ -263,7 +267,9 @@ export class CheckCache {
     try {
       const value = await promise;
       if (this.current(changes, epoch)) {
-        put(this.entry(customerId, true)!, { epoch, readAt: at, loadedAt: performance.now(), value });
+        const loadedAt = performance.now();
+        const refreshAt = loadedAt + this.maxAgeMs * (0.5 + 0.4 * Math.random());
+        put(this.entry(customerId, true)!, { epoch, readAt: at, loadedAt, refreshAt, value });
       }
       return value;
     } finally {

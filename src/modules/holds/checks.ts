@@ -55,7 +55,8 @@ const denied = (reason: CreditDenialReason): CreditCheckView => ({
  * what it reads is kept and a repeated check with nothing changed reads nothing from the database.
  */
 export async function checkCredits(
-  em: EntityManager,
+  /** Where a read goes: `em` is read only when something is read (a kept check forks no EntityManager). */
+  db: { readonly em: EntityManager },
   asOf: Date,
   customerId: string,
   featureKey: string,
@@ -65,9 +66,9 @@ export async function checkCredits(
   const quantity = parseDecimal(quantityText, { positive: true, field: 'quantity' });
   if (!isIdOf(IdPrefix.Customer, customerId)) throw DomainError.notFound('Customer', customerId);
   const facts = cache
-    ? await cache.customer(customerId, asOf, () => readCustomerFacts(em, customerId))
-    : await readCustomerFacts(em, customerId);
-  const loadFeature = () => em.findOne(FeatureEntity, { key: featureKey });
+    ? await cache.customer(customerId, asOf, () => readCustomerFacts(db.em, customerId))
+    : await readCustomerFacts(db.em, customerId);
+  const loadFeature = () => db.em.findOne(FeatureEntity, { key: featureKey });
   const feature = cache ? await cache.feature(featureKey, loadFeature) : await loadFeature();
   if (!feature) throw DomainError.notFound('Feature', featureKey);
 
@@ -81,10 +82,10 @@ export async function checkCredits(
   const card = pick.kind === 'RATED' ? pick.cards.find((c) => c.featureKey === feature.key) : undefined;
   if (pick.kind !== 'RATED' || !card) return denied('FEATURE_NOT_IN_PLAN');
 
-  const loadCurrency = () => em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
+  const loadCurrency = () => db.em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
   const currency = cache ? await cache.currency(card.currencyId, loadCurrency) : await loadCurrency();
   const mode = chargeModeOf(pick.subscription, card);
-  const loadLedger = () => readLedgerFacts(em, customerId, currency.id, asOf);
+  const loadLedger = () => readLedgerFacts(db.em, customerId, currency.id, asOf);
   const ledger = cache ? await cache.ledger(customerId, currency.id, asOf, loadLedger) : await loadLedger();
   const shares = sharesOf(ledger, currency.scale, asOf);
   const existing = ledger.open.find(

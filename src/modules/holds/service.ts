@@ -64,13 +64,20 @@ function checkDescription(problems: Problems, description: string | null | undef
  */
 export class HoldsService {
   constructor(
-    private readonly em: EntityManager,
+    /**
+     * The unit of work's EntityManager and invoices, read when first needed: a check answered from the check
+     * cache forks no EntityManager.
+     */
+    private readonly uow: { readonly em: EntityManager; readonly invoices: InvoicesService },
     private readonly clock: Clock,
     private readonly cursors: CursorCodec,
-    private readonly invoices: InvoicesService,
     /** The process's check cache (`checkCredits` without a database round trip when nothing changed). */
     private readonly checks: CheckCache | null = null,
   ) {}
+
+  private get em(): EntityManager {
+    return this.uow.em;
+  }
 
   private async customer(id: string): Promise<CustomerEntity> {
     const c = isIdOf(IdPrefix.Customer, id) ? await this.em.findOne(CustomerEntity, { id }) : null;
@@ -95,7 +102,7 @@ export class HoldsService {
 
   /** SPEC §16 `checkCredits` (reads only). */
   check(customerId: string, featureKey: string, quantity: string): Promise<CreditCheckView> {
-    return checkCredits(this.em, this.clock.now(), customerId, featureKey, quantity, this.checks);
+    return checkCredits(this.uow, this.clock.now(), customerId, featureKey, quantity, this.checks);
   }
 
   /** SPEC §16 `Customer.creditForecast` (reads only). */
@@ -189,7 +196,7 @@ export class HoldsService {
             [{ field: 'amount', message: 'must be at most the held amount' }],
           );
         // exactly createCharge with CREDIT_ONLY: never fails for lack of credit, what grants miss is debt
-        const { charge, movement } = await bookOneOff(em, this.invoices, tx, {
+        const { charge, movement } = await bookOneOff(em, this.uow.invoices, tx, {
           currency,
           amount: captured,
           description: description ?? h.description ?? `Capture of credit hold ${h.id}`,
