@@ -17,39 +17,51 @@ export function jsonPoster(url: string, token: string, maxSockets: number): Json
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return {
     post(body) {
-      return new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            host: u.hostname,
-            port: u.port,
-            path: u.pathname + u.search,
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              authorization: `Bearer ${token}`,
-              'content-length': Buffer.byteLength(body),
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              try {
-                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown[] });
-              } catch (e) {
-                reject(new Error(`HTTP ${res.statusCode}: not JSON (${(e as Error).message})`));
-              }
-            });
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
+      return attempt(body).catch((e: NodeJS.ErrnoException & { reused?: boolean }) => {
+        // the server closed an idle keep-alive socket just as it was reused: the request never reached it,
+        // so it is sent again once (the retry Node's documentation gives for `request.reusedSocket`)
+        if (e.reused && e.code === 'ECONNRESET') return attempt(body);
+        throw e;
       });
     },
     close() {
       agent.destroy();
     },
   };
+
+  function attempt(body: string): Promise<{ errors?: unknown[] }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname + u.search,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { errors?: unknown[] });
+            } catch (e) {
+              reject(new Error(`HTTP ${res.statusCode}: not JSON (${(e as Error).message})`));
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (e: NodeJS.ErrnoException & { reused?: boolean }) => {
+        e.reused = req.reusedSocket;
+        reject(e);
+      });
+      req.end(body);
+    });
+  }
 }
