@@ -40,7 +40,7 @@ interface Part<T> {
   readAt: number;
   /** Process time of the read, for `maxAgeMs`. */
   loadedAt: number;
-  /** Process time after which it is read again in the background (`refreshAfter`). */
+  /** Process time after which it is read again in the background: drawn between 1/2 and 9/10 of `maxAgeMs`. */
   refreshAt: number;
   value: T;
 }
