@@ -160,7 +160,7 @@ export async function startDrawdown(
         wake: (kind, customerIds, own) => {
           metrics.noteNotification();
           // this process's own commits reached the check cache synchronously, at commit
-          if (!own) checks.changed(customerIds, kind === 'terms' ? 'terms' : 'ledgers');
+          if (!own) checks.heard(kind, customerIds);
           feeds.wake(kind, customerIds);
         },
         catchUp: (since) => {

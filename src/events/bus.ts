@@ -10,7 +10,8 @@ const MAX_PAYLOAD = 7000; // NOTIFY payloads must stay under 8000 bytes
 /** How far back a starting process re-announces changes (see announceRecent). */
 const ANNOUNCE_RECENT_MS = 5 * 60_000;
 
-export type WakeKind = 'movements' | 'pending' | 'terms';
+/** The kinds of change a commit notes (`CommittedChanges`), as the bus wakes them. */
+export type WakeKind = keyof CommittedChanges;
 
 export interface BusHandlers {
   /** `own`: the change was committed by this process (its commit listeners heard of it already). */

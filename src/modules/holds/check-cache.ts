@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CurrencyEntity, FeatureEntity, RatingCard } from '../catalog';
 import type { ActiveHold, LockedLedger } from '../ledger';
-import { addCommitListener } from '../shared';
+import { addCommitListener, type CommittedChanges } from '../shared';
 import type { RatingSubscription } from '../subscriptions';
 import type { OpenChargeView } from '../usage';
 
@@ -66,6 +66,9 @@ export type CheckChange = 'ledgers' | 'terms';
 /** The key a part's changes are counted under: one counter per customer and kind of change. */
 const changeKey = (what: CheckChange, customerId: string) => (what === 'terms' ? 't|' : 'l|') + customerId;
 
+/** What a committed change of each kind voids: only a change of terms reaches the kept subscriptions. */
+const voids = (kind: keyof CommittedChanges): CheckChange => (kind === 'terms' ? 'terms' : 'ledgers');
+
 export interface CheckCacheStats {
   hits: number;
   misses: number;
@@ -124,9 +127,7 @@ export class CheckCache {
   /** Hears this process's commits (synchronously, before the committing request answers). */
   start(): void {
     this.offCommits ??= addCommitListener((c) => {
-      this.changed(c.movements, 'ledgers');
-      this.changed(c.pending, 'ledgers');
-      this.changed(c.terms, 'terms');
+      for (const kind of ['movements', 'pending', 'terms'] as const) this.heard(kind, c[kind]);
     });
   }
 
@@ -155,10 +156,12 @@ export class CheckCache {
     return this.isOnline;
   }
 
-  /**
-   * These customers' ledgers or terms changed (a commit of this process, or a notification): their kept reads
-   * of what changed are void.
-   */
+  /** Customers committed a change of `kind` (this process's commit, or another's notification). */
+  heard(kind: keyof CommittedChanges, customerIds: Iterable<string>): void {
+    this.changed(customerIds, voids(kind));
+  }
+
+  /** These customers' ledgers or terms changed: their kept reads of what changed are void. */
   changed(customerIds: Iterable<string>, what: CheckChange): void {
     for (const id of customerIds) {
       this.stats.changes++;
