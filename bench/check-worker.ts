@@ -5,6 +5,7 @@
  * latency figure). In open loop a latency runs from the instant the request was due, not from when it was
  * sent, so a stalled server cannot hide its backlog (no coordinated omission).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { jsonPoster, type JsonPoster } from './http-post';
 
@@ -29,6 +30,8 @@ export interface CheckLoadResult {
   latencies: number[];
   seconds: number;
   errors: string[];
+  /** Open loop: the client's own event-loop delay p99 and max (ms), a share of any latency it measures. */
+  clientDelay?: { p99: number; max: number };
 }
 
 /** One client for the whole run: closed loop keeps `concurrency` sockets, open loop as many as it needs. */
@@ -72,7 +75,9 @@ async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<
   const warmup = 2 * Math.round(((job.warmupSeconds ?? 0) * rate) / 2);
   const start = clock() + warmup * interval;
   const inFlight: Promise<void>[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 1 });
   for (let i = -warmup; i < job.count; i++) {
+    if (i === 0) delay.enable();
     const due = start + i * interval;
     const wait = due - clock();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
@@ -87,7 +92,9 @@ async function open(job: CheckLoadJob, bodies: string[], rate: number): Promise<
     inFlight.push(send(job, body, errors).then(() => void (latencies[i] = clock() - from)));
   }
   await Promise.all(inFlight);
-  return { latencies, seconds: (clock() - start) / 1000, errors };
+  delay.disable();
+  const clientDelay = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+  return { latencies, seconds: (clock() - start) / 1000, errors, clientDelay };
 }
 
 function runJob(job: CheckLoadJob): Promise<CheckLoadResult> {

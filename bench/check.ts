@@ -3,7 +3,8 @@
  * open-loop; with a hot customer changing under it.
  *
  * 1. A bare graphql-js server on node:http answers the same check query from a constant (no database, ORM or
- *    Apollo): the baseline of this run, measured with the same clients.
+ *    Apollo): the baseline of this run, measured with the same clients; then offered half its own rate in the
+ *    open loop of step 4, for the latency tail this machine gives any node:http server at such a load.
  * 2. Drawdown with CHECK_CUSTOMERS customers (a subscription, a grant). Half the checks ask about one hot
  *    customer, the other half cycle through the rest; meanwhile one client books on the hot customer back to
  *    back (a one-off charge, then a hold and its release), so the hot customer's kept read is voided all the
@@ -64,6 +65,29 @@ const line = (label: string, r: CheckLoadResult, count: number) =>
   `${label}: ${fmt(count / r.seconds)} reads/s, p50 ${fmt(percentile(r.latencies, 50), 2)} ms, ` +
   `p99 ${fmt(percentile(r.latencies, 99), 2)} ms, errors ${r.errors.length}`;
 
+/**
+ * `count` requests offered at `rate` per second after the warm-up, whatever the answers (check-worker.ts). The
+ * clients run in a process of their own ahead of the server (CHECK_CLIENT_NICE, default -5): on 2 shared cores
+ * a client thread waiting for a core would count its own wait as the server's.
+ */
+async function openLoop(
+  url: string,
+  requests: CheckLoadJob['requests'],
+  rate: number,
+  count: number,
+): Promise<CheckLoadResult> {
+  const job: CheckLoadJob = {
+    url,
+    token: API_KEY,
+    requests,
+    count,
+    concurrency: CLIENTS,
+    rate,
+    warmupSeconds: OPEN_WARMUP_SECONDS,
+  };
+  return (await runLoadProcess('check-worker.js', job, CLIENT_NICE)) as CheckLoadResult;
+}
+
 /** The bare graphql-js baseline: the same query answered from a constant, the same clients. */
 async function baseline(): Promise<number> {
   const schema = buildSchema(`
@@ -107,7 +131,16 @@ async function baseline(): Promise<number> {
     const r = await load({ url, token: API_KEY, requests, count: BASELINE_READS, concurrency: CLIENTS });
     if (r.errors.length) throw new Error(`baseline errors: ${r.errors[0]}`);
     console.log(line(`bare graphql-js, static check answer, ${CLIENTS} clients`, r, BASELINE_READS));
-    return BASELINE_READS / r.seconds;
+    const perSecond = BASELINE_READS / r.seconds;
+    // the same open loop as Drawdown's below, at half the baseline's own rate: the tail this machine gives
+    // a server that does nothing but parse, execute and answer over node:http
+    const rate = perSecond / 2;
+    const open = await openLoop(url, requests, rate, Math.round(rate * OPEN_SECONDS));
+    console.log(
+      line(`bare graphql-js, open loop at ${fmt(rate)} reads/s offered`, open, open.latencies.length),
+    );
+    result('check_baseline_open_p99_ms', percentile(open.latencies, 99));
+    return perSecond;
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -193,21 +226,7 @@ async function main(): Promise<void> {
     loopDelay.enable();
     cpu = cpuMeter();
     const sched0 = mainThreadSched(process.pid);
-    // the open loop's clients run in a process of their own ahead of the server (CHECK_CLIENT_NICE, default
-    // -5): on 2 shared cores a client thread waiting for a core would count its own wait as the server's
-    const open = (await runLoadProcess(
-      'check-worker.js',
-      {
-        url: b.app.url,
-        token: API_KEY,
-        requests,
-        count,
-        concurrency: CLIENTS,
-        rate,
-        warmupSeconds: OPEN_WARMUP_SECONDS,
-      } satisfies CheckLoadJob,
-      CLIENT_NICE,
-    )) as CheckLoadResult;
+    const open = await openLoop(b.app.url, requests, rate, count);
     const cpuOpen = cpu.stop();
     const sched = schedSince(sched0, mainThreadSched(process.pid));
     loopDelay.disable();
@@ -226,6 +245,11 @@ async function main(): Promise<void> {
       `  the server's event loop meanwhile: delay p50 ${fmt(loopDelay.percentile(50) / 1e6, 2)} ms, ` +
         `p99 ${fmt(loopDelay.percentile(99) / 1e6, 2)} ms, max ${fmt(loopDelay.max / 1e6, 2)} ms`,
     );
+    if (open.clientDelay)
+      console.log(
+        `  the client's own event loop meanwhile (timer resolution 1 ms included): delay p99 ` +
+          `${fmt(open.clientDelay.p99, 2)} ms, max ${fmt(open.clientDelay.max, 2)} ms`,
+      );
     console.log(
       `  the server's main thread meanwhile: ran ${fmt(sched.ran, 2)} s, waited for a core ${fmt(sched.waited, 2)} s; ` +
         `context switches ${sched.voluntary} voluntary, ${sched.involuntary} involuntary`,

@@ -248,6 +248,46 @@ describe('check cache, one process', () => {
     now = null;
     await checkLedgerInvariants([s.customerId]);
   });
+
+  it('a kept answer serves its instant and after, until its billing period ends', async () => {
+    const start = Date.now();
+    now = start;
+    const c = await currencyAndCustomer(t, { prefix: 'F', keyPrefix: 'fast' });
+    const plan = await publishedUsagePlan(t, c.currency, {
+      price: { model: 'GRADUATED', tiers: [{ upTo: '5', unitAmount: '1' }, { unitAmount: '2' }] },
+      aggregation: 'SUM',
+      cadence: 'P1D',
+    });
+    const activeFrom = start - 60_000;
+    await t.ok(CreateSubscriptionDocument, {
+      input: {
+        customerId: c.customerId,
+        planId: plan.planId,
+        activeFrom: new Date(activeFrom).toISOString(),
+      },
+    });
+    const s = { ...c, ...plan } as unknown as Subscribed;
+    await grantCredits(t, s.customerId, s.currency, '50');
+    await t.ok(IngestUsageDocument, {
+      events: [{ id: uniq('e'), subject: s.key, type: s.eventType, value: '5' }],
+    });
+    // the period's usage is 5: the next unit is on the second tier
+    expect(await check(t, s)).toMatchObject({ cost: '2.00', available: '45.00' });
+    expect(await keptCheckStatements(t, s)).toBe(0);
+    const at = async (ms: number, cost: string) => {
+      now = ms;
+      const { result, statements: n } = await countStatements(() => check(t, s));
+      expect(result).toMatchObject({ cost, available: '45.00' });
+      expect(n).toBe(0);
+    };
+    await at(start + 1, '2.00');
+    await at(activeFrom + 86_400_000 - 1, '2.00');
+    // a new period: its usage starts again from 0, whatever was kept
+    await at(activeFrom + 86_400_000, '1.00');
+    await at(activeFrom + 86_400_000 + 1, '1.00');
+    now = null;
+    await checkLedgerInvariants([s.customerId]);
+  });
 });
 
 /** A Drawdown server in a child process on the test database: another replica. */

@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import type { FeatureEntity } from '../../src/modules/catalog';
 import { CheckCache, type CustomerFacts, type LedgerFacts } from '../../src/modules/holds/check-cache';
+import type { CreditCheckView } from '../../src/modules/holds/checks';
+import { untilNextInstant } from '../../src/modules/holds/kept-answers';
 
 /** A loader that counts its reads and answers a new object each time (so a kept read is told from a new one). */
 function loader(delayMs = 0) {
@@ -154,5 +157,102 @@ describe('CheckCache: what a change voids', () => {
     const first = await reading;
     expect(await cache.customer('c1', now(), c.load)).toBe(first);
     expect(c.reads).toHaveLength(1);
+  });
+});
+
+describe('untilNextInstant: the span an answer stays true for', () => {
+  const at = Date.parse('2026-12-01T12:00:00Z');
+  const d = (offsetMs: number) => new Date(at + offsetMs);
+  it.each([
+    ['no rows', [], Infinity],
+    ['no dates', [[{ a: 1, b: null, c: 'x' }]], Infinity],
+    ['dates before the instant only', [[{ expiresAt: d(-1) }, { activeFrom: d(-60_000) }]], Infinity],
+    ['a date at the instant ends the span at once', [[{ expiresAt: d(0), other: d(5) }]], at],
+    [
+      'the earliest later date, whatever its row or field',
+      [[{ a: d(90) }], [{ b: d(-5), c: d(40) }, { e: d(70) }]],
+      at + 40,
+    ],
+    [
+      'a null field next to a date',
+      [[{ activeTo: null, activeFrom: d(-10), end: d(3_600_000) }]],
+      at + 3_600_000,
+    ],
+  ])('%s', (_name, rows, expected) => {
+    expect(untilNextInstant(at, ...(rows as object[][]))).toBe(expected);
+  });
+
+  it('reads rows from any iterable (a map of grants) once', () => {
+    const grants = new Map([
+      ['g1', { expiresAt: d(10) }],
+      ['g2', { effectiveAt: d(7) }],
+    ]);
+    expect(untilNextInstant(at, grants.values())).toBe(at + 7);
+  });
+});
+
+describe('CheckCache: kept answers', () => {
+  const feature = { key: 'f' } as unknown as FeatureEntity;
+  const view = { allowed: true } as unknown as CreditCheckView;
+  const ledgerFacts = (): LedgerFacts => ({ ledger: null, open: [], holds: [] });
+
+  async function kept(cache: CheckCache, at: number) {
+    const facts = await cache.customer('c1', new Date(at), async () => ({ subscriptions: [], cards: [] }));
+    const ledger = await cache.ledger('c1', 'cur', new Date(at), async () => ledgerFacts());
+    cache.keepAnswer(facts, 'k', { from: at, until: at + 1000, feature, currencyId: 'cur', ledger, view });
+    return { facts, ledger };
+  }
+  const ask = (cache: CheckCache, facts: CustomerFacts, at: number, f = feature, read = ledgerFacts) =>
+    cache.answer(facts, 'k', new Date(at), f, (id) =>
+      cache.ledger('c1', id, new Date(at), async () => read()),
+    );
+
+  it('answers inside its span with the same reads, feature and key; not before or at its end', async () => {
+    const cache = new CheckCache();
+    cache.online();
+    const t0 = Date.now();
+    const { facts } = await kept(cache, t0);
+    expect(await ask(cache, facts, t0)).toBe(view);
+    expect(await ask(cache, facts, t0 + 999)).toBe(view);
+    expect(await ask(cache, facts, t0 + 1000)).toBeNull();
+    expect(await ask(cache, facts, t0 - 1)).toBeNull();
+    expect(await ask(cache, facts, t0, { key: 'f' } as unknown as FeatureEntity)).toBeNull();
+    expect(await cache.answer(facts, 'other', new Date(t0), feature, async () => ledgerFacts())).toBeNull();
+    expect(cache.stats.answers).toBe(2);
+  });
+
+  it('a change of the ledger makes a new read: the answer kept with the old one is not served', async () => {
+    const cache = new CheckCache();
+    cache.online();
+    const t0 = Date.now();
+    const { facts } = await kept(cache, t0);
+    cache.changed(['c1'], 'ledgers');
+    let reads = 0;
+    expect(await ask(cache, facts, t0, feature, () => (reads++, ledgerFacts()))).toBeNull();
+    expect(reads).toBe(1);
+  });
+
+  it('a change of terms makes new customer facts, which carry no answer', async () => {
+    const cache = new CheckCache();
+    cache.online();
+    const t0 = Date.now();
+    await kept(cache, t0);
+    cache.changed(['c1'], 'terms');
+    const facts = await cache.customer('c1', new Date(t0), async () => ({ subscriptions: [], cards: [] }));
+    expect(await ask(cache, facts, t0)).toBeNull();
+  });
+
+  it('keeps nothing while offline, and nothing with an empty span', async () => {
+    const cache = new CheckCache();
+    const t0 = Date.now();
+    const facts: CustomerFacts = { subscriptions: [], cards: [] };
+    const ledger = ledgerFacts();
+    cache.keepAnswer(facts, 'k', { from: t0, until: t0 + 1000, feature, currencyId: 'cur', ledger, view });
+    cache.online();
+    expect(await cache.answer(facts, 'k', new Date(t0), feature, async () => ledger)).toBeNull();
+    cache.keepAnswer(facts, 'k', { from: t0, until: t0, feature, currencyId: 'cur', ledger, view });
+    expect(await cache.answer(facts, 'k', new Date(t0), feature, async () => ledger)).toBeNull();
+    cache.keepAnswer(facts, 'k', { from: t0, until: t0 + 1, feature, currencyId: 'cur', ledger, view });
+    expect(await cache.answer(facts, 'k', new Date(t0), feature, async () => ledger)).toBe(view);
   });
 });

@@ -4,6 +4,8 @@ import type { ActiveHold, LockedLedger } from '../ledger';
 import { addCommitListener, type CommittedChanges } from '../shared';
 import type { RatingSubscription } from '../subscriptions';
 import type { OpenChargeView } from '../usage';
+import type { CreditCheckView } from './checks';
+import { KeptAnswers, type KeptAnswer } from './kept-answers';
 
 /** What a check needs of a customer besides its ledger: where its usage would go. */
 export interface CustomerFacts {
@@ -76,6 +78,8 @@ export interface CheckCacheStats {
   changes: number;
   /** Background reads of kept parts past their refresh instant (served meanwhile, counted as hits too). */
   refreshes: number;
+  /** Checks answered with a kept answer (their reads were hits too). */
+  answers: number;
 }
 
 /**
@@ -95,9 +99,11 @@ export interface CheckCacheStats {
  * answer is signalled. While the notification listener is down (`offline`), nothing is served or kept;
  * reads kept before it dropped are never served again (`floor`).
  *
- * Time needs no signal: a kept read carries its rows, not its answer; each check books what is due at its
- * own instant (fundings, expiries) and drops holds past their `expiresAt`. A kept read serves only checks at
- * its read instant or later (a clock moved back reads again).
+ * Time needs no signal: a kept read carries its rows; each check books what is due at its own instant
+ * (fundings, expiries) and drops holds past their `expiresAt`. A kept read serves only checks at its read
+ * instant or later (a clock moved back reads again). A check's answer is kept too (`answer`), but only with the
+ * very reads it was computed from, and only for the instants before the next one any of those reads names
+ * (`untilNextInstant`): a change makes new reads, so the kept answer is no longer theirs.
  */
 export class CheckCache {
   private epoch = 0;
@@ -113,10 +119,11 @@ export class CheckCache {
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Flight<unknown>>();
   private readonly features = new Map<string, FeatureEntity>();
+  private readonly answers = new KeptAnswers();
   private readonly currencies = new Map<string, CurrencyEntity>();
   private readonly maxCustomers: number;
   private readonly maxAgeMs: number;
-  readonly stats: CheckCacheStats = { hits: 0, misses: 0, changes: 0, refreshes: 0 };
+  readonly stats: CheckCacheStats = { hits: 0, misses: 0, changes: 0, refreshes: 0, answers: 0 };
   private offCommits: (() => void) | null = null;
 
   constructor(opts: CheckCacheOptions = {}) {
@@ -309,6 +316,31 @@ export class CheckCache {
       (e, p) => e.ledgers.set(currencyId, p),
       load,
     );
+  }
+
+  /**
+   * The answer kept under `key` (feature and quantity) with these customer facts, if it may answer a check at
+   * `asOf`: the instant lies in its span, and the feature and the ledger read a check would use now (`ledgerOf`,
+   * the kept read or a new one) are those it was computed from. Null otherwise.
+   */
+  async answer(
+    facts: CustomerFacts,
+    key: string,
+    asOf: Date,
+    feature: FeatureEntity,
+    ledgerOf: (currencyId: string) => Promise<LedgerFacts>,
+  ): Promise<CreditCheckView | null> {
+    const kept = this.answers.get(facts, key);
+    const at = asOf.getTime();
+    if (!kept || kept.feature !== feature || at < kept.from || at >= kept.until) return null;
+    if ((await ledgerOf(kept.currencyId)) !== kept.ledger) return null;
+    this.stats.answers++;
+    return kept.view;
+  }
+
+  /** Keeps an answer computed from `facts` (kept or just read) and `kept.ledger`; an empty span is not kept. */
+  keepAnswer(facts: CustomerFacts, key: string, kept: KeptAnswer): void {
+    if (this.isOnline && kept.until > kept.from) this.answers.set(facts, key, kept);
   }
 
   /** Features and currencies never change once created (no update exists): kept by key and id. */

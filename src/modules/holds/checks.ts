@@ -13,7 +13,8 @@ import {
 import { customerExists } from '../customers';
 import { subscriptionsOfCustomers } from '../subscriptions';
 import { chargeModeOf, pickCards, ratingContext } from '../usage';
-import type { CheckCache, CustomerFacts } from './check-cache';
+import type { CheckCache, CustomerFacts, LedgerFacts } from './check-cache';
+import { untilNextInstant } from './kept-answers';
 import { readLedgerFacts, sharesOf } from './shares';
 
 export const CreditDenialReason = {
@@ -71,6 +72,14 @@ export async function checkCredits(
   const loadFeature = () => db.em.findOne(FeatureEntity, { key: featureKey });
   const feature = cache ? await cache.feature(featureKey, loadFeature) : await loadFeature();
   if (!feature) throw DomainError.notFound('Feature', featureKey);
+  const ledgerOf = (currencyId: string) => {
+    const load = () => readLedgerFacts(db.em, customerId, currencyId, asOf);
+    return cache ? cache.ledger(customerId, currencyId, asOf, load) : load();
+  };
+  // a gateway asks the same question again and again: the answer kept with the reads it came from
+  const answerKey = `${feature.key}\u0000${quantityText}`;
+  const kept = cache && (await cache.answer(facts, answerKey, asOf, feature, ledgerOf));
+  if (kept) return kept;
 
   const pick = pickCards(
     ratingContext(new Map(), new Set(), facts.subscriptions, facts.cards),
@@ -85,8 +94,7 @@ export async function checkCredits(
   const loadCurrency = () => db.em.findOneOrFail(CurrencyEntity, { id: card.currencyId });
   const currency = cache ? await cache.currency(card.currencyId, loadCurrency) : await loadCurrency();
   const mode = chargeModeOf(pick.subscription, card);
-  const loadLedger = () => readLedgerFacts(db.em, customerId, currency.id, asOf);
-  const ledger = cache ? await cache.ledger(customerId, currency.id, asOf, loadLedger) : await loadLedger();
+  const ledger: LedgerFacts = await ledgerOf(currency.id);
   const shares = sharesOf(ledger, currency.scale, asOf);
   const existing = ledger.open.find(
     (c) =>
@@ -108,7 +116,7 @@ export async function checkCredits(
     },
     mode,
   });
-  return {
+  const view: CreditCheckView = {
     allowed: r.allowed,
     reason: r.allowed ? null : 'INSUFFICIENT_CREDITS',
     currency,
@@ -118,6 +126,20 @@ export async function checkCredits(
     allocations: r.allocations.map((a) => ({ grantId: a.grantId, amount: a.amount.neg() })),
     uncovered: r.uncovered,
   };
+  if (cache) {
+    // time reaches the answer only through the dates of what it was computed from (see untilNextInstant)
+    const at = asOf.getTime();
+    const until = untilNextInstant(
+      at,
+      facts.subscriptions,
+      [pick.period],
+      ledger.ledger?.grants.values() ?? [],
+      ledger.holds,
+      ledger.open,
+    );
+    cache.keepAnswer(facts, answerKey, { from: at, until, feature, currencyId: currency.id, ledger, view });
+  }
+  return view;
 }
 
 /** The customer's subscriptions and the rate cards of their plans; NOT_FOUND for an unknown customer. */
