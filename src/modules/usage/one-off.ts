@@ -1,7 +1,7 @@
 import type { SettlementMode, SettlementTerms } from '../catalog';
 import type { StatementPart } from '../shared/sql';
 import type { ChargeSettlement } from './charge-store';
-import { ChargeEntity } from './entities';
+import type { ChargeEntity } from './entities';
 
 /** A one-off charge with its settled figures, as `createCharge` and a hold's capture write it. */
 export type OneOffRow = {
@@ -53,7 +53,9 @@ function insertOneOffRows(rows: OneOffRow[]): StatementPart {
  */
 export function insertOneOff(ledger: WritesWithLedger, c: OneOffRow): ChargeEntity {
   ledger.writeBefore('charge.one-off', c, insertOneOffRows);
-  return Object.assign(new ChargeEntity(), {
+  // a plain object of the entity's shape: nothing persists it, and an entity instance's tracked setters cost
+  // a hot customer's group commit 2% of the main thread
+  const charge: ChargeEntity = {
     id: c.id,
     customerId: c.customerId,
     currencyId: c.currencyId,
@@ -78,5 +80,6 @@ export function insertOneOff(ledger: WritesWithLedger, c: OneOffRow): ChargeEnti
     invoiceId: c.invoiceId,
     createdAt: c.now,
     updatedAt: c.now,
-  });
+  };
+  return charge;
 }
