@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { API_KEY } from './lib';
+import { API_KEY, SERVER_NODE_FLAGS } from './lib';
 
 export interface DrawdownProcess {
   /** http://127.0.0.1:<port>/graphql */
@@ -33,8 +33,12 @@ export async function spawnDrawdown(
   env: Record<string, string> = {},
 ): Promise<DrawdownProcess> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'drawdown-bench-'));
-  // BENCH_SERVER_NODE_ARGS: flags for the server's node only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // the server's own flags (SERVER_NODE_FLAGS, as `npm start` and the Dockerfile run it), then
+  // BENCH_SERVER_NODE_ARGS: more flags for the server's node only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  const nodeArgs = [
+    ...SERVER_NODE_FLAGS,
+    ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(process.execPath, [...nodeArgs, path.resolve(__dirname, '../src/main.js')], {
     env: {
       ...process.env,
