@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /**
  * Ids are `<prefix>_<ulid>`: the prefix names the type (so `node(id)` can dispatch and a
@@ -24,8 +24,14 @@ export const IdPrefix = {
 export type IdPrefix = (typeof IdPrefix)[keyof typeof IdPrefix];
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-let lastTime = 0;
-let lastRandom: number[] = [];
+let lastTime = -1;
+/** `encodeTime(lastTime)`: the ids of one millisecond share it. */
+let lastTimeText = '';
+/** The 16 random base-32 digits of the last id. */
+const lastRandom = new Uint8Array(16);
+/** Random bytes drawn 4 KiB at a time: one call to the generator per 256 milliseconds that create ids. */
+const pool = Buffer.allocUnsafe(4096);
+let poolAt = pool.length;
 
 function encodeTime(ms: number): string {
   let out = '';
@@ -36,10 +42,20 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/** Fresh random digits (a byte & 31 is uniform: 256 is a multiple of 32). */
+function drawRandom(): void {
+  if (poolAt + 16 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  for (let i = 0; i < 16; i++) lastRandom[i] = pool[poolAt + i]! & 31;
+  poolAt += 16;
+}
+
 /** Monotonic ULID: ids created in one process within one millisecond still sort by creation. */
 export function ulid(now = Date.now()): string {
-  if (now <= lastTime && lastRandom.length === 16) {
-    now = lastTime;
+  if (now <= lastTime) {
+    // the same millisecond (or a clock moved back): the last id's digits plus one
     for (let i = 15; i >= 0; i--) {
       const v = lastRandom[i]!;
       if (v < 31) {
@@ -49,11 +65,13 @@ export function ulid(now = Date.now()): string {
       lastRandom[i] = 0;
     }
   } else {
-    const bytes = randomBytes(16);
-    lastRandom = Array.from(bytes, (b) => b % 32);
+    drawRandom();
     lastTime = now;
+    lastTimeText = encodeTime(now);
   }
-  return encodeTime(now) + lastRandom.map((v) => ALPHABET[v]).join('');
+  let out = lastTimeText;
+  for (let i = 0; i < 16; i++) out += ALPHABET[lastRandom[i]!];
+  return out;
 }
 
 export function newId(prefix: IdPrefix): string {
