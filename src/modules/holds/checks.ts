@@ -72,9 +72,14 @@ export async function checkCredits(
   const loadFeature = () => db.em.findOne(FeatureEntity, { key: featureKey });
   const feature = cache ? await cache.feature(featureKey, loadFeature) : await loadFeature();
   if (!feature) throw DomainError.notFound('Feature', featureKey);
+  // one ledger read per check: a kept answer's ledger that turns out to be read anew is the one computed with
+  let read: { currencyId: string; facts: Promise<LedgerFacts> } | null = null;
   const ledgerOf = (currencyId: string) => {
-    const load = () => readLedgerFacts(db.em, customerId, currencyId, asOf);
-    return cache ? cache.ledger(customerId, currencyId, asOf, load) : load();
+    if (read?.currencyId !== currencyId) {
+      const load = () => readLedgerFacts(db.em, customerId, currencyId, asOf);
+      read = { currencyId, facts: cache ? cache.ledger(customerId, currencyId, asOf, load) : load() };
+    }
+    return read.facts;
   };
   // a gateway asks the same question again and again: the answer kept with the reads it came from
   const answerKey = `${feature.key}\u0000${quantityText}`;
