@@ -819,6 +819,32 @@ export function schedSince(before: ThreadSched, after: ThreadSched): ThreadSched
 }
 
 /** A process's user + system CPU time so far, in seconds (Linux /proc, 100 clock ticks a second; NaN elsewhere). */
+/**
+ * CPU seconds used so far by every PostgreSQL process of this machine (backends, WAL writer, checkpointer),
+ * from /proc: the benchmarks require a local server. Backends that ended are not counted, so take
+ * differences over a phase whose connections stay open.
+ */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${name}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    const s = processCpuSeconds(Number(name));
+    if (Number.isFinite(s)) total += s;
+  }
+  return total;
+}
+
+/** CPU seconds this process used so far (all its threads). */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 export function processCpuSeconds(pid: number): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

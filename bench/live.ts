@@ -20,6 +20,7 @@
  * `node $B/bench/live.js`.
  */
 import 'reflect-metadata';
+import os from 'node:os';
 import {
   FanoutProbe,
   INGEST_MUTATION,
@@ -31,6 +32,8 @@ import {
   openSubscribers,
   pool,
   processCpuSeconds,
+  ownCpuSeconds,
+  postgresCpuSeconds,
   mainThreadSched,
   schedSince,
   type ThreadSched,
@@ -104,15 +107,22 @@ function settlementLoop(gql: GqlClient, keys: string[]) {
   };
 }
 
+/** CPU seconds so far of the server, of this process (the subscribers and publishers) and of PostgreSQL. */
+function cpuNow(pid: number) {
+  return { server: processCpuSeconds(pid), clients: ownCpuSeconds(), database: postgresCpuSeconds() };
+}
+
 function report(
   label: string,
   prefix: string,
   probe: FanoutProbe,
   expected: number,
-  cpuSeconds: number,
+  cpu0: ReturnType<typeof cpuNow>,
+  cpu1: ReturnType<typeof cpuNow>,
   sched: ThreadSched,
 ) {
   const s = probe.summary();
+  const cpuSeconds = cpu1.server - cpu0.server;
   const cpuPerDelivery = (cpuSeconds / s.delivered) * 1e6;
   console.log(`  ${label}`);
   console.log(
@@ -129,6 +139,11 @@ function report(
   result(`${prefix}send_p50_ms`, s.p50);
   result(`${prefix}send_p99_ms`, s.p99);
   console.log(`    server CPU: ${fmt(cpuPerDelivery)} µs per delivery (mutations included)`);
+  const share = (k: keyof typeof cpu0) => fmt(((cpu1[k] - cpu0[k]) / s.seconds) * 100, 0);
+  console.log(
+    `    CPU in % of one core: server ${share('server')}, subscribers and publishers ${share('clients')}, ` +
+      `PostgreSQL ${share('database')} (${os.cpus().length} cores)`,
+  );
   result(`${prefix}delivered`, s.delivered);
   result(`${prefix}server_cpu_us_per_delivery`, cpuPerDelivery);
   console.log(
@@ -196,7 +211,7 @@ async function main(): Promise<void> {
       `live fan-out: ${UPDATES} updates on ${CUSTOMERS} customers from ${PUBLISHERS} publishers, ${SUBS} subscriptions over ${SOCKETS} sockets`,
     );
     probe.start();
-    let cpu0 = processCpuSeconds(server.pid);
+    let cpu0 = cpuNow(server.pid);
     let sched0 = mainThreadSched(server.pid);
     await round(UPDATES);
     await probe.drain(expected);
@@ -205,7 +220,8 @@ async function main(): Promise<void> {
       'live_',
       probe,
       expected,
-      processCpuSeconds(server.pid) - cpu0,
+      cpu0,
+      cpuNow(server.pid),
       schedSince(sched0, mainThreadSched(server.pid)),
     );
     const fanOutRss = server.rssMb();
@@ -218,11 +234,11 @@ async function main(): Promise<void> {
     );
     await settle.started;
     probe.start();
-    cpu0 = processCpuSeconds(server.pid);
+    cpu0 = cpuNow(server.pid);
     sched0 = mainThreadSched(server.pid);
     await round(UPDATES);
     await probe.drain(expected);
-    const settleCpu = processCpuSeconds(server.pid) - cpu0;
+    const settleCpu = cpuNow(server.pid);
     const settleSched = schedSince(sched0, mainThreadSched(server.pid));
     const s = await settle.stop();
     report(
@@ -230,6 +246,7 @@ async function main(): Promise<void> {
       'live_settle_',
       probe,
       expected,
+      cpu0,
       settleCpu,
       settleSched,
     );

@@ -27,6 +27,7 @@ import {
   envInt,
   fmt,
   openSubscribers,
+  ownCpuSeconds,
   processCpuSeconds,
   publishRoundRobin,
   result,
@@ -171,6 +172,7 @@ async function measure(): Promise<void> {
 
     probe.start();
     const cpu0 = processCpuSeconds(child.pid!);
+    const own0 = ownCpuSeconds();
     await publishRoundRobin({
       updates: UPDATES,
       topics: CUSTOMERS,
@@ -181,7 +183,9 @@ async function measure(): Promise<void> {
     const expected = UPDATES * (SUBS / CUSTOMERS);
     await probe.drain(expected);
     const s = probe.summary();
-    const cpuPerDelivery = ((processCpuSeconds(child.pid!) - cpu0) / s.delivered) * 1e6;
+    const serverCpu = processCpuSeconds(child.pid!) - cpu0;
+    const ownCpu = ownCpuSeconds() - own0;
+    const cpuPerDelivery = (serverCpu / s.delivered) * 1e6;
     console.log(
       `raw ws fan-out: ${UPDATES} updates on ${CUSTOMERS} topics from ${PUBLISHERS} publishers, ${SUBS} subscriptions over ${SOCKETS} sockets`,
     );
@@ -194,6 +198,10 @@ async function measure(): Promise<void> {
     console.log(`  publish→receipt, all deliveries:  p50 ${fmt(s.p50)} ms, p99 ${fmt(s.p99)} ms`);
     console.log(`  publish→first receipt per update: p50 ${fmt(s.firstP50)} ms, p99 ${fmt(s.firstP99)} ms`);
     console.log(`  baseline server CPU: ${fmt(cpuPerDelivery)} µs per delivery; RSS ${fmt(rss(), 0)} MB`);
+    console.log(
+      `  CPU in % of one core: server ${fmt((serverCpu / s.seconds) * 100, 0)}, ` +
+        `subscribers and publishers ${fmt((ownCpu / s.seconds) * 100, 0)}`,
+    );
     result('ws_baseline_deliveries_per_s', s.perSecond);
     result('ws_baseline_p50_ms', s.p50);
     result('ws_baseline_p99_ms', s.p99);

@@ -23,6 +23,7 @@ const updateOfRow = new PerEvent<MovementEntity, BalanceUpdate>();
 
 export class BalanceListener extends CursorListener<BalanceUpdate> {
   private readonly lastSettled = new Map<string, string>();
+  protected override readonly synchronous = true;
 
   protected deliver(row: MovementEntity, balances: Map<string, BalanceView>): void {
     const update = updateOfRow.get(row, () => {

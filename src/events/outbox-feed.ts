@@ -90,7 +90,12 @@ export abstract class CursorListener<T> implements Listener {
   protected readonly cursor = new Map<string, number>();
   /** Closed until start(): nothing is delivered before the starting cursor is known. */
   private open!: () => void;
+  private opened = false;
   private chain: Promise<void> = new Promise((resolve) => (this.open = resolve));
+  /** Work on `chain` not done yet: while there is none, movements in order are delivered at once. */
+  private busy = 0;
+  /** `deliver` never returns a promise: a movement that needs no read can be delivered synchronously. */
+  protected readonly synchronous: boolean = false;
   protected readonly lastPending = new Map<string, string>();
   readonly queue: AsyncQueue<T>;
   /** The subscriber left: pending reads on its behalf are skipped. */
@@ -111,7 +116,16 @@ export abstract class CursorListener<T> implements Listener {
   }
 
   protected enqueue(fn: () => Promise<void>): void {
-    this.chain = this.chain.then(fn).catch((e) => this.queue.fail(e));
+    this.busy++;
+    this.chain = this.chain
+      .then(async () => {
+        try {
+          await fn();
+        } finally {
+          this.busy--;
+        }
+      })
+      .catch((e) => this.queue.fail(e));
   }
 
   protected wants(currencyId: string): boolean {
@@ -158,9 +172,30 @@ export abstract class CursorListener<T> implements Listener {
   }
 
   movements(rows: MovementEntity[], balances: Map<string, BalanceView>): void {
+    const rest = this.synchronous && this.opened && this.busy === 0 ? this.deliverInOrder(rows, balances) : 0;
+    if (rest === rows.length) return;
+    const left = rest === 0 ? rows : rows.slice(rest);
     this.enqueue(async () => {
-      for (const r of rows) if (this.wants(r.currencyId)) await this.take(r, balances);
+      for (const r of left) if (this.wants(r.currencyId)) await this.take(r, balances);
     });
+  }
+
+  /**
+   * With nothing queued before them: delivers the rows that follow this listener's cursors without a gap,
+   * at once, and answers how many rows it went through (it stops at the first gap, which `take` reads).
+   */
+  private deliverInOrder(rows: MovementEntity[], balances: Map<string, BalanceView>): number {
+    let i = 0;
+    for (; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (!this.wants(r.currencyId)) continue;
+      const seen = this.cursor.get(r.ledgerId) ?? this.fromSequence;
+      if (r.sequence <= seen) continue;
+      if (r.sequence > seen + 1) break;
+      this.cursor.set(r.ledgerId, r.sequence);
+      void this.deliver(r, balances);
+    }
+    return i;
   }
 
   pending(_balances: Map<string, BalanceView>, _ledgers: Map<string, LedgerMark>): void {}
@@ -170,9 +205,13 @@ export abstract class CursorListener<T> implements Listener {
     for (const [k, v] of initial) this.cursor.set(k, v);
     // jump the queue: the catch-up runs before anything the feed handed over while closed
     const gate = replay ? this.catchUp() : Promise.resolve();
-    gate.then(this.open, (e: unknown) => {
-      this.queue.fail(e);
+    const open = () => {
+      this.opened = true;
       this.open();
+    };
+    gate.then(open, (e: unknown) => {
+      this.queue.fail(e);
+      open();
     });
   }
 }

@@ -1,9 +1,14 @@
 /**
  * A push-to-pull bridge: producers `push`, one consumer iterates. `return()` (the consumer leaving, e.g.
  * the client unsubscribing) runs the cleanup once. Bounded: a consumer that stops reading is closed.
+ *
+ * A consumer that can take items as they come (the WebSocket server's direct delivery, events/shared.ts)
+ * `attach`es a sink instead: `push` then hands each item to it synchronously, in order, and `next()` settles
+ * only when the queue ends (`return()`, or `fail`, which rejects it). The sink bounds itself.
  */
 export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private items: T[] = [];
+  private sink: ((item: T) => void) | null = null;
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private failed: ((e: unknown) => void) | null = null;
   private closed = false;
@@ -16,6 +21,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   push(item: T): void {
     if (this.closed) return;
+    if (this.sink) {
+      this.sink(item);
+      return;
+    }
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
@@ -28,6 +37,19 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.items.push(item);
+  }
+
+  /** The consumer left or the queue failed: nothing more is handed on. */
+  get ended(): boolean {
+    return this.closed || this.error !== null;
+  }
+
+  /** From now on every item goes to `sink` as it is pushed, those queued first. */
+  attach(sink: (item: T) => void): void {
+    this.sink = sink;
+    const queued = this.items;
+    this.items = [];
+    for (const item of queued) if (!this.closed) sink(item);
   }
 
   fail(e: unknown): void {
@@ -45,6 +67,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sink = null;
     this.onClose();
   }
 

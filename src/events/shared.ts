@@ -5,6 +5,8 @@ import {
   type ExecutionResult,
   type createSourceEventStream,
 } from 'graphql';
+import type { PromiseOrValue } from 'graphql/jsutils/PromiseOrValue';
+import { AsyncQueue } from './queue';
 
 /**
  * Shared execution on the live path: one piece of work per event object, whoever asks for it. The rules
@@ -42,18 +44,59 @@ export function serializedResult(result: ExecutionResult): string {
 
 type SourceStream = Awaited<ReturnType<typeof createSourceEventStream>>;
 
+/** One shared execution: its result as soon as it is known (at once when every resolver is synchronous). */
+class Execution {
+  value: ExecutionResult | null = null;
+  readonly done: Promise<ExecutionResult>;
+
+  constructor(run: () => PromiseOrValue<ExecutionResult>) {
+    let out: PromiseOrValue<ExecutionResult>;
+    try {
+      out = run();
+    } catch (e) {
+      out = Promise.reject(e);
+    }
+    if (isPromise(out)) {
+      this.done = out.then((v) => (this.value = v));
+    } else {
+      this.value = out;
+      this.done = Promise.resolve(out);
+    }
+  }
+}
+
 /** Execution results per source event, per (document, variables). */
-const executions = new PerEvent<object, Map<string, Promise<ExecutionResult>>>();
+const executions = new PerEvent<object, Map<string, Execution>>();
+
+/**
+ * Where the WebSocket server takes results straight from the feed instead of iterating (see `sharedSubscribe`):
+ * `send` writes one `next` frame to the socket, `congested` says the socket stopped reading.
+ */
+export interface DirectDelivery {
+  send(result: ExecutionResult): void;
+  congested(): boolean;
+}
+
+const isPromise = <T>(v: PromiseOrValue<T>): v is Promise<T> =>
+  typeof (v as Promise<T> | null)?.then === 'function';
 
 /**
  * graphql's `subscribe`, except that an event object delivered to many subscriptions of the same
  * document, operation name and variables (one customer's feed hands the same update to all its
- * dashboards) is executed once, and every one of those subscriptions gets that result. `start` creates the source stream (authorization
- * happens there, once per subscription).
+ * dashboards) is executed once, and every one of those subscriptions gets that result. `start` creates the
+ * source stream (authorization happens there, once per subscription).
+ *
+ * With `direct`, a source that is one of the feeds' queues is not iterated per event: once graphql-ws asks
+ * for the first result, the queue hands each event to this subscription synchronously, and its result goes
+ * to `direct.send` at once (or, while an earlier one is still executing, in order when it is done). The
+ * iterator graphql-ws holds then settles only when the subscription ends: complete, a closed socket, or the
+ * feed's failure, which graphql-ws reports as before. That saves the promises of a pull per event and
+ * subscription, which are most of the cost of fanning one update out to many sockets.
  */
 export async function sharedSubscribe(
   args: ExecutionArgs,
   start: () => Promise<SourceStream>,
+  direct?: DirectDelivery,
 ): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
   const stream = await start();
   if (!(Symbol.asyncIterator in stream)) return stream as ExecutionResult;
@@ -63,15 +106,17 @@ export async function sharedSubscribe(
     args.operationName ?? '',
     JSON.stringify(args.variableValues ?? {}),
   ].join('\u0000');
-  const run = (event: unknown): Promise<ExecutionResult> => {
-    const exec = () => Promise.resolve(execute({ ...args, rootValue: event }));
+  const executionOf = (event: unknown): Execution => {
+    const exec = () => new Execution(() => execute({ ...args, rootValue: event }));
     if (typeof event !== 'object' || event === null) return exec();
     const byKey = executions.get(event, () => new Map());
-    let result = byKey.get(key);
-    if (!result) byKey.set(key, (result = exec()));
-    return result;
+    let e = byKey.get(key);
+    if (!e) byKey.set(key, (e = exec()));
+    return e;
   };
   const source = (stream as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  const queue = direct && source instanceof AsyncQueue ? (source as AsyncQueue<unknown>) : null;
+  let attached = false;
   // not an async generator: graphql-ws calls return() when the client completes or the socket closes, and a
   // generator waiting for the next event would act on it only after that event came (keeping the feed's
   // listener and the socket's subscription count); this ends the source at once
@@ -80,8 +125,14 @@ export async function sharedSubscribe(
       return this;
     },
     async next() {
+      if (queue && !attached) {
+        attached = true;
+        queue.attach(directSink(queue, direct!, executionOf));
+      }
       const r = await source.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: await run(r.value) };
+      return r.done
+        ? { done: true, value: undefined }
+        : { done: false, value: await executionOf(r.value).done };
     },
     async return() {
       await source.return?.();
@@ -89,4 +140,35 @@ export async function sharedSubscribe(
     },
   };
   return results;
+}
+
+/**
+ * The sink of one directly delivered subscription: each event's (shared) result is sent as soon as it and
+ * every earlier one are known, so the frames keep the feed's order. A socket that stopped reading fails the
+ * subscription, as a full queue does.
+ */
+function directSink(
+  queue: AsyncQueue<unknown>,
+  direct: DirectDelivery,
+  executionOf: (event: unknown) => Execution,
+): (event: unknown) => void {
+  /** Executions still running, and those after them, in order. */
+  const waiting: Execution[] = [];
+  const flush = (): void => {
+    while (waiting.length > 0 && waiting[0]!.value) {
+      const value = waiting.shift()!.value!;
+      if (!queue.ended) direct.send(value);
+    }
+    if (waiting.length > 0 && !queue.ended) waiting[0]!.done.then(flush, (e: unknown) => queue.fail(e));
+  };
+  return (event) => {
+    if (direct.congested()) {
+      queue.fail(new Error('subscriber is not reading; closing it'));
+      return;
+    }
+    const e = executionOf(event);
+    if (waiting.length === 0 && e.value) return direct.send(e.value);
+    waiting.push(e);
+    if (waiting.length === 1) flush();
+  };
 }

@@ -58,6 +58,11 @@ function frameOf(data: string): string {
 export interface WsExtra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
+  /**
+   * Sends a complete frame outside graphql-ws (direct delivery, events/shared.ts), through the same
+   * per-tick cork as graphql-ws's own messages; nothing when the socket is no longer open.
+   */
+  readonly sendFrame: (frame: string) => void;
 }
 
 /**
@@ -89,6 +94,16 @@ export function useServer<P extends ConnectionInitMessage['payload'], E extends 
       corked = false;
       tcp.uncork();
     };
+    /** Writes `frame`; the first frame of a tick corks the TCP socket until this tick's promise jobs ran. */
+    const write = (frame: string, cb?: (err?: Error) => void): void => {
+      if (!corked) {
+        corked = true;
+        tcp.cork();
+        // after this tick's promise jobs: every frame they sent to this socket goes out in one write
+        process.nextTick(uncork);
+      }
+      socket.send(frame, cb);
+    };
     let pongWait: NodeJS.Timeout | null = null;
     const pingInterval =
       keepAliveMs > 0 && Number.isFinite(keepAliveMs)
@@ -109,13 +124,7 @@ export function useServer<P extends ConnectionInitMessage['payload'], E extends 
           const frame = frameOf(data);
           return new Promise<void>((resolve, reject) => {
             if (socket.readyState !== socket.OPEN) return resolve();
-            if (!corked) {
-              corked = true;
-              tcp.cork();
-              // after this tick's promise jobs: every frame they sent to this socket goes out in one write
-              process.nextTick(uncork);
-            }
-            socket.send(frame, (err) => (err ? reject(err) : resolve()));
+            write(frame, (err) => (err ? reject(err) : resolve()));
           });
         },
         close: (code, reason) => socket.close(code, reason),
@@ -128,7 +137,13 @@ export function useServer<P extends ConnectionInitMessage['payload'], E extends 
             }
           }),
       },
-      { socket, request } as WsExtra & Partial<E>,
+      {
+        socket,
+        request,
+        sendFrame: (frame: string) => {
+          if (socket.readyState === socket.OPEN) write(frame);
+        },
+      } as WsExtra & Partial<E>,
     );
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);

@@ -3,6 +3,7 @@ import {
   GraphQLError,
   createSourceEventStream,
   getOperationAST,
+  type ExecutionResult,
   getVariableValues,
   parse,
   specifiedRules,
@@ -13,14 +14,19 @@ import {
 import { CloseCode, type SubscribePayload } from 'graphql-ws';
 import type { WebSocketServer } from 'ws';
 import { DomainError } from '../core/errors';
-import { serializedResult, sharedSubscribe } from '../events/shared';
+import { serializedResult, sharedSubscribe, type DirectDelivery } from '../events/shared';
 import type { Log } from '../core/log';
 import type { Principal } from '../modules/access';
 import { createContext, type AppDeps } from '../graphql/context';
 import { formatError } from '../graphql/errors';
-import { preparedPayload, useServer } from './ws-binding';
+import { preparedPayload, useServer, type WsExtra } from './ws-binding';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * A socket whose unsent frames pass this stops getting direct deliveries: its subscriptions fail with
+ * "subscriber is not reading" (about ten thousand balance updates, as the feeds' queue bound).
+ */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
 type Extra = {
   principal?: Principal;
@@ -29,7 +35,8 @@ type Extra = {
   /** Subscriptions open or starting on this socket, by their subscribe payload (ids may be reused). */
   live?: Set<SubscribePayload>;
   expiryTimer?: NodeJS.Timeout;
-} & Record<PropertyKey, unknown>;
+} & Partial<WsExtra> &
+  Record<PropertyKey, unknown>;
 
 /**
  * graphql-ws on the shared `/graphql` path. Auth happens once in `connection_init`; each operation is
@@ -56,8 +63,22 @@ export function attachGraphqlWs(
   const { maxSubscriptionsPerSocket, maxSubscriptionsPerToken } = deps.config.limits;
   /** Open and starting subscriptions per token digest, over every socket of this process. */
   const perToken = new Map<string, number>();
-  /** The socket and message of each subscription about to start, by its context value. */
-  const starting = new WeakMap<object, { extra: Extra; payload: SubscribePayload }>();
+  /** The socket, id and message of each subscription about to start, by its context value. */
+  const starting = new WeakMap<object, { extra: Extra; id: string; payload: SubscribePayload }>();
+  /** A `next` message's payload as JSON: shared by every subscription with the same result, unless it has errors. */
+  const nextPayload = (result: ExecutionResult): string => {
+    if (!result.errors) return serializedResult(result);
+    const errors = result.errors.map((e) => format(e.toJSON(), e));
+    return JSON.stringify({ ...result, errors });
+  };
+  /** Results of a starting subscription written straight to its socket (events/shared.ts, DirectDelivery). */
+  const directTo = (extra: Extra, id: string): DirectDelivery => {
+    const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    return {
+      send: (result) => extra.sendFrame!(`${head}${nextPayload(result)}}`),
+      congested: () => extra.socket!.bufferedAmount > MAX_BUFFERED_BYTES,
+    };
+  };
   const release = (extra: Extra, payload: SubscribePayload) => {
     if (!extra.live?.delete(payload)) return;
     const n = (perToken.get(extra.principalKey!) ?? 1) - 1;
@@ -91,10 +112,13 @@ export function attachGraphqlWs(
       subscribe: (args) => {
         const s = starting.get(args.contextValue as object);
         if (!s) return sharedSubscribe(args, async () => createSourceEventStream(args));
-        return sharedSubscribe(args, () =>
-          deps.feeds.gate.run(s.extra, async () =>
-            s.extra.live?.has(s.payload) ? createSourceEventStream(args) : { data: null },
-          ),
+        return sharedSubscribe(
+          args,
+          () =>
+            deps.feeds.gate.run(s.extra, async () =>
+              s.extra.live?.has(s.payload) ? createSourceEventStream(args) : { data: null },
+            ),
+          directTo(s.extra, s.id),
         );
       },
       connectionInitWaitTimeout: 10_000,
@@ -133,7 +157,7 @@ export function attachGraphqlWs(
       onComplete: (ctx, _id, payload) => {
         release(ctx.extra as Extra, payload);
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: (ctx, id, payload) => {
         const principal = (ctx.extra as Extra).principal!;
         let document;
         try {
@@ -181,7 +205,7 @@ export function attachGraphqlWs(
           const extra = ctx.extra as Extra;
           const refused = admit(extra, payload);
           if (refused) return toGraphQLErrors([refused]);
-          starting.set(contextValue, { extra, payload });
+          starting.set(contextValue, { extra, id, payload });
         }
         return {
           schema,
@@ -194,17 +218,9 @@ export function attachGraphqlWs(
       onError: (_ctx, _id, _payload, errors) => {
         return toGraphQLErrors(errors);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: (_ctx, _id, _payload, _args, result) =>
         // serialized once for every subscription sharing the result (events/shared.ts), sent as is per socket
-        if (!('errors' in result) || !result.errors) return preparedPayload(serializedResult(result));
-        return {
-          ...result,
-          errors: result.errors.map((e) => {
-            const err = e as GraphQLError;
-            return format(err.toJSON(), err);
-          }),
-        };
-      },
+        preparedPayload(nextPayload(result as ExecutionResult)),
     },
     wss,
     {
