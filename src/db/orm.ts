@@ -6,6 +6,7 @@ import type { EntityClass } from '@mikro-orm/core';
 import { Client } from 'pg';
 import { inBackground } from '../core/background';
 import { foldStatements, type Queryable } from './fold-statements';
+import { usePrepared } from './prepared';
 
 export type Orm = MikroORM<PostgreSqlDriver>;
 
@@ -39,9 +40,11 @@ export function ormConfig(clientUrl: string, entities: Entities, poolMax = 20, o
     pool: {
       min: 0,
       max: poolMax,
-      // BEGIN and deferred writes travel with the next statement (fold-statements.ts)
+      // BEGIN and deferred writes travel with the next statement (fold-statements.ts); declared statements
+      // are prepared on first use (prepared.ts)
       afterCreate: (conn: Queryable, done: (err: Error | null, conn: Queryable) => void) => {
         foldStatements(conn);
+        usePrepared(conn);
         done(null, conn);
       },
     },

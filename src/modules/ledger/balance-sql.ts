@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { prepared } from '../../db/prepared';
 import { pgArray } from '../shared/sql';
 import type { GrantEntity, MovementEntity } from './entities';
 import { GRANT_COLUMNS, MOVEMENT_COLUMNS, toGrantEntity, toMovementEntity, type MovementRow } from './rows';
@@ -28,8 +29,8 @@ interface Row {
 }
 
 /**
- * The select of every fact a customer's balances need, one row per ledger. Its parameters, in order: the
- * instant (the holds' subquery), the customer, and the currency when `byCurrency`.
+ * The select of every fact a customer's balances need, one row per ledger. Its parameters: `$1` the instant
+ * (the holds' subquery), `$2` the customer, and `$3` the currency when `byCurrency`.
  */
 function factsSql(byCurrency: boolean): string {
   return `select l.id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
@@ -40,14 +41,51 @@ function factsSql(byCurrency: boolean): string {
                         from charge c where c.customer_id = l.customer_id and c.currency_id = l.currency_id
                          and c.status = 'OPEN' and c.amount <> c.booked), '[]') as open,
             (select coalesce(sum(h.amount), 0)::text from credit_hold h
-              where h.ledger_id = l.id and h.status = 'HELD' and h.expires_at > ?::timestamptz) as held
-       from ledger l where l.customer_id = ?${byCurrency ? ' and l.currency_id = ?' : ''}
+              where h.ledger_id = l.id and h.status = 'HELD' and h.expires_at > $1) as held
+       from ledger l where l.customer_id = $2${byCurrency ? ' and l.currency_id = $3' : ''}
       order by l.id`;
 }
+
+const FACTS_TYPES = ['timestamptz', 'text'];
+
+/** The balance facts read, of all ledgers or of one currency's (a balance read is among the hottest requests). */
+const balanceFacts = {
+  all: prepared('dd_balance_facts', FACTS_TYPES, factsSql(false)),
+  one: prepared('dd_balance_facts_currency', [...FACTS_TYPES, 'text'], factsSql(true)),
+};
 
 function factsParams(customerId: string, currencyId: string | null, asOf: Date): unknown[] {
   return [asOf.toISOString(), customerId, ...(currencyId === null ? [] : [currencyId])];
 }
+
+/**
+ * The movements after a cursor with the balance facts of the same snapshot (below): after the facts'
+ * parameters, the cursor's ledger ids and sequences, the sequence for other ledgers, and the limit.
+ */
+function movementsSql(byCurrency: boolean): string {
+  const n = byCurrency ? 3 : 2;
+  const [ids, seqs, fallback, limit] = [n + 1, n + 2, n + 3, n + 4].map((i) => `$${i}`);
+  return `with f as (${factsSql(byCurrency)})
+     select ${MOVEMENT_COLUMNS},
+            case when row_number() over (order by m.gseq) = 1
+                 then (select coalesce(json_agg(f), '[]') from f) end as facts
+       from ledger l
+       left join unnest(${ids}::text[], ${seqs}::int[]) as c(id, seq) on c.id = l.id
+       cross join lateral (select * from movement m
+                            where m.ledger_id = l.id and m.customer_id = l.customer_id
+                              and m.sequence > coalesce(c.seq, ${fallback})
+                            order by m.sequence limit ${limit}) m
+      where l.customer_id = $2${byCurrency ? ' and l.currency_id = $3' : ''}
+      order by m.gseq limit ${limit}`;
+}
+
+const CURSOR_TYPES = ['text[]', 'int[]', 'int', 'int'];
+
+/** The live feeds' read, of all ledgers or of one currency's: one per change of a watched customer. */
+const movementsWithFacts = {
+  all: prepared('dd_movements_after', [...FACTS_TYPES, ...CURSOR_TYPES], movementsSql(false)),
+  one: prepared('dd_movements_after_currency', [...FACTS_TYPES, 'text', ...CURSOR_TYPES], movementsSql(true)),
+};
 
 function toFacts(r: Row): BalanceFacts {
   return {
@@ -71,10 +109,8 @@ export async function selectBalanceFacts(
   currencyId: string | null,
   asOf: Date,
 ): Promise<BalanceFacts[]> {
-  const rows = await em.execute<Row[]>(
-    factsSql(currencyId !== null),
-    factsParams(customerId, currencyId, asOf),
-  );
+  const statement = currencyId === null ? balanceFacts.all : balanceFacts.one;
+  const rows = await statement.execute<Row>(em, factsParams(customerId, currencyId, asOf));
   return rows.map(toFacts);
 }
 
@@ -98,32 +134,14 @@ export async function selectMovementsWithFacts(
   limit: number,
   asOf: Date,
 ): Promise<{ movements: MovementEntity[]; facts: BalanceFacts[] }> {
-  const byCurrency = currencyId !== null;
   const known = [...cursor.after];
-  const params: unknown[] = [
+  const statement = currencyId === null ? movementsWithFacts.all : movementsWithFacts.one;
+  const rows = await statement.execute<MovementRow & { facts: Row[] | null }>(em, [
     ...factsParams(customerId, currencyId, asOf),
     pgArray(known.map(([id]) => id)),
     pgArray(known.map(([, seq]) => String(seq))),
     cursor.fallback,
     limit,
-    customerId,
-    ...(byCurrency ? [currencyId] : []),
-    limit,
-  ];
-  const rows = await em.execute<(MovementRow & { facts: Row[] | null })[]>(
-    `with f as (${factsSql(byCurrency)})
-     select ${MOVEMENT_COLUMNS},
-            case when row_number() over (order by m.gseq) = 1
-                 then (select coalesce(json_agg(f), '[]') from f) end as facts
-       from ledger l
-       left join unnest(?::text[], ?::int[]) as c(id, seq) on c.id = l.id
-       cross join lateral (select * from movement m
-                            where m.ledger_id = l.id and m.customer_id = l.customer_id
-                              and m.sequence > coalesce(c.seq, ?::int)
-                            order by m.sequence limit ?::int) m
-      where l.customer_id = ?${byCurrency ? ' and l.currency_id = ?' : ''}
-      order by m.gseq limit ?::int`,
-    params,
-  );
+  ]);
   return { movements: rows.map(toMovementEntity), facts: (rows[0]?.facts ?? []).map(toFacts) };
 }

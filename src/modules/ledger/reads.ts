@@ -28,6 +28,7 @@ import {
   selectGrants,
   selectLiveGrantsOfLedgers,
   selectMovements,
+  selectHistoryPage,
   selectMovementsWithAllocations,
 } from './rows';
 
@@ -246,6 +247,14 @@ export class LedgerReads {
     const types = filter.types && filter.types.length > 0 ? [...new Set(filter.types)].sort() : null;
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
+    if (req.bound !== null && !/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
+    if (filter.currency == null && !types) {
+      const page = await selectHistoryPage(this.em, customerId, req.forward, req.bound, req.limit + 1);
+      return {
+        ...finishPage(page.movements, req, (m) => String(m.gseq), this.cursors, scope),
+        allocations: page.allocations,
+      };
+    }
     const conds = ['m.customer_id = ?'];
     const params: unknown[] = [customerId];
     if (filter.currency != null) {
@@ -261,7 +270,6 @@ export class LedgerReads {
       params.push(...types);
     }
     if (req.bound !== null) {
-      if (!/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
       conds.push(req.forward ? 'm.gseq < ?::bigint' : 'm.gseq > ?::bigint');
       params.push(req.bound);
     }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { prepared, type Prepared } from '../../db/prepared';
 import type { AllocationEntity, GrantEntity, MovementEntity } from './entities';
 import type { LedgerTx } from './booking';
 import type { BookedMovement } from './store';
@@ -76,15 +77,27 @@ const ALLOCATIONS_COLUMN = `coalesce((select json_agg(json_build_object('positio
  * `selectMovements` with each movement's allocations read in the same statement: a page of history shows
  * them, and a second statement per page cost a round trip (and PostgreSQL a statement) per read.
  */
+type MovementWithAllocationsRow = MovementRow & {
+  allocations: Omit<AllocationRow, 'movement_id' | 'customer_id'>[];
+};
+
 export async function selectMovementsWithAllocations(
   em: EntityManager,
   where: string,
   params: unknown[],
   tail = '',
 ): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
-  const rows = await em.execute<
-    (MovementRow & { allocations: Omit<AllocationRow, 'movement_id' | 'customer_id'>[] })[]
-  >(`select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where ${where} ${tail}`, params);
+  const rows = await em.execute<MovementWithAllocationsRow[]>(
+    `select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where ${where} ${tail}`,
+    params,
+  );
+  return withAllocations(rows);
+}
+
+function withAllocations(rows: MovementWithAllocationsRow[]): {
+  movements: MovementEntity[];
+  allocations: Map<string, AllocationEntity[]>;
+} {
   const allocations = new Map<string, AllocationEntity[]>();
   for (const r of rows) {
     allocations.set(
@@ -93,6 +106,41 @@ export async function selectMovementsWithAllocations(
     );
   }
   return { movements: rows.map(toMovementEntity), allocations };
+}
+
+/**
+ * A page of a customer's whole history in booking order (`newestFirst`), after a keyset bound on `gseq` or
+ * from the start: the unfiltered history page, the one dashboards read most, as prepared statements.
+ */
+const historyPages = new Map<string, Prepared>();
+for (const newestFirst of [true, false]) {
+  for (const bounded of [true, false]) {
+    const name = `dd_history_${newestFirst ? 'desc' : 'asc'}${bounded ? '_after' : ''}`;
+    const after = bounded ? ` and m.gseq ${newestFirst ? '<' : '>'} $2` : '';
+    historyPages.set(
+      name,
+      prepared(
+        name,
+        ['text', ...(bounded ? ['bigint'] : []), 'int'],
+        `select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where m.customer_id = $1${after}
+          order by m.gseq ${newestFirst ? 'desc' : 'asc'} limit $${bounded ? 3 : 2}`,
+      ),
+    );
+  }
+}
+
+export async function selectHistoryPage(
+  em: EntityManager,
+  customerId: string,
+  newestFirst: boolean,
+  bound: string | null,
+  limit: number,
+): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
+  const name = `dd_history_${newestFirst ? 'desc' : 'asc'}${bound !== null ? '_after' : ''}`;
+  const rows = await historyPages
+    .get(name)!
+    .execute<MovementWithAllocationsRow>(em, [customerId, ...(bound !== null ? [bound] : []), limit]);
+  return withAllocations(rows);
 }
 
 export async function selectAllocations(

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { prepared } from '../../db/prepared';
 import { IdPrefix, newId } from '../../core/ids';
 import type { LedgerGrant } from '../../engine';
 import { Dec, ZERO } from '../../money';
@@ -220,14 +221,12 @@ async function readOneLedger(
   key: { customerId: string; currencyId: string },
   lock: boolean,
 ): Promise<LockedLedger | null> {
-  const [row] = await em.execute<{ ledger: LedgerRow; grants: unknown[] }[]>(
-    `with l as (select ${LEDGER_READ_COLUMNS}
-                  from ledger l join currency c on c.id = l.currency_id
-                 where l.customer_id = ? and l.currency_id = ?${lock ? ' for update of l' : ''})
-     select row_to_json(l) as ledger, json_in_fresh_snapshot(?, l.id, l.customer_id) as grants
-       from l`,
-    [key.customerId, key.currencyId, lock ? LIVE_GRANTS.lock : LIVE_GRANTS.read],
-  );
+  const statement = lock ? ONE_LEDGER.lock : ONE_LEDGER.read;
+  const [row] = await statement.execute<{ ledger: LedgerRow; grants: unknown[] }>(em, [
+    key.customerId,
+    key.currencyId,
+    lock ? LIVE_GRANTS.lock : LIVE_GRANTS.read,
+  ]);
   return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
 
@@ -249,6 +248,17 @@ const liveGrantsJson = (lock: string) => `select coalesce(json_agg(g order by g.
          where ledger_id = $1 and customer_id = $2 and voided_at is null and expired_at is null
          order by id ${lock}) g`;
 const LIVE_GRANTS = { read: liveGrantsJson(''), lock: liveGrantsJson('for update') };
+
+/** `readOneLedger`'s statement (`$1` customer, `$2` currency, `$3` the live grants' query), prepared. */
+const oneLedgerSql = (lock: boolean) => `with l as (select ${LEDGER_READ_COLUMNS}
+                  from ledger l join currency c on c.id = l.currency_id
+                 where l.customer_id = $1 and l.currency_id = $2${lock ? ' for update of l' : ''})
+     select row_to_json(l) as ledger, json_in_fresh_snapshot($3, l.id, l.customer_id) as grants
+       from l`;
+const ONE_LEDGER = {
+  read: prepared('dd_one_ledger', ['text', 'text', 'text'], oneLedgerSql(false)),
+  lock: prepared('dd_one_ledger_lock', ['text', 'text', 'text'], oneLedgerSql(true)),
+};
 
 /** A ledger and its live grants from rows of those columns (timestamps may come as JSON strings). */
 export function toLockedLedger(row: unknown, grants: readonly unknown[]): LockedLedger {
