@@ -775,6 +775,26 @@ export async function warmUpSubscribers(
   throw new Error(`warm-up: only ${probe.delivered} of ${subs} subscriptions received an update`);
 }
 
+/**
+ * Updates published and delivered before a fan-out benchmark's measured window, uncounted (FANOUT_WARMUP,
+ * 1,000): live.ts and ws-baseline.ts both run them, so each measures its steady state rather than the first
+ * hundreds of updates, which a JIT-compiled server runs several times slower.
+ */
+export const FANOUT_WARMUP = envInt('FANOUT_WARMUP', 1000);
+
+/** Runs `updates` through `round` and waits until their deliveries (`perUpdate` each) arrived. */
+export async function warmUpFanout(
+  probe: FanoutProbe,
+  updates: number,
+  perUpdate: number,
+  round: (updates: number) => Promise<void>,
+): Promise<void> {
+  if (updates <= 0) return;
+  probe.start();
+  await round(updates);
+  await probe.drain(updates * perUpdate);
+}
+
 /** How a thread has been scheduled so far (Linux /proc; NaN elsewhere). */
 export interface ThreadSched {
   /** Seconds on a core. */

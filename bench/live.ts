@@ -4,7 +4,8 @@
  * bench/server-process.ts), with the subscription caps raised to fit the workload. Opens SUBS (1,000)
  * `creditBalanceChanged` subscriptions over SOCKETS (100) graphql-ws sockets on CUSTOMERS (10) customers
  * (bench/lib.ts openSubscribers: the same client code as the raw `ws` baseline, bench/ws-baseline.ts), books
- * one warm-up movement per customer until every subscription received one, then:
+ * one warm-up movement per customer until every subscription received one, then FANOUT_WARMUP (1,000)
+ * uncounted updates as in 1 (bench/lib.ts), then:
  *
  * 1. fan-out: UPDATES (1,000) `adjustCredits` movements round-robin over the customers from PUBLISHERS (20)
  *    concurrent publishers (each one mutation at a time): deliveries/s (all deliveries over the time from
@@ -41,6 +42,8 @@ import {
   result,
   setupCatalog,
   warmUpSubscribers,
+  warmUpFanout,
+  FANOUT_WARMUP,
   type GqlClient,
   type IngestAnswer,
   CURRENCY,
@@ -205,6 +208,7 @@ async function main(): Promise<void> {
     const round = (updates: number) =>
       publishRoundRobin({ updates, topics: CUSTOMERS, publishers: PUBLISHERS, probe, publish });
     await warmUpSubscribers(probe, SUBS, () => round(CUSTOMERS));
+    await warmUpFanout(probe, FANOUT_WARMUP, SUBS / CUSTOMERS, round);
 
     const expected = UPDATES * (SUBS / CUSTOMERS);
     console.log(
