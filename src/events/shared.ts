@@ -58,6 +58,8 @@ class Execution {
     }
     if (isPromise(out)) {
       this.done = out.then((v) => (this.value = v));
+      // each reader sees a failure through its own `then`; one whose readers all left must not crash the process
+      this.done.catch(() => undefined);
     } else {
       this.value = out;
       this.done = Promise.resolve(out);
