@@ -20,14 +20,12 @@ import type { Queryable } from './fold-statements';
  * migration changed a table it reads, but refuses one whose result columns changed (`select *`).
  */
 
-/** Every declared statement's PREPARE, by name: a connection prepares what it is asked to execute. */
-const registry = new Map<string, string>();
-/** Every declared statement's parameter types, by name (for the test that prepares them all). */
-const declared = new Map<string, readonly string[]>();
+/** Every declared statement by name: its PREPARE (a connection prepares what it is asked to execute) and types. */
+const registry = new Map<string, { prepare: string; types: readonly string[] }>();
 
-/** The statements declared so far, with their parameter types. */
+/** The statements declared so far, with their parameter types (for the test that prepares them all). */
 export function declaredStatements(): ReadonlyMap<string, readonly string[]> {
-  return declared;
+  return new Map([...registry].map(([name, d]) => [name, d.types]));
 }
 
 const NAME = /^[a-z][a-z0-9_]*$/;
@@ -44,8 +42,7 @@ export interface Prepared {
 export function prepared(name: string, types: readonly string[], sql: string): Prepared {
   if (!NAME.test(name)) throw new Error(`prepared statement name ${name} is not a plain lowercase name`);
   if (registry.has(name)) throw new Error(`prepared statement ${name} is declared twice`);
-  registry.set(name, `prepare ${name}(${types.join(', ')}) as ${sql}`);
-  declared.set(name, [...types]);
+  registry.set(name, { prepare: `prepare ${name}(${types.join(', ')}) as ${sql}`, types: [...types] });
   const call = `execute ${name}(${types.map(() => '?').join(', ')})`;
   return {
     name,
@@ -67,7 +64,7 @@ export function usePrepared(conn: Queryable): void {
     if (typeof config !== 'object' || config === null || typeof done !== 'function' || args.length !== 2)
       return query(...args);
     const name = typeof config.text === 'string' ? EXECUTE.exec(config.text)?.[1] : undefined;
-    const prepare = name === undefined || ready.has(name) ? undefined : registry.get(name);
+    const prepare = name === undefined || ready.has(name) ? undefined : registry.get(name)?.prepare;
     if (prepare === undefined) return query(config, done);
     query({ text: prepare }, (err: Error | null) => {
       if (err && (err as { code?: string }).code !== '42P05') return done(err);

@@ -24,7 +24,7 @@ import { preparedPayload, useServer, type WsExtra } from './ws-binding';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /**
  * A socket whose unsent frames pass this stops getting direct deliveries: its subscriptions fail with
- * "subscriber is not reading" (about ten thousand balance updates, as the feeds' queue bound).
+ * "subscriber is not reading" (some 15,000 balance updates, the order of the feeds' queue bound of 10,000).
  */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 

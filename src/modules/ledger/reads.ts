@@ -248,22 +248,30 @@ export class LedgerReads {
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
     if (req.bound !== null && !/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
-    if (filter.currency == null && !types) {
-      const page = await selectHistoryPage(this.em, customerId, req.forward, req.bound, req.limit + 1);
-      return {
-        ...finishPage(page.movements, req, (m) => String(m.gseq), this.cursors, scope),
-        allocations: page.allocations,
-      };
-    }
+    // the unfiltered page, the one dashboards read most, is a prepared statement
+    const { movements, allocations } =
+      filter.currency == null && !types
+        ? await selectHistoryPage(this.em, customerId, req.forward, req.bound, req.limit + 1)
+        : await this.filteredHistory(customerId, filter.currency ?? null, types, req);
+    return { ...finishPage(movements, req, (m) => String(m.gseq), this.cursors, scope), allocations };
+  }
+
+  /** A history page of one currency or of some movement types (the keyset request as `listMovements` made it). */
+  private filteredHistory(
+    customerId: string,
+    currency: string | null,
+    types: string[] | null,
+    req: { forward: boolean; bound: string | null; limit: number },
+  ) {
     const conds = ['m.customer_id = ?'];
     const params: unknown[] = [customerId];
-    if (filter.currency != null) {
+    if (currency !== null) {
       // the ledger of that currency, resolved inside the same statement
       conds.push(
         `m.ledger_id = (select l.id from ledger l join currency c on c.id = l.currency_id
                          where l.customer_id = ? and c.code = ?)`,
       );
-      params.push(customerId, filter.currency);
+      params.push(customerId, currency);
     }
     if (types) {
       conds.push(`m.type in (${types.map(() => '?').join(',')})`);
@@ -274,13 +282,12 @@ export class LedgerReads {
       params.push(req.bound);
     }
     params.push(req.limit + 1);
-    const { movements, allocations } = await selectMovementsWithAllocations(
+    return selectMovementsWithAllocations(
       this.em,
       conds.join(' and '),
       params,
       `order by m.gseq ${req.forward ? 'desc' : 'asc'} limit ?`,
     );
-    return { ...finishPage(movements, req, (m) => String(m.gseq), this.cursors, scope), allocations };
   }
 
   async ledgerIdFor(customerId: string, currencyId: string): Promise<string | null> {

@@ -112,10 +112,12 @@ function withAllocations(rows: MovementWithAllocationsRow[]): {
  * A page of a customer's whole history in booking order (`newestFirst`), after a keyset bound on `gseq` or
  * from the start: the unfiltered history page, the one dashboards read most, as prepared statements.
  */
+const historyPageName = (newestFirst: boolean, bounded: boolean) =>
+  `dd_history_${newestFirst ? 'desc' : 'asc'}${bounded ? '_after' : ''}`;
 const historyPages = new Map<string, Prepared>();
 for (const newestFirst of [true, false]) {
   for (const bounded of [true, false]) {
-    const name = `dd_history_${newestFirst ? 'desc' : 'asc'}${bounded ? '_after' : ''}`;
+    const name = historyPageName(newestFirst, bounded);
     const after = bounded ? ` and m.gseq ${newestFirst ? '<' : '>'} $2` : '';
     historyPages.set(
       name,
@@ -136,9 +138,8 @@ export async function selectHistoryPage(
   bound: string | null,
   limit: number,
 ): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
-  const name = `dd_history_${newestFirst ? 'desc' : 'asc'}${bound !== null ? '_after' : ''}`;
   const rows = await historyPages
-    .get(name)!
+    .get(historyPageName(newestFirst, bound !== null))!
     .execute<MovementWithAllocationsRow>(em, [customerId, ...(bound !== null ? [bound] : []), limit]);
   return withAllocations(rows);
 }
