@@ -151,9 +151,9 @@ async function baseline(): Promise<number> {
  * Books on the hot customer back to back until stopped (a one-off charge, then a hold and its release), from a
  * thread of its own (bench/hot-changer-worker.ts): a client, so not on the server's event loop.
  */
-async function changeHotCustomer(url: string, customerId: string) {
+async function changeHotCustomer(url: string, customerId: string, rate: number) {
   const { Worker } = await import('node:worker_threads');
-  const job: HotChangerJob = { url, token: API_KEY, customerId, currency: CURRENCY, rate: HOT_CHANGES };
+  const job: HotChangerJob = { url, token: API_KEY, customerId, currency: CURRENCY, rate };
   const w = new Worker(path.join(__dirname, 'hot-changer-worker.js'), { workerData: job });
   const done = new Promise<HotChangerResult>((resolve, reject) => {
     w.once('message', resolve);
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     await load({ url: b.app.url, token: API_KEY, requests, count: 2000, concurrency: CLIENTS });
 
     // closed loop: throughput
-    const changer = await changeHotCustomer(b.app.url, hot.id);
+    const changer = await changeHotCustomer(b.app.url, hot.id, HOT_CHANGES);
     b.queries.reset();
     let cpu = cpuMeter();
     const closed = await load({
@@ -220,7 +220,10 @@ async function main(): Promise<void> {
     // open loop at half that load: latency
     const rate = reads / 2;
     const count = Math.max(1, Math.round(rate * OPEN_SECONDS));
-    const changer2 = await changeHotCustomer(b.app.url, hot.id);
+    // half the load means half of all of it: the hot customer's changes too, at half the closed loop's pace
+    // (back to back, they would take whatever the checks leave and the load would not be half)
+    const hotRate = HOT_CHANGES || changedClosed.changes / closed.seconds / 2;
+    const changer2 = await changeHotCustomer(b.app.url, hot.id, hotRate);
     b.queries.reset();
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();

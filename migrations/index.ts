@@ -10,6 +10,7 @@ import { Migration20261201000010_customer_keys } from './Migration20261201000010
 import { Migration20261201000020_webhook_runners } from './Migration20261201000020_webhook_runners';
 import { Migration20261201000030_fresh_snapshot_read } from './Migration20261201000030_fresh_snapshot_read';
 import { Migration20261201000040_ingest_write_costs } from './Migration20261201000040_ingest_write_costs';
+import { Migration20261201000050_live_grants_function } from './Migration20261201000050_live_grants_function';
 
 /** Every migration, in order. Listed explicitly so the same list runs from source and from dist/. */
 export const migrationsList: MigrationObject[] = [
@@ -24,4 +25,8 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201000020_webhook_runners', class: Migration20261201000020_webhook_runners },
   { name: 'Migration20261201000030_fresh_snapshot_read', class: Migration20261201000030_fresh_snapshot_read },
   { name: 'Migration20261201000040_ingest_write_costs', class: Migration20261201000040_ingest_write_costs },
+  {
+    name: 'Migration20261201000050_live_grants_function',
+    class: Migration20261201000050_live_grants_function,
+  },
 ];

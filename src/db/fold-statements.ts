@@ -42,7 +42,8 @@ export interface Queryable {
 
 const BEGIN = 'BEGIN;';
 const END = /^(COMMIT|ROLLBACK);?$/i;
-const DEFER = '/* deferred */ ';
+/** What marks a deferred write's text (`deferred`). */
+export const DEFER = '/* deferred */ ';
 
 /**
  * Marks one statement (no `;` between statements in it) as a write whose answer the caller does not read:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { prepared, usePrepared } from '../../src/db/prepared';
+import { prepared, preparedShape, usePrepared } from '../../src/db/prepared';
 
 prepared('dd_test_one', ['text'], 'select $1::text as x');
 prepared('dd_test_two', ['int', 'int'], 'select $1 + $2 as x');
@@ -82,5 +82,41 @@ describe('usePrepared', () => {
   it('refuses a name declared twice or not a plain name', () => {
     expect(() => prepared('dd_test_one', ['text'], 'select 1')).toThrow('declared twice');
     expect(() => prepared('Bad-Name', [], 'select 1')).toThrow('plain lowercase');
+  });
+});
+
+describe('preparedShape', () => {
+  const limits = { shapes: 2, params: 3 };
+
+  it('declares one statement per distinct text, numbering its placeholders, with parameters of unknown type', async () => {
+    const one = preparedShape('dd_test_shape', 'select ?::int + ?::int as x', limits)!;
+    expect(preparedShape('dd_test_shape', 'select ?::int + ?::int as x', limits)).toBe(one);
+    expect(one.name).toMatch(/^dd_test_shape_[0-9a-f]{16}$/);
+    const c = fakeConnection();
+    await c.run(`execute ${one.name}(1, 2)`);
+    expect(c.sent).toEqual([
+      `prepare ${one.name}(unknown, unknown) as select $1::int + $2::int as x`,
+      `execute ${one.name}(1, 2)`,
+    ]);
+    const other = preparedShape('dd_test_shape', 'select ?::int as x', limits)!;
+    expect(other.name).not.toBe(one.name);
+  });
+
+  it('prepares a deferred execution too, before it is held', async () => {
+    const s = preparedShape('dd_test_deferred', 'select ?::text as x', limits)!;
+    const c = fakeConnection();
+    await c.run(`/* deferred */ execute ${s.name}('a')`);
+    expect(c.sent).toEqual([
+      `prepare ${s.name}(unknown) as select $1::text as x`,
+      `/* deferred */ execute ${s.name}('a')`,
+    ]);
+  });
+
+  it('answers null past the shape limit and for texts of too many placeholders', () => {
+    expect(preparedShape('dd_test_big', 'select ?, ?, ?, ?', limits)).toBeNull();
+    expect(preparedShape('dd_test_full', 'select 1', limits)).not.toBeNull();
+    expect(preparedShape('dd_test_full', 'select 2', limits)).not.toBeNull();
+    expect(preparedShape('dd_test_full', 'select 3', limits)).toBeNull();
+    expect(preparedShape('dd_test_full', 'select 1', limits)).not.toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { deferred } from '../../db/fold-statements';
+import { preparedShape } from '../../db/prepared';
 import { type Dec, ZERO } from '../../money';
 import { valuesList, type StatementPart } from '../shared/sql';
 import { noteBooked, noteChange } from '../shared/tx';
@@ -152,6 +153,13 @@ export async function writeLedgers(
       vals,
     );
   }
-  // nobody reads its answer: inside a transaction it travels with the next statement or the commit
-  if (parts.length > 0) await em.execute(deferred(`with ${parts.join(',\n')} select 1`), params);
+  if (parts.length === 0) return;
+  // nobody reads its answer: inside a transaction it travels with the next statement or the commit. Its text
+  // depends only on how many rows of each kind it writes (the same few shapes, call after call): prepared
+  // per shape, PostgreSQL plans it once per connection instead of on every write (0.37 ms of planning
+  // against 1.07 ms of execution for one movement, measured with pg_stat_statements)
+  const sql = `with ${parts.join(',\n')} select 1`;
+  const statement = preparedShape('dd_ledger_write', sql);
+  if (statement) await statement.defer(em, params);
+  else await em.execute(deferred(sql), params);
 }

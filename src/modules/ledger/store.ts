@@ -212,7 +212,7 @@ async function lockEach(
  * One ledger and its live grants in one round trip. Locking (`lockLedgers` for one existing ledger: every
  * single-ledger use case, a hot customer's group commits among them), the ledger row is locked first, then
  * its live grants in id order: the order of the general path. The grants are read by
- * `json_in_fresh_snapshot` (a migration), in a snapshot taken once the ledger row is locked: the statement's
+ * `ledger_live_grants` (a migration), in a snapshot taken once the ledger row is locked: the statement's
  * own snapshot predates any wait for that lock and would miss a grant the previous holder inserted
  * (READ COMMITTED re-reads only the rows it locks). Null when the ledger does not exist (yet).
  */
@@ -225,7 +225,6 @@ async function readOneLedger(
   const [row] = await statement.execute<{ ledger: LedgerRow; grants: unknown[] }>(em, [
     key.customerId,
     key.currencyId,
-    lock ? LIVE_GRANTS.lock : LIVE_GRANTS.read,
   ]);
   return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
@@ -242,22 +241,19 @@ export const GRANT_STATE_COLUMNS = `id, ledger_id, funding_method, source, amoun
   priority, effective_at, expires_at, per_unit_cost::text as per_unit_cost, payment_status, feature_keys, funded_at,
   voided_at, expired_at, void_reason, created_at`;
 
-/** A ledger's live grants as one JSON array in id order (`$1` ledger id, `$2` customer id), read or locked. */
-const liveGrantsJson = (lock: string) => `select coalesce(json_agg(g order by g.id), '[]')
-  from (select ${GRANT_STATE_COLUMNS} from credit_grant
-         where ledger_id = $1 and customer_id = $2 and voided_at is null and expired_at is null
-         order by id ${lock}) g`;
-const LIVE_GRANTS = { read: liveGrantsJson(''), lock: liveGrantsJson('for update') };
-
-/** `readOneLedger`'s statement (`$1` customer, `$2` currency, `$3` the live grants' query), prepared. */
+/**
+ * `readOneLedger`'s statement (`$1` customer, `$2` currency), prepared. The grants come from
+ * `ledger_live_grants` (a migration: the columns of GRANT_STATE_COLUMNS, in id order, locked or not), a
+ * VOLATILE function whose query runs in a snapshot taken after the ledger row was locked.
+ */
 const oneLedgerSql = (lock: boolean) => `with l as (select ${LEDGER_READ_COLUMNS}
                   from ledger l join currency c on c.id = l.currency_id
                  where l.customer_id = $1 and l.currency_id = $2${lock ? ' for update of l' : ''})
-     select row_to_json(l) as ledger, json_in_fresh_snapshot($3, l.id, l.customer_id) as grants
+     select row_to_json(l) as ledger, ledger_live_grants(l.id, l.customer_id, ${lock}) as grants
        from l`;
 const ONE_LEDGER = {
-  read: prepared('dd_one_ledger', ['text', 'text', 'text'], oneLedgerSql(false)),
-  lock: prepared('dd_one_ledger_lock', ['text', 'text', 'text'], oneLedgerSql(true)),
+  read: prepared('dd_one_ledger', ['text', 'text'], oneLedgerSql(false)),
+  lock: prepared('dd_one_ledger_lock', ['text', 'text'], oneLedgerSql(true)),
 };
 
 /** A ledger and its live grants from rows of those columns (timestamps may come as JSON strings). */
