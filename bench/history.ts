@@ -23,7 +23,7 @@ import {
   envInt,
   fmt,
   loadFromWorker,
-  openLoopFromWorker,
+  openLoopLoad,
   ms,
   now,
   percentile,
@@ -267,7 +267,7 @@ void withBenchApp('history', async ({ gql, db, queries }) => {
     ['balance', balanceReq, concBal],
   ] as const) {
     const rate = closed.latencies.length / closed.seconds / 2;
-    const open = await openLoopFromWorker(url, [req], rate, OPEN_SECONDS, OPEN_WARMUP_SECONDS);
+    const open = await openLoopLoad(url, [req], rate, OPEN_SECONDS, OPEN_WARMUP_SECONDS);
     if (open.errors.length > 0)
       throw new Error(`${open.errors.length} open-loop reads failed: ${open.errors[0]}`);
     console.log(

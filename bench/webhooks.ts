@@ -20,7 +20,7 @@ import path from 'node:path';
 import { openOrm, type Orm } from '../src/db/orm';
 import { allEntities } from '../src/modules';
 import { recordWebhookEvents, type WebhookEventInput } from '../src/modules/webhooks';
-import { API_KEY, createScratchDatabase, fmt, gqlClient, openLoopFromWorker, percentile } from './lib';
+import { API_KEY, createScratchDatabase, fmt, gqlClient, openLoopLoad, percentile } from './lib';
 
 const EVENTS = Number(process.env.WEBHOOK_EVENTS ?? 10_000);
 const RECEIVERS = Number(process.env.WEBHOOK_RECEIVERS ?? 10);
@@ -125,7 +125,7 @@ async function probe(url: string, until: () => boolean): Promise<ProbeWindow[]> 
   const windows: ProbeWindow[] = [];
   do {
     const at = performance.now();
-    const w = await openLoopFromWorker(url, [PROBE_QUERY], PROBE_RATE, PROBE_SECONDS);
+    const w = await openLoopLoad(url, [PROBE_QUERY], PROBE_RATE, PROBE_SECONDS);
     if (w.errors.length > 0) throw new Error(`probe errors: ${w.errors.slice(0, 3).join('; ')}`);
     windows.push({ at, latencies: w.latencies, seconds: w.seconds });
     if (process.env.WEBHOOK_PROBE_WINDOWS === '1')

@@ -24,6 +24,8 @@ import { DEFER, deferred, type Queryable } from './fold-statements';
 
 /** Every declared statement by name: its PREPARE (a connection prepares what it is asked to execute) and types. */
 const registry = new Map<string, { prepare: string; types: readonly string[] }>();
+/** Names whose PREPARE PostgreSQL refused for what it says (class 42: syntax, types); see `preparedShape`. */
+const refused = new Set<string>();
 
 /** The statements declared so far, with their parameter types (for the test that prepares them all). */
 export function declaredStatements(): ReadonlyMap<string, readonly string[]> {
@@ -86,7 +88,9 @@ export function preparedShape(
   let known = shapes.get(prefix);
   if (!known) shapes.set(prefix, (known = new Map()));
   const found = known.get(sql);
-  if (found || known.size >= limits.shapes) return found ?? null;
+  // a shape PostgreSQL could not prepare (a parameter whose type its context does not tell) runs unprepared
+  if (found) return refused.has(found.name) ? null : found;
+  if (known.size >= limits.shapes) return null;
   let n = 0;
   const numbered = sql.replace(/\?/g, () => `$${++n}`);
   if (n > limits.params) return null;
@@ -112,7 +116,12 @@ export function usePrepared(conn: Queryable): void {
     const prepare = name === undefined || ready.has(name) ? undefined : registry.get(name)?.prepare;
     if (prepare === undefined) return query(config, done);
     query({ text: prepare }, (err: Error | null) => {
-      if (err && (err as { code?: string }).code !== '42P05') return done(err);
+      const code = (err as { code?: string } | null)?.code;
+      if (err && code !== '42P05') {
+        // refused for its text (not for the session's state): the same PREPARE would fail on every connection
+        if (code?.startsWith('42')) refused.add(name!);
+        return done(err);
+      }
       ready.add(name!);
       query(config, done);
     });

@@ -112,6 +112,17 @@ describe('preparedShape', () => {
     ]);
   });
 
+  it('answers null for a shape whose PREPARE PostgreSQL refused for its text (class 42), not for other errors', async () => {
+    const odd = preparedShape('dd_test_refused', 'select ? as x', limits)!;
+    const c = fakeConnection((t) => (t.startsWith('prepare') ? pgError('42P18') : null));
+    await expect(c.run(`execute ${odd.name}('a')`)).rejects.toThrow('42P18');
+    expect(preparedShape('dd_test_refused', 'select ? as x', limits)).toBeNull();
+    const flaky = preparedShape('dd_test_refused', 'select ?::int as x', limits)!;
+    const d = fakeConnection((t) => (t.startsWith('prepare') ? pgError('57P01') : null));
+    await expect(d.run(`execute ${flaky.name}(1)`)).rejects.toThrow('57P01');
+    expect(preparedShape('dd_test_refused', 'select ?::int as x', limits)).toBe(flaky);
+  });
+
   it('answers null past the shape limit and for texts of too many placeholders', () => {
     expect(preparedShape('dd_test_big', 'select ?, ?, ?, ?', limits)).toBeNull();
     expect(preparedShape('dd_test_full', 'select 1', limits)).not.toBeNull();
