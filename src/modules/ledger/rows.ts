@@ -73,20 +73,22 @@ const ALLOCATIONS_COLUMN = `coalesce((select json_agg(json_build_object('positio
     'amount', a.amount::text) order by a.position)
   from allocation a where a.movement_id = m.id and a.customer_id = m.customer_id), '[]') as allocations`;
 
+type MovementWithAllocationsRow = MovementRow & {
+  allocations: Omit<AllocationRow, 'movement_id' | 'customer_id'>[];
+};
+/** Movements and, by movement id, their allocations. */
+type MovementsWithAllocations = { movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> };
+
 /**
  * `selectMovements` with each movement's allocations read in the same statement: a page of history shows
  * them, and a second statement per page cost a round trip (and PostgreSQL a statement) per read.
  */
-type MovementWithAllocationsRow = MovementRow & {
-  allocations: Omit<AllocationRow, 'movement_id' | 'customer_id'>[];
-};
-
 export async function selectMovementsWithAllocations(
   em: EntityManager,
   where: string,
   params: unknown[],
   tail = '',
-): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
+): Promise<MovementsWithAllocations> {
   const rows = await em.execute<MovementWithAllocationsRow[]>(
     `select ${MOVEMENT_COLUMNS}, ${ALLOCATIONS_COLUMN} from movement m where ${where} ${tail}`,
     params,
@@ -94,10 +96,7 @@ export async function selectMovementsWithAllocations(
   return withAllocations(rows);
 }
 
-function withAllocations(rows: MovementWithAllocationsRow[]): {
-  movements: MovementEntity[];
-  allocations: Map<string, AllocationEntity[]>;
-} {
+function withAllocations(rows: MovementWithAllocationsRow[]): MovementsWithAllocations {
   const allocations = new Map<string, AllocationEntity[]>();
   for (const r of rows) {
     allocations.set(
@@ -108,10 +107,7 @@ function withAllocations(rows: MovementWithAllocationsRow[]): {
   return { movements: rows.map(toMovementEntity), allocations };
 }
 
-/**
- * A page of a customer's whole history in booking order (`newestFirst`), after a keyset bound on `gseq` or
- * from the start: the unfiltered history page, the one dashboards read most, as prepared statements.
- */
+/** The prepared statements of `selectHistoryPage`, one per direction and with or without a bound. */
 const historyPageName = (newestFirst: boolean, bounded: boolean) =>
   `dd_history_${newestFirst ? 'desc' : 'asc'}${bounded ? '_after' : ''}`;
 const historyPages = new Map<string, Prepared>();
@@ -131,13 +127,17 @@ for (const newestFirst of [true, false]) {
   }
 }
 
+/**
+ * A page of a customer's whole history in booking order (`newestFirst`), after a keyset bound on `gseq` or
+ * from the start: the unfiltered history page, the one dashboards read most, as prepared statements.
+ */
 export async function selectHistoryPage(
   em: EntityManager,
   customerId: string,
   newestFirst: boolean,
   bound: string | null,
   limit: number,
-): Promise<{ movements: MovementEntity[]; allocations: Map<string, AllocationEntity[]> }> {
+): Promise<MovementsWithAllocations> {
   const rows = await historyPages
     .get(historyPageName(newestFirst, bound !== null))!
     .execute<MovementWithAllocationsRow>(em, [customerId, ...(bound !== null ? [bound] : []), limit]);

@@ -229,10 +229,6 @@ async function readOneLedger(
   return row ? toLockedLedger(row.ledger, row.grants) : null;
 }
 
-/**
- * One ledger and its live grants as of the caller's snapshot, without locking: for reads that compute what a
- * writer would do (checks, forecasts) and must never block one. Null when the ledger does not exist.
- */
 /** The columns `readLedger` reads of `ledger l join currency c` (also composed into the checks' one read). */
 export const LEDGER_READ_COLUMNS = `l.id, l.customer_id, l.currency_id, l.balance::text as balance, l.debt::text as debt,
   l.last_sequence, c.scale, c.code`;
@@ -264,6 +260,10 @@ export function toLockedLedger(row: unknown, grants: readonly unknown[]): Locked
   };
 }
 
+/**
+ * One ledger and its live grants as of the caller's snapshot, without locking: for reads that compute what a
+ * writer would do (checks, forecasts) and must never block one. Null when the ledger does not exist.
+ */
 export function readLedger(
   em: EntityManager,
   customerId: string,
