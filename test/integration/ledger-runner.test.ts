@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LogLevel } from '../../src/core/log';
 import { openOrm, type Orm } from '../../src/db/orm';
 import { allEntities } from '../../src/modules';
-import { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog } from '../../src/modules/ledger';
+import { runOnLedger, runOnLedgerGrouped, setLedgerRunnerLog, type LedgerTx } from '../../src/modules/ledger';
 import { Dec } from '../../src/money';
 import { uniq, uniqCode } from '../support/app';
 import { checkLedgerInvariants } from '../support/invariants';
@@ -63,6 +63,103 @@ describe('runOnLedgerGrouped', () => {
     });
     expect(String(fallbacks[0]!.extra?.cause)).toContain('the work broke');
     await checkLedgerInvariants([ledger.customerId]);
+  });
+});
+
+describe('runOnLedgerGrouped across ledgers', () => {
+  /** Three jobs that hold the three batch slots until `release()`. */
+  async function holdSlots() {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const em = orm.em.fork();
+    const held = await Promise.all([ledgerKey(), ledgerKey(), ledgerKey()]);
+    const done = held.map((l) =>
+      runOnLedgerGrouped(em, l, new Date(), null, async () => {
+        await gate;
+        return 'held';
+      }),
+    );
+    return { release, done: Promise.all(done), customers: held.map((l) => l.customerId) };
+  }
+
+  it('jobs of several ledgers that wait for a slot share one transaction; each ledger keeps its order', async () => {
+    const slots = await holdSlots();
+    const ledgers = await Promise.all([ledgerKey(), ledgerKey(), ledgerKey(), ledgerKey()]);
+    const seen: { ledger: number; job: number; em: unknown; ledgerId: string }[] = [];
+    const em = orm.em.fork();
+    const jobs = ledgers.flatMap((l, i) =>
+      [0, 1].map((j) =>
+        runOnLedgerGrouped(em, l, new Date(), null, async (tx, txEm) => {
+          seen.push({ ledger: i, job: j, em: txEm, ledgerId: tx.id });
+          return `${i}.${j}`;
+        }),
+      ),
+    );
+    slots.release();
+    expect(await slots.done).toEqual(['held', 'held', 'held']);
+    expect(await Promise.all(jobs)).toEqual(['0.0', '0.1', '1.0', '1.1', '2.0', '2.1', '3.0', '3.1']);
+    // one transaction (one EntityManager) for the eight jobs, each on its own ledger's LedgerTx, in order
+    expect(new Set(seen.map((s) => s.em)).size).toBe(1);
+    expect(seen.map((s) => `${s.ledger}.${s.job}`)).toEqual([
+      '0.0',
+      '0.1',
+      '1.0',
+      '1.1',
+      '2.0',
+      '2.1',
+      '3.0',
+      '3.1',
+    ]);
+    expect(new Set(seen.map((s) => s.ledgerId)).size).toBe(4);
+    await checkLedgerInvariants([...slots.customers, ...ledgers.map((l) => l.customerId)]);
+  });
+
+  it('a failing job in a batch of several ledgers: the other ledgers commit in batches of their own, only its ledger falls back', async () => {
+    const slots = await holdSlots();
+    const [good, bad, other] = await Promise.all([ledgerKey(), ledgerKey(), ledgerKey()]);
+    const em = orm.em.fork();
+    const now = new Date();
+    const booked = (id: string) => async (tx: LedgerTx) => {
+      tx.book({
+        type: 'ADJUSTED',
+        amount: new Dec('-1.00'),
+        bookedAt: now,
+        description: id,
+        allocations: [{ grantId: null, amount: new Dec('-1.00') }],
+      });
+      return id;
+    };
+    const a = runOnLedgerGrouped(em, good, now, null, booked('good'));
+    const b = runOnLedgerGrouped(em, bad, now, null, async () => {
+      throw new Error('this job broke');
+    });
+    const b2 = runOnLedgerGrouped(em, bad, now, null, booked('bad-but-fine'));
+    const c = runOnLedgerGrouped(em, other, now, null, booked('other'));
+    slots.release();
+    await slots.done;
+    const answers = await Promise.allSettled([a, b, b2, c]);
+    expect(answers.map((x) => (x.status === 'fulfilled' ? x.value : (x.reason as Error).message))).toEqual([
+      'good',
+      'this job broke',
+      'bad-but-fine',
+      'other',
+    ]);
+    const keyOf = (l: { customerId: string; currencyId: string }) => `${l.customerId}|${l.currencyId}`;
+    const fallbacks = logged.filter((l) => [good, bad, other].map(keyOf).includes(String(l.extra?.ledger)));
+    expect(fallbacks.map((f) => [f.extra?.ledger, f.extra?.jobs])).toEqual([[keyOf(bad), 2]]);
+    // what the good jobs booked is there once: the failed batch wrote nothing
+    const rows = await orm.em
+      .fork()
+      .execute<{ customer_id: string; n: string }[]>(
+        `select customer_id, count(*)::text as n from movement where customer_id in (?, ?, ?) group by customer_id`,
+        [good.customerId, bad.customerId, other.customerId],
+      );
+    expect(Object.fromEntries(rows.map((r) => [r.customer_id, r.n]))).toEqual({
+      [good.customerId]: '1',
+      [bad.customerId]: '1',
+      [other.customerId]: '1',
+    });
+    await checkLedgerInvariants([...slots.customers, good.customerId, bad.customerId, other.customerId]);
   });
 });
 

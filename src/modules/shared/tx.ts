@@ -25,6 +25,11 @@ const hasChanges = (c: CommittedChanges) => c.movements.size > 0 || c.pending.si
 const openChanges = new WeakMap<EntityManager, CommittedChanges>();
 const commitListeners = new Set<(c: CommittedChanges) => void>();
 
+/** Whether `em` is the EntityManager of an `inTransaction` transaction still open (work joins it). */
+export function inOpenTransaction(em: EntityManager): boolean {
+  return openChanges.has(em);
+}
+
 /** Live updates register here; they hear of changes only after the transaction committed. */
 export function addCommitListener(fn: (c: CommittedChanges) => void): () => void {
   commitListeners.add(fn);
