@@ -88,7 +88,15 @@ export async function spawnDrawdown(
         }
       },
       async metrics() {
-        const text = await (await fetch(`http://127.0.0.1:${base.port}/metrics`)).text();
+        const url = `http://127.0.0.1:${base.port}/metrics`;
+        // once more on a reset: a kept-alive connection the server closed while this process was busy
+        // (10,000 subscriptions starting) is reset when reused; a fresh one answers
+        const text = await fetch(url)
+          .catch((e: unknown) => {
+            if ((e as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET') throw e;
+            return fetch(url);
+          })
+          .then((r) => r.text());
         const out = new Map<string, number>();
         for (const m of text.matchAll(/^([a-z_:]+) ([0-9.eE+-]+|NaN)$/gm)) out.set(m[1]!, Number(m[2]));
         return out;
