@@ -39,7 +39,9 @@ export class AccessService {
     if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
       throw DomainError.badInput(`ttlSeconds must be between 1 and ${MAX_TOKEN_TTL_SECONDS}`);
     }
-    const expiresAt = new Date(Math.floor(this.clock.now().getTime() / 1000 + ttlSeconds) * 1000);
+    // whole seconds in the token, rounded up: a token lives at least the `ttlSeconds` asked for (rounded down,
+    // one of 1 s issued late in a second was expired almost at once)
+    const expiresAt = new Date(Math.ceil(this.clock.now().getTime() / 1000 + ttlSeconds) * 1000);
     const body = Buffer.from(JSON.stringify({ c: customerId, e: expiresAt.getTime() / 1000 })).toString(
       'base64url',
     );
