@@ -105,8 +105,8 @@ const MAX_IN_FLIGHT = 3;
  * ledger (a hot customer's ledger lock is taken once per batch instead of once per request) and those on
  * several (`MAX_IN_FLIGHT`): the ledgers are locked together in the store's global order (`openMany`) and
  * written with one statement (`flushAll`). Each job still gets its own answer: an idempotency replay or
- * conflict answers that job alone; any other failure is logged and re-runs the batch one ledger at a time,
- * and a ledger's batch that fails again one job at a time (`runOnLedger`), so one bad job is one error.
+ * conflict answers that job alone; any other failure re-runs the batch one ledger at a time, and a ledger's
+ * batch that fails is logged and re-runs one job at a time (`runOnLedger`), so one bad job is one error.
  */
 export function runOnLedgerGrouped(
   em: EntityManager,
