@@ -35,8 +35,9 @@ export function setLedgerRunnerLog(to: Log): void {
 }
 
 /**
- * One ledger use case in one transaction: lock the ledger, claim the idempotency key (a repeat returns the
- * first result's id), book what is due, do the work, write everything, record the result.
+ * One ledger use case in one transaction: lock the ledger, book what is due, then as a batch's job does
+ * (`runJobs`): claim the idempotency key (a repeat returns the first result's id), do the work, record the
+ * result; write everything.
  */
 export async function runOnLedger(
   em: EntityManager,
@@ -47,23 +48,11 @@ export async function runOnLedger(
 ): Promise<string> {
   return inTransaction(em, async (txEm) => {
     const tx = await LedgerTx.open(txEm, ledger.customerId, ledger.currencyId);
-    const key = idempotency?.key ?? null;
-    if (idempotency && key !== null) {
-      const claim = await claimIdempotencyKey(
-        txEm,
-        ledger.customerId,
-        idempotency.scope,
-        key,
-        idempotency.input,
-      );
-      if (claim.kind === 'replay') return claim.resultId;
-    }
     tx.bookDue(now);
-    const resultId = await work(tx, txEm);
+    const [result] = await runJobs(tx, txEm, ledger.customerId, [{ idempotency, work }]);
+    if (result instanceof DomainError) throw result;
     await tx.flush();
-    if (idempotency && key !== null)
-      await recordIdempotentResult(txEm, ledger.customerId, idempotency.scope, key, resultId);
-    return resultId;
+    return result!;
   });
 }
 
@@ -159,24 +148,32 @@ async function runBatch(groups: readonly LedgerGroup[]): Promise<(string | Domai
     for (const [i, g] of groups.entries()) {
       const tx = txs[i]!;
       tx.bookDue(new Date(Math.max(...g.jobs.map((j) => j.now.getTime()))));
-      out.push(await runJobs(tx, txEm, g));
+      out.push(await runJobs(tx, txEm, g.ledger.customerId, g.jobs));
     }
     await LedgerTx.flushAll(txEm, txs);
     return out;
   });
 }
 
-/** One ledger's jobs on its locked `tx`, in order. */
-async function runJobs(tx: LedgerTx, txEm: EntityManager, g: LedgerGroup): Promise<(string | DomainError)[]> {
+/**
+ * Jobs on one locked ledger, in order: each claims its idempotency key (a replay answers the first result's
+ * id, a conflict its DomainError, and the others go on), does its work and records its result.
+ */
+async function runJobs(
+  tx: LedgerTx,
+  txEm: EntityManager,
+  customerId: string,
+  jobs: readonly Pick<GroupedJob, 'idempotency' | 'work'>[],
+): Promise<(string | DomainError)[]> {
   const out: (string | DomainError)[] = [];
-  for (const job of g.jobs) {
+  for (const job of jobs) {
     const idemKey = job.idempotency?.key ?? null;
     if (job.idempotency && idemKey !== null) {
       try {
         // claiming changes nothing when it answers replay or conflict: the batch goes on
         const claim = await claimIdempotencyKey(
           txEm,
-          g.ledger.customerId,
+          customerId,
           job.idempotency.scope,
           idemKey,
           job.idempotency.input,
@@ -195,7 +192,7 @@ async function runJobs(tx: LedgerTx, txEm: EntityManager, g: LedgerGroup): Promi
     }
     const id = await job.work(tx, txEm);
     if (job.idempotency && idemKey !== null) {
-      await recordIdempotentResult(txEm, g.ledger.customerId, job.idempotency.scope, idemKey, id);
+      await recordIdempotentResult(txEm, customerId, job.idempotency.scope, idemKey, id);
     }
     out.push(id);
   }
