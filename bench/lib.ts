@@ -29,6 +29,13 @@ export interface ScratchDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
+  /**
+   * Runs `measure` with the autovacuum stand-in (below) held: a pass under way is finished first, none starts
+   * meanwhile, and the next comes STAND_IN_SECONDS after `measure` ends. For a measured window of a few
+   * seconds (settle.ts: about 3 s), which a pass every 15 s would otherwise land in one run out of five,
+   * measuring the vacuum instead of the workload; the caller has vacuumed and analyzed just before.
+   */
+  withoutStandIn<T>(measure: () => Promise<T>): Promise<T>;
 }
 
 /** How often the stand-in looks for tables to vacuum or analyze when the server's own autovacuum is off. */
@@ -54,13 +61,18 @@ const DUE_TABLES = `select format('%I.%I', schemaname, relname) as name,
  * and on 2 cores an unthrottled vacuum of a 1M-row table stalled the measured requests for 100+ ms). The
  * server's configuration is left alone.
  */
-async function autovacuumStandIn(url: string): Promise<{ stop(): Promise<void> }> {
+interface StandIn {
+  stop(): Promise<void>;
+  hold<T>(measure: () => Promise<T>): Promise<T>;
+}
+
+async function autovacuumStandIn(url: string): Promise<StandIn> {
   const c = new Client({ connectionString: url });
   await c.connect();
   const on = (await c.query<{ autovacuum: string }>('show autovacuum')).rows[0]?.autovacuum === 'on';
   if (on || STAND_IN_SECONDS <= 0) {
     await c.end();
-    return { stop: async () => undefined };
+    return { stop: async () => undefined, hold: (measure) => measure() };
   }
   // at autovacuum's pace: a manual VACUUM runs unthrottled (vacuum_cost_delay 0), autovacuum sleeps
   // autovacuum_vacuum_cost_delay (2 ms by default) after each vacuum_cost_limit of page work
@@ -83,18 +95,34 @@ async function autovacuumStandIn(url: string): Promise<{ stop(): Promise<void> }
     }
   };
   let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    // a pass still under way (a big table's first vacuum) is not queued behind
-    running ??= pass()
-      .catch(() => undefined)
-      .finally(() => (running = null));
-  }, STAND_IN_SECONDS * 1000);
-  timer.unref();
+  const start = () => {
+    const t = setInterval(() => {
+      // a pass still under way (a big table's first vacuum) is not queued behind
+      running ??= pass()
+        .catch(() => undefined)
+        .finally(() => (running = null));
+    }, STAND_IN_SECONDS * 1000);
+    t.unref();
+    return t;
+  };
+  let timer: NodeJS.Timeout | null = start();
   return {
     async stop() {
-      clearInterval(timer);
+      if (timer) clearInterval(timer);
+      timer = null;
       await running;
       await c.end().catch(() => undefined);
+    },
+    async hold(measure) {
+      if (timer) clearInterval(timer);
+      const held = timer !== null;
+      timer = null;
+      await running;
+      try {
+        return await measure();
+      } finally {
+        if (held) timer = start();
+      }
     },
   };
 }
@@ -117,6 +145,7 @@ export async function createScratchDatabase(tag: string): Promise<ScratchDatabas
   return {
     name,
     url: url.toString(),
+    withoutStandIn: (measure) => standIn.hold(measure),
     async drop() {
       if (dropped) return;
       dropped = true;

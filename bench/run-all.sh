@@ -111,7 +111,7 @@ printf '%-44s %14s %10s   %s\n' "two API processes vs one, mixed (requests/s)" "
 
 if [ "${SOAK:-0}" = 1 ]; then
   printf '%-44s %14s %10s   %s\n' "mixed soak, last window (ops/s)" "$(num "$(res soak soak_ops_per_s_last)")" \
-    "$(num "$(res soak soak_throughput_drop)" 3)" "throughput drop (ratio column) ≤ 0.10 first → last window; p99 $(num "$(res soak soak_p99_ratio)" 2)× (≤ 2×); RSS +$(num "$(res soak soak_rss_growth)" 3) (< 0.20); errors $(num "$(res soak soak_errors)" 0), drift $(num "$(res soak soak_drift)" 0)"
+    "$(num "$(res soak soak_throughput_drop)" 3)" "throughput drop (ratio column) ≤ 0.10 first → last window (least-squares line $(num "$(res soak soak_trend_drop)" 3)); p99 $(num "$(res soak soak_p99_ratio)" 2)× (≤ 2×); RSS +$(num "$(res soak soak_rss_growth)" 3) (< 0.20); errors $(num "$(res soak soak_errors)" 0), drift $(num "$(res soak soak_drift)" 0)"
 fi
 
 if [ -n "${FAILED:-}" ]; then

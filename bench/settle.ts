@@ -160,16 +160,17 @@ void withBenchApp('settle', async ({ gql, db, queries }) => {
     );
     await pg.query('vacuum analyze');
 
-    // the measured part: one settleCharges over every customer
-    queries.reset();
-    const cpu = cpuMeter();
-    t = now();
-    const r = await gql.request<{ settleCharges: { settledCharges: number } }>(
-      `mutation{settleCharges{settledCharges}}`,
-    );
-    const seconds = ms(t) / 1000;
+    // the measured part: one settleCharges over every customer (about 3 s: the stand-in held, see lib.ts)
+    const { r, seconds, cpuLine } = await db.withoutStandIn(async () => {
+      queries.reset();
+      const cpu = cpuMeter();
+      const t0 = now();
+      const answer = await gql.request<{ settleCharges: { settledCharges: number } }>(
+        `mutation{settleCharges{settledCharges}}`,
+      );
+      return { r: answer, seconds: ms(t0) / 1000, cpuLine: cpu.stop() };
+    });
     const settled = r.settleCharges.settledCharges;
-    const cpuLine = cpu.stop();
 
     const check = await pg.query<{ consumed: string; open: string; ledgers: string }>(
       `select (select count(*) from movement where type = 'CONSUMED') as consumed,

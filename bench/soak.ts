@@ -48,6 +48,7 @@ import {
   type ScratchDatabase,
 } from './lib';
 import { machineTicks, spawnDrawdown, type DrawdownProcess } from './server-process';
+import { trendDrop } from './stats';
 
 const WINDOW = envInt('SOAK_WINDOW', envInt('WINDOW', 60));
 const SECONDS = envInt('SOAK_SECONDS', 1800);
@@ -285,10 +286,15 @@ async function main(): Promise<void> {
     const worst = kindDrops.reduce((a, b) => (b[1] > a[1] ? b : a));
     const p99Ratio = last.p99 / first.p99;
     const rssGrowth = last.rss / first.rss - 1;
+    const trend = trendDrop(windows.map((w) => w.opsPerS));
     console.log('');
     console.log(
       `first window vs last: ${fmt(first.opsPerS)} → ${fmt(last.opsPerS)} ops/s, drop ${fmt(drop * 100)}% (goal ≤ 10%); ` +
         `per kind: ${kindDrops.map(([k, d]) => `${k} ${fmt(d * 100)}%`).join(', ')}`,
+    );
+    console.log(
+      `  least-squares line through all ${windows.length} windows: ${fmt(trend.from)} → ${fmt(trend.to)} ops/s, ` +
+        `drop ${fmt(trend.drop * 100)}% (a second reading of the same goal, less swayed by one window's noise)`,
     );
     console.log(
       `  probe p99 ${fmt(first.p99, 1)} → ${fmt(last.p99, 1)} ms = ${fmt(p99Ratio, 2)}× (goal ≤ 2×); ` +
@@ -335,6 +341,7 @@ async function main(): Promise<void> {
     result('soak_ops_per_s_last', last.opsPerS);
     result('soak_throughput_drop', drop);
     result('soak_worst_kind_drop', worst[1]);
+    result('soak_trend_drop', trend.drop);
     result('soak_p99_first_ms', first.p99);
     result('soak_p99_last_ms', last.p99);
     result('soak_p99_ratio', p99Ratio);
