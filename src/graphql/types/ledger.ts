@@ -188,6 +188,11 @@ export class CreditMovementType extends Node {
   correctsId!: string | null;
   details!: Record<string, unknown> | null;
   scale!: number;
+  /**
+   * The movement's allocations when they came with it (a page of history reads them in its one statement):
+   * `allocations` then answers from them at once; otherwise (undefined) it asks the request's loader.
+   */
+  allocationRows?: readonly AllocationEntity[];
   @Field(() => Int) sequence!: number;
   @Field(() => MovementType) type!: MovementType;
   @Field(() => CurrencyType) currency!: CurrencyType;
