@@ -7,7 +7,7 @@ import { CustomersService } from './modules/customers';
 import { ExportsService } from './modules/exports';
 import { CheckCache, HoldsService } from './modules/holds';
 import { InvoicesService } from './modules/invoices';
-import { LedgerService } from './modules/ledger';
+import { KeptHistory, LedgerService } from './modules/ledger';
 import { AllocationsService, CreditPurchases, RolloverService, TopUpService } from './modules/programs';
 import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
@@ -62,6 +62,12 @@ export interface Services {
   readonly webhooks: WebhooksService;
 }
 
+/** What the process keeps in memory between requests, exact by one change counter (`ChangeClock`). */
+interface Kept {
+  checks: CheckCache;
+  history: KeptHistory;
+}
+
 /** The composition root of the modules: what lives for the whole process, and the per-fork services. */
 export interface ServiceRoot {
   readonly clock: Clock;
@@ -72,6 +78,11 @@ export interface ServiceRoot {
    * change listener connected (`online`), so command-line tools and jobs without one always read.
    */
   readonly checkCache: CheckCache;
+  /**
+   * The first page of each customer's history, kept between requests (issue 14); exact by the same change
+   * counter as the check cache (`checkCache.clock`), so it too serves nothing until the app is `online`.
+   */
+  readonly keptHistory: KeptHistory;
   /** Every service on a fresh fork (or on `em`), reading time from `clock` (the process clock by default). */
   open(opts?: { em?: EntityManager; clock?: Clock }): Services;
 }
@@ -94,15 +105,18 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
   const cursors = new CursorCodec(deps.secret);
   const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
   const checkCache = new CheckCache();
+  const keptHistory = new KeptHistory(checkCache.clock);
+  const kept: Kept = { checks: checkCache, history: keptHistory };
   return {
     clock: deps.clock,
     cursors,
     access,
     checkCache,
+    keptHistory,
     open,
   };
   function open(opts: { em?: EntityManager; clock?: Clock } = {}): Services {
-    return new LazyServices(deps, cursors, access, checkCache, opts.clock ?? deps.clock, opts.em);
+    return new LazyServices(deps, cursors, access, kept, opts.clock ?? deps.clock, opts.em);
   }
 }
 
@@ -119,7 +133,7 @@ class LazyServices implements Services {
     private readonly deps: ServiceDeps,
     private readonly cursors: CursorCodec,
     readonly access: AccessService,
-    private readonly checkCache: CheckCache,
+    private readonly kept: Kept,
     readonly clock: Clock,
     em: EntityManager | undefined,
   ) {
@@ -161,7 +175,10 @@ class LazyServices implements Services {
     return this.once('invoices', () => new InvoicesService(this.em, this.cursors));
   }
   get ledger() {
-    return this.once('ledger', () => new LedgerService(this.em, this.clock, this.cursors, this.invoices));
+    return this.once(
+      'ledger',
+      () => new LedgerService(this.em, this.clock, this.cursors, this.invoices, this.kept.history),
+    );
   }
   get reconcile() {
     return this.once('reconcile', () => new ReconcileService(this.em));
@@ -187,14 +204,12 @@ class LazyServices implements Services {
           ...topUpReads(this),
           customers: this.customers,
           on: (other) =>
-            topUpReads(
-              new LazyServices(this.deps, this.cursors, this.access, this.checkCache, this.clock, other),
-            ),
+            topUpReads(new LazyServices(this.deps, this.cursors, this.access, this.kept, this.clock, other)),
         }),
     );
   }
   get holds() {
-    return this.once('holds', () => new HoldsService(this, this.clock, this.cursors, this.checkCache));
+    return this.once('holds', () => new HoldsService(this, this.clock, this.cursors, this.kept.checks));
   }
   get usage() {
     return this.once('usage', () => new UsageService(this.em, this.clock));

@@ -24,6 +24,7 @@ import { ADMIN_KEY, startTestApp, uniq, type TestApp } from '../support/app';
 import { currencyAndCustomer, grantCredits, publishedUsagePlan } from '../support/builders';
 import { withDb } from '../support/db';
 import { checkLedgerInvariants } from '../support/invariants';
+import { statementCounter } from '../support/statements';
 import { collect, wsClient } from '../support/ws';
 
 /**
@@ -36,19 +37,10 @@ import { collect, wsClient } from '../support/ws';
 let now: number | null = null;
 const clock = { now: () => new Date(now ?? Date.now()) };
 let t: TestApp;
-let counting = false;
-let statements = 0;
-let lastStatementAt = 0;
+const sql = statementCounter();
 
 beforeAll(async () => {
-  t = await startTestApp(
-    {},
-    () => {
-      lastStatementAt = Date.now();
-      if (counting) statements++;
-    },
-    clock,
-  );
+  t = await startTestApp({}, sql.onQuery, clock);
 });
 afterAll(async () => {
   await t.stop();
@@ -73,24 +65,10 @@ async function keptCheckStatements(app: TestApp, s: Awaited<ReturnType<typeof su
  * auto top-up trigger asks, 50 ms later, whether the customer has a rule), whose statements would be counted
  * as the next check's.
  */
-async function quiet(): Promise<void> {
-  const until = Date.now() + 5_000;
-  while (Date.now() - lastStatementAt < 200 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const quiet = () => sql.quiet();
 
 /** The SQL statements the application sent while `fn` ran. */
-async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> {
-  statements = 0;
-  counting = true;
-  try {
-    const result = await fn();
-    return { result, statements };
-  } finally {
-    counting = false;
-  }
-}
+const countStatements = <T>(fn: () => Promise<T>) => sql.count(fn);
 
 async function subscribed(app: TestApp, price: PriceInput = { model: 'UNIT', unitAmount: '1' }) {
   const c = await currencyAndCustomer(app, { prefix: 'F', keyPrefix: 'fast' });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CurrencyEntity, FeatureEntity, RatingCard } from '../catalog';
 import type { ActiveHold, LockedLedger } from '../ledger';
-import { addCommitListener, type CommittedChanges } from '../shared';
+import { ChangeClock, type ChangeKind, type CommittedChanges } from '../shared';
 import type { RatingSubscription } from '../subscriptions';
 import type { OpenChargeView } from '../usage';
 import type { CreditCheckView } from './checks';
@@ -60,16 +60,10 @@ interface Flight<T> {
 }
 
 /**
- * What a change voids: a customer's `ledgers` (a movement, usage, a hold: their rows, open charges and holds),
- * or their `terms` (a subscription: where their usage goes, read as `CustomerFacts`).
+ * What a change voids: a customer's `ledgers` (their rows, open charges and holds), or their `terms` (where
+ * their usage goes, read as `CustomerFacts`); the process's `ChangeClock` counts them.
  */
-export type CheckChange = 'ledgers' | 'terms';
-
-/** The key a part's changes are counted under: one counter per customer and kind of change. */
-const changeKey = (what: CheckChange, customerId: string) => (what === 'terms' ? 't|' : 'l|') + customerId;
-
-/** What a committed change of each kind voids: only a change of terms reaches the kept subscriptions. */
-const voids = (kind: keyof CommittedChanges): CheckChange => (kind === 'terms' ? 'terms' : 'ledgers');
+export type CheckChange = ChangeKind;
 
 export interface CheckCacheStats {
   hits: number;
@@ -88,16 +82,12 @@ export interface CheckCacheStats {
  * cards, and per ledger its grants, open charges and active holds, so a repeated check runs without a round
  * trip to PostgreSQL.
  *
- * Exactness rests on one per-process counter (`epoch`) and one rule: a read is kept only if no change of its
- * customer was signalled after the read began, and is served only while none has been since. A change is of
- * the customer's ledgers or of their terms (`CheckChange`), and voids only the parts that depend on it: a
- * charge on a hot customer re-reads one ledger, not their subscriptions and rate cards too. Changes are
- * signalled (`changed`) by this process's own commits, synchronously, before the committing request answers
- * (a commit listener), and by the change notifications of every process (the LISTEN/NOTIFY bus, wired by the
- * app). Every writer of a ledger, subscription, charge or hold notes its customer in its transaction (ledger
- * writers through `lockLedgers`, usage ingest, subscriptions), so every commit that can change a check's
- * answer is signalled. While the notification listener is down (`offline`), nothing is served or kept;
- * reads kept before it dropped are never served again (`floor`).
+ * Exactness rests on the process's change counter (`ChangeClock`, in the shared module, which the kept first
+ * page of history uses too) and its rule: a read is kept only if no change of its customer was signalled after
+ * the read began, and is served only while none has been since; while the notification listener is down,
+ * nothing is served or kept. A change is of the customer's ledgers or of their terms (`CheckChange`), and voids
+ * only the parts that depend on it: a charge on a hot customer re-reads one ledger, not their subscriptions
+ * and rate cards too.
  *
  * Time needs no signal: a kept read carries its rows; each check books what is due at its own instant
  * (fundings, expiries) and drops holds past their `expiresAt`. A kept read serves only checks at its read
@@ -106,16 +96,6 @@ export interface CheckCacheStats {
  * (`untilNextInstant`): a change makes new reads, so the kept answer is no longer theirs.
  */
 export class CheckCache {
-  private epoch = 0;
-  /** Reads that began before this are never served (the listener dropped or came back meanwhile). */
-  private floor = 1;
-  private isOnline = false;
-  /**
-   * The epoch of each customer's last change, by `changeKey`; LRU-bounded, with `bumpFloor` standing in for
-   * dropped ones.
-   */
-  private readonly lastChange = new Map<string, number>();
-  private bumpFloor = 0;
   private readonly entries = new Map<string, Entry>();
   private readonly flights = new Map<string, Flight<unknown>>();
   private readonly features = new Map<string, FeatureEntity>();
@@ -124,81 +104,70 @@ export class CheckCache {
   private readonly maxCustomers: number;
   private readonly maxAgeMs: number;
   readonly stats: CheckCacheStats = { hits: 0, misses: 0, changes: 0, refreshes: 0, answers: 0 };
-  private offCommits: (() => void) | null = null;
+  /** The process's change counter (shared with the other kept reads); its own when none is given. */
+  readonly clock: ChangeClock;
 
-  constructor(opts: CheckCacheOptions = {}) {
+  constructor(opts: CheckCacheOptions = {}, clock?: ChangeClock) {
     this.maxCustomers = opts.maxCustomers ?? 10_000;
     this.maxAgeMs = opts.maxAgeMs ?? 5_000;
+    this.clock = clock ?? new ChangeClock(this.maxCustomers * 4);
+    // what a change voids is dropped at once, and everything on a reset: memory, not correctness (`current`)
+    this.clock.observe({
+      changed: (id, what) => {
+        this.stats.changes++;
+        const e = this.entries.get(id);
+        if (e && what === 'terms') e.customer = null;
+        else if (e) e.ledgers.clear();
+      },
+      reset: () => this.entries.clear(),
+    });
   }
 
   /** Hears this process's commits (synchronously, before the committing request answers). */
   start(): void {
-    this.offCommits ??= addCommitListener((c) => {
-      for (const kind of ['movements', 'pending', 'terms'] as const) this.heard(kind, c[kind]);
-    });
+    this.clock.start();
   }
 
   /** Stops serving and forgets everything. */
   stop(): void {
-    this.offCommits?.();
-    this.offCommits = null;
-    this.offline();
+    this.clock.stop();
   }
 
   /** The change listener is connected: kept reads may be served from now on. */
   online(): void {
-    this.floor = ++this.epoch;
-    this.entries.clear();
-    this.isOnline = true;
+    this.clock.online();
   }
 
   /** The change listener is down: another process's change could go unheard, so serve and keep nothing. */
   offline(): void {
-    this.isOnline = false;
-    this.floor = ++this.epoch;
-    this.entries.clear();
+    this.clock.offline();
   }
 
   get serving(): boolean {
-    return this.isOnline;
+    return this.clock.serving;
   }
 
   /** Customers committed a change of `kind` (this process's commit, or another's notification). */
   heard(kind: keyof CommittedChanges, customerIds: Iterable<string>): void {
-    this.changed(customerIds, voids(kind));
+    this.clock.heard(kind, customerIds);
   }
 
   /** These customers' ledgers or terms changed: their kept reads of what changed are void. */
   changed(customerIds: Iterable<string>, what: CheckChange): void {
-    for (const id of customerIds) {
-      this.stats.changes++;
-      const at = ++this.epoch;
-      const key = changeKey(what, id);
-      this.lastChange.delete(key);
-      this.lastChange.set(key, at);
-      const e = this.entries.get(id);
-      if (e && what === 'terms') e.customer = null;
-      else if (e) e.ledgers.clear();
-    }
-    const max = this.maxCustomers * 4;
-    for (const [id, at] of this.lastChange) {
-      if (this.lastChange.size <= max) break;
-      this.lastChange.delete(id);
-      this.bumpFloor = Math.max(this.bumpFloor, at);
-    }
+    this.clock.changed(customerIds, what);
   }
 
-  /** Whether a read that began at `epoch` is still as new as every change under `key` signalled since. */
-  private current(key: string, epoch: number): boolean {
-    return this.isOnline && epoch >= this.floor && (this.lastChange.get(key) ?? this.bumpFloor) <= epoch;
-  }
-
-  private fresh(key: string, part: Part<unknown> | null | undefined, asOf: number): boolean {
+  private fresh(
+    what: CheckChange,
+    customerId: string,
+    part: Part<unknown> | null | undefined,
+    asOf: number,
+  ): boolean {
     return (
       !!part &&
       part.readAt <= asOf &&
       performance.now() - part.loadedAt < this.maxAgeMs &&
-      this.current(key, part.epoch)
+      this.clock.current(what, customerId, part.epoch)
     );
   }
 
@@ -239,44 +208,43 @@ export class CheckCache {
     load: () => Promise<T>,
   ): Promise<T> {
     const at = asOf.getTime();
-    const changes = changeKey(what, customerId);
-    if (this.isOnline) {
+    if (this.clock.serving) {
       const e = this.entry(customerId, false);
       const kept = e && get(e);
       const flight = this.flights.get(key) as Flight<T> | undefined;
-      if (this.fresh(changes, kept, at)) {
+      if (this.fresh(what, customerId, kept, at)) {
         this.stats.hits++;
         if (!flight && performance.now() > kept!.refreshAt) {
           this.stats.refreshes++;
-          this.read(customerId, changes, key, at, put, load).catch(() => undefined); // a miss will tell
+          this.read(customerId, what, key, at, put, load).catch(() => undefined); // a miss will tell
         }
         return kept!.value;
       }
-      if (flight && flight.readAt <= at && this.current(changes, flight.epoch)) {
+      if (flight && flight.readAt <= at && this.clock.current(what, customerId, flight.epoch)) {
         this.stats.hits++;
         return flight.promise;
       }
     }
     this.stats.misses++;
-    return this.read(customerId, changes, key, at, put, load);
+    return this.read(customerId, what, key, at, put, load);
   }
 
   /** Reads a part for checks at `at` and out of one flight, and keeps it if no change came meanwhile. */
   private async read<T>(
     customerId: string,
-    changes: string,
+    what: CheckChange,
     key: string,
     at: number,
     put: (e: Entry, p: Part<T>) => void,
     load: () => Promise<T>,
   ): Promise<T> {
-    const epoch = this.epoch; // before the read begins: a change signalled from now on voids it
+    const epoch = this.clock.begin(); // a change signalled from now on voids this read
     const promise = load();
     const flight: Flight<T> = { epoch, readAt: at, promise };
-    if (this.isOnline) this.flights.set(key, flight);
+    if (this.clock.serving) this.flights.set(key, flight);
     try {
       const value = await promise;
-      if (this.current(changes, epoch)) {
+      if (this.clock.current(what, customerId, epoch)) {
         const loadedAt = performance.now();
         const refreshAt = loadedAt + this.maxAgeMs * (0.5 + 0.4 * Math.random());
         put(this.entry(customerId, true)!, { epoch, readAt: at, loadedAt, refreshAt, value });
@@ -340,7 +308,7 @@ export class CheckCache {
 
   /** Keeps an answer computed from `facts` (kept or just read) and `kept.ledger`; an empty span is not kept. */
   keepAnswer(facts: CustomerFacts, key: string, kept: KeptAnswer): void {
-    if (this.isOnline && kept.until > kept.from) this.answers.set(facts, key, kept);
+    if (this.clock.serving && kept.until > kept.from) this.answers.set(facts, key, kept);
   }
 
   /** Features and currencies never change once created (no update exists): kept by key and id. */

@@ -1,5 +1,6 @@
 export * from './entities';
 export { LedgerService, DUE_TASK } from './service';
+export { KeptHistory } from './kept-history';
 export type {
   AdjustCreditsInput,
   BalanceView,

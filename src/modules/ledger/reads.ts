@@ -22,6 +22,7 @@ import {
   type MovementType,
 } from './entities';
 import { grantStatusSql } from './grant-sql';
+import type { KeptHistory } from './kept-history';
 import { balanceAt, fundingDueAt, grantsAt } from './views';
 import {
   selectAllocations,
@@ -95,6 +96,8 @@ export class LedgerReads {
     private readonly em: EntityManager,
     private readonly clock: Clock,
     private readonly cursors: CursorCodec,
+    /** The process's kept first pages of history (null: every page is read). */
+    private readonly kept: KeptHistory | null = null,
   ) {}
 
   /** SPEC §7 balances from one statement (one snapshot: never blocks writers, one round trip). */
@@ -248,12 +251,20 @@ export class LedgerReads {
     const scope = this.cursors.scopeOf(['movements', customerId, filter.currency ?? null, types]);
     const req = keysetRequest<string>(args, this.cursors, scope, 'string');
     if (req.bound !== null && !/^[0-9]{1,18}$/.test(req.bound)) throw DomainError.badInput('Invalid cursor');
-    // the unfiltered page, the one dashboards read most, is a prepared statement
-    const { movements, allocations } =
-      filter.currency == null && !types
-        ? await selectHistoryPage(this.em, customerId, req.forward, req.bound, req.limit + 1)
-        : await this.filteredHistory(customerId, filter.currency ?? null, types, req);
-    return { ...finishPage(movements, req, (m) => String(m.gseq), this.cursors, scope), allocations };
+    const read = async (): Promise<MovementPage> => {
+      // the unfiltered page, the one dashboards read most, is a prepared statement
+      const { movements, allocations } =
+        filter.currency == null && !types
+          ? await selectHistoryPage(this.em, customerId, req.forward, req.bound, req.limit + 1)
+          : await this.filteredHistory(customerId, filter.currency ?? null, types, req);
+      return { ...finishPage(movements, req, (m) => String(m.gseq), this.cursors, scope), allocations };
+    };
+    // its first page, newest first, is kept between requests while nothing is booked (never inside a
+    // transaction, which may hold movements not yet committed)
+    const first = filter.currency == null && !types && req.forward && req.bound === null;
+    return first && this.kept && !this.em.isInTransaction()
+      ? this.kept.firstPage(customerId, req.limit, read)
+      : read();
   }
 
   /** A history page of one currency or of some movement types (the keyset request as `listMovements` made it). */

@@ -12,6 +12,7 @@ import {
   type CreateGrantInput,
   type CreateGrantOptions,
 } from './grants';
+import type { KeptHistory } from './kept-history';
 import { LedgerReads, type BalanceView, type MovementFilter, type MovementPage } from './reads';
 import type { MovementCursor } from './balance-sql';
 import type { MovementView } from './rows';
@@ -37,9 +38,10 @@ export class LedgerService {
     private readonly clock: Clock,
     cursors: CursorCodec,
     invoices: InvoicesService,
+    keptHistory: KeptHistory | null = null,
   ) {
     this.writes = new GrantWrites(em, clock, invoices);
-    this.reads = new LedgerReads(em, clock, cursors);
+    this.reads = new LedgerReads(em, clock, cursors, keptHistory);
     this.due = new DueWork(em, clock);
   }
 
