@@ -16,13 +16,20 @@ export function jsonPoster(url: string, token: string, maxSockets: number): Json
   const u = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return {
-    post(body) {
-      return attempt(body).catch((e: NodeJS.ErrnoException & { reused?: boolean }) => {
-        // the server closed an idle keep-alive socket just as it was reused: the request never reached it,
-        // so it is sent again once (the retry Node's documentation gives for `request.reusedSocket`)
-        if (e.reused && e.code === 'ECONNRESET') return attempt(body);
-        throw e;
-      });
+    async post(body) {
+      // the server closed an idle keep-alive socket just as it was reused: the request never reached it, so
+      // it is sent again (the retry Node's documentation gives for `request.reusedSocket`). Up to three times:
+      // after an open loop's burst many sockets go idle together, the server closes them together (its 5 s
+      // keep-alive timeout), and a retry can pick the next of them (history.ts's open loop once lost 6 of
+      // 6,500 requests to "socket hang up" with one retry; whether each was on a reused socket was not kept).
+      for (let tries = 1; ; tries++) {
+        try {
+          return await attempt(body);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException & { reused?: boolean };
+          if (!(e.reused && e.code === 'ECONNRESET') || tries >= 3) throw e;
+        }
+      }
     },
     close() {
       agent.destroy();
