@@ -78,11 +78,6 @@ export interface ServiceRoot {
    * change listener connected (`online`), so command-line tools and jobs without one always read.
    */
   readonly checkCache: CheckCache;
-  /**
-   * The first page of each customer's history, kept between requests (issue 14); exact by the same change
-   * counter as the check cache (`checkCache.clock`), so it too serves nothing until the app is `online`.
-   */
-  readonly keptHistory: KeptHistory;
   /** Every service on a fresh fork (or on `em`), reading time from `clock` (the process clock by default). */
   open(opts?: { em?: EntityManager; clock?: Clock }): Services;
 }
@@ -105,14 +100,14 @@ export function createServices(deps: ServiceDeps): ServiceRoot {
   const cursors = new CursorCodec(deps.secret);
   const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
   const checkCache = new CheckCache();
-  const keptHistory = new KeptHistory(checkCache.clock);
-  const kept: Kept = { checks: checkCache, history: keptHistory };
+  // the first page of each customer's history, exact by the check cache's change counter (so it too serves
+  // nothing until the app is online)
+  const kept: Kept = { checks: checkCache, history: new KeptHistory(checkCache.clock) };
   return {
     clock: deps.clock,
     cursors,
     access,
     checkCache,
-    keptHistory,
     open,
   };
   function open(opts: { em?: EntityManager; clock?: Clock } = {}): Services {
