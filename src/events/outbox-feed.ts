@@ -1,11 +1,10 @@
 import type { BalanceView, MovementEntity } from '../modules/ledger';
 import type { FairGate } from './gate';
 import { AsyncQueue } from './queue';
-import type { FeedReads, LedgerMark } from './reads';
+import { PAGE, type FeedReads, type LedgerMark } from './reads';
 
 /** Pending-only updates per customer are coalesced to at most this often (SPEC §10: 4 per second). */
 const PENDING_INTERVAL_MS = 250;
-export const PAGE = 500;
 
 export interface Listener {
   /** Movement rows the feed read, in booking order, with the balances as of the read. */
@@ -64,7 +63,7 @@ export class CustomerFeed {
 
   private async pull(): Promise<void> {
     for (;;) {
-      const { rows, balances } = await this.reads.movementsAfter(this.customerId, this.cursor, null, PAGE);
+      const { rows, balances } = await this.reads.newMovements(this.customerId, this.cursor);
       if (rows.length === 0) return;
       for (const r of rows)
         this.cursor.set(r.ledgerId, Math.max(this.cursor.get(r.ledgerId) ?? 0, r.sequence));

@@ -8,6 +8,7 @@ import { currenciesOfIds, currencyOfCode, type CurrencyEntity } from '../catalog
 import {
   selectBalanceFacts,
   selectMovementsWithFacts,
+  selectMovementsWithFactsOfMany,
   type BalanceFacts,
   type MovementCursor,
 } from './balance-sql';
@@ -125,6 +126,26 @@ export class LedgerReads {
     const asOf = this.clock.now();
     const read = await selectMovementsWithFacts(this.em, customerId, currencyId, cursor, limit, asOf);
     return { movements: read.movements, balances: await this.views(customerId, read.facts, asOf) };
+  }
+
+  /**
+   * `movementsAfter` of several distinct customers (all currencies, sequence 0 on ledgers without a cursor)
+   * in one statement: per customer its first `limit` new movements and the balances of that snapshot. A
+   * customer with nothing new is absent from the answer.
+   */
+  async movementsAfterMany(
+    cursors: readonly { customerId: string; after: ReadonlyMap<string, number> }[],
+    limit: number,
+  ): Promise<Map<string, { movements: MovementEntity[]; balances: BalanceView[] }>> {
+    const asOf = this.clock.now();
+    const out = new Map<string, { movements: MovementEntity[]; balances: BalanceView[] }>();
+    if (cursors.length === 0) return out;
+    for (const [customerId, read] of await selectMovementsWithFactsOfMany(this.em, cursors, limit, asOf))
+      out.set(customerId, {
+        movements: read.movements,
+        balances: await this.views(customerId, read.facts, asOf),
+      });
+    return out;
   }
 
   /** SPEC §7 balances from their facts, ordered by currency code. */

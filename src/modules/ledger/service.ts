@@ -122,6 +122,14 @@ export class LedgerService {
     return this.reads.movementsAfter(customerId, currencyId, cursor, limit);
   }
 
+  /** `movementsAfter` of several customers in one statement (the live feeds' read when several changed). */
+  movementsAfterMany(
+    cursors: readonly { customerId: string; after: ReadonlyMap<string, number> }[],
+    limit: number,
+  ): Promise<Map<string, { movements: MovementEntity[]; balances: BalanceView[] }>> {
+    return this.reads.movementsAfterMany(cursors, limit);
+  }
+
   grantsByIds(ids: readonly string[]): Promise<Map<string, GrantEntity>> {
     return this.reads.grantsByIds(ids);
   }
