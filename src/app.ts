@@ -150,6 +150,7 @@ export async function startDrawdown(
       log,
       startConcurrency: config.limits.subscriptionStartConcurrency,
     });
+    feeds.start(); // the feeds hear this process's commits at once, every other process's through the bus
     const metrics = new Metrics(ormMetricsSources(orm), log);
     // the check cache hears this process's commits at once (start), and every process's through the bus
     const checks = services.checkCache;
@@ -159,8 +160,9 @@ export async function startDrawdown(
       {
         wake: (kind, customerIds, own) => {
           metrics.noteNotification();
-          // this process's own commits reached the check cache synchronously, at commit
-          if (!own) checks.heard(kind, customerIds);
+          // this process's own commits reached the check cache and the feeds synchronously, at commit
+          if (own) return;
+          checks.heard(kind, customerIds);
           feeds.wake(kind, customerIds);
         },
         catchUp: (since) => {

@@ -1,4 +1,5 @@
 import type { Log } from '../core/log';
+import { addCommitListener } from '../modules/shared';
 import type { ServiceRoot } from '../services';
 import { AlertListener, type AlertUpdate } from './alerts';
 import { BalanceListener, type BalanceUpdate } from './balances';
@@ -38,6 +39,8 @@ export class FeedHub {
   /** On shutdown: no more wake-ups; feeds are dropped. */
   stop(): void {
     this.stopped = true;
+    this.offCommits?.();
+    this.offCommits = null;
     for (const f of this.feeds.values()) f.dispose();
     this.feeds.clear();
   }
@@ -51,6 +54,21 @@ export class FeedHub {
     let n = 0;
     for (const f of this.feeds.values()) n += f.listeners.size;
     return n;
+  }
+
+  /**
+   * This process's commits, heard synchronously right after each one (`addCommitListener`): its feeds read
+   * at once, without waiting for the NOTIFY to come back from PostgreSQL. The bus's notifications then wake
+   * the feeds for other processes' commits only (`own` is skipped in app.ts).
+   */
+  private offCommits: (() => void) | null = null;
+
+  /** Starts hearing this process's commits (above). */
+  start(): void {
+    this.offCommits ??= addCommitListener((c) => {
+      this.wake('movements', [...c.movements]);
+      this.wake('pending', [...c.pending]);
+    });
   }
 
   wake(kind: WakeKind, customerIds: string[]): void {

@@ -42,8 +42,16 @@ export class CustomerFeed {
     return this.chain;
   }
 
+  /** A pull is queued and has not started: it will read whatever a later wake announces. */
+  private pullQueued = false;
+
   wakeMovements(): void {
-    void this.enqueue(() => this.pull());
+    if (this.pullQueued) return;
+    this.pullQueued = true;
+    void this.enqueue(() => {
+      this.pullQueued = false;
+      return this.pull();
+    });
   }
 
   wakePending(): void {

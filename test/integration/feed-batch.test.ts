@@ -8,9 +8,10 @@ import { adjustCredits, grantCredits, newCurrency, newCustomer } from '../suppor
 import { checkLedgerInvariants } from '../support/invariants';
 
 /**
- * The live feeds' read when one notification wakes several watched customers (`FeedReads.newMovements`,
+ * How the live feeds hear and read changes. The read when one notification wakes several watched customers (`FeedReads.newMovements`,
  * `LedgerService.movementsAfterMany`): one statement for all of them, answering for each customer exactly
- * what its own read (`movementsAfter`) answers.
+ * what its own read (`movementsAfter`) answers. And this process's own commits, which wake its feeds at
+ * once, before the NOTIFY comes back.
  */
 
 /** The texts the app sent while `recording`. */
@@ -122,5 +123,30 @@ describe('movementsAfterMany (several feeds, one read)', () => {
     expect(reads).toHaveLength(1);
     expect(reads[0]).toMatch(/dd_movements_after_many/);
     await checkLedgerInvariants(customers);
+  });
+
+  it("a started hub hears this process's commits itself: the update arrives with no notification", async () => {
+    const code = await newCurrency(t, { scale: 2 });
+    const { customerId } = await newCustomer(t);
+    await grantCredits(t, customerId, code, '50');
+    // no bus reaches this hub: only the commit listener it registers on start() can wake it
+    const hub = new FeedHub({ services: services(), log: () => undefined });
+    const idle = new FeedHub({ services: services(), log: () => undefined });
+    hub.start();
+    try {
+      const queue = await hub.balanceUpdates(customerId, null, null);
+      const unheard = await idle.balanceUpdates(customerId, null, null);
+      const next = queue.next();
+      await adjustCredits(t, customerId, code, '-7');
+      const update = (await next).value as BalanceUpdate;
+      expect([update.movement?.amount, update.balance.settled]).toEqual(['-7', '43.00']);
+      // the hub that was not started heard nothing
+      const late = await Promise.race([unheard.next(), new Promise((r) => setTimeout(() => r('none'), 300))]);
+      expect(late).toBe('none');
+    } finally {
+      hub.stop();
+      idle.stop();
+    }
+    await checkLedgerInvariants([customerId]);
   });
 });
