@@ -67,7 +67,11 @@ export class FeedHub {
   start(): void {
     this.offCommits ??= addCommitListener((c) => {
       this.wake('movements', [...c.movements]);
-      this.wake('pending', [...c.pending]);
+      // a movement's update carries the pending figure: pending-only reads are for customers without one
+      this.wake(
+        'pending',
+        [...c.pending].filter((id) => !c.movements.has(id)),
+      );
     });
   }
 

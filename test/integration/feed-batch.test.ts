@@ -137,9 +137,15 @@ describe('movementsAfterMany (several feeds, one read)', () => {
       const queue = await hub.balanceUpdates(customerId, null, null);
       const unheard = await idle.balanceUpdates(customerId, null, null);
       const next = queue.next();
+      sent.length = 0;
+      recording = true;
       await adjustCredits(t, customerId, code, '-7');
       const update = (await next).value as BalanceUpdate;
       expect([update.movement?.amount, update.balance.settled]).toEqual(['-7', '43.00']);
+      // the movement's update carried the pending figure: no pending-only read follows (they run 4/s at most)
+      await new Promise((r) => setTimeout(r, 400));
+      recording = false;
+      expect(sent.filter((s) => /dd_balance_facts/.test(s))).toEqual([]);
       // the hub that was not started heard nothing
       const late = await Promise.race([unheard.next(), new Promise((r) => setTimeout(() => r('none'), 300))]);
       expect(late).toBe('none');
