@@ -152,31 +152,32 @@ export async function startDrawdown(
     });
     feeds.start(); // the feeds hear this process's commits at once, every other process's through the bus
     const metrics = new Metrics(ormMetricsSources(orm), log);
-    // the check cache hears this process's commits at once (start), and every process's through the bus
-    const checks = services.checkCache;
-    checks.start();
+    // what is kept between requests (checks, history) hears this process's commits at once (start), and
+    // every other process's through the bus
+    const changes = services.changes;
+    changes.start();
     const bus = new EventBus(
       databaseUrl,
       {
         wake: (kind, customerIds, own) => {
           metrics.noteNotification();
-          // this process's own commits reached the check cache and the feeds synchronously, at commit
+          // this process's own commits reached the change counter and the feeds synchronously, at commit
           if (own) return;
-          checks.heard(kind, customerIds);
+          changes.heard(kind, customerIds);
           feeds.wake(kind, customerIds);
         },
         catchUp: (since) => {
-          checks.online();
+          changes.online();
           return feeds.catchUp(since);
         },
-        lost: () => checks.offline(),
+        lost: () => changes.offline(),
       },
       log,
     );
     await bus.start();
-    checks.online(); // the listener is listening: no other process's change can go unheard from here on
+    changes.online(); // the listener is listening: no other process's change can go unheard from here on
     started.push(
-      () => checks.stop(),
+      () => changes.stop(),
       () => feeds.stop(),
       () => bus.stop(),
     );
@@ -223,7 +224,7 @@ export async function startDrawdown(
       stop() {
         stopping ??= (async () => {
           await server.close();
-          checks.stop();
+          changes.stop();
           feeds.stop();
           await jobs.stop();
           await webhookJobs.stop();

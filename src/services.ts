@@ -11,7 +11,7 @@ import { KeptHistory, LedgerService } from './modules/ledger';
 import { AllocationsService, CreditPurchases, RolloverService, TopUpService } from './modules/programs';
 import { ReconcileService } from './modules/reconcile';
 import { SettlementService } from './modules/settlement';
-import { CursorCodec } from './modules/shared';
+import { ChangeClock, CursorCodec } from './modules/shared';
 import { SubscriptionsService } from './modules/subscriptions';
 import { ChargesService, UsageService } from './modules/usage';
 import { WebhooksService, type WebhookOptions } from './modules/webhooks';
@@ -74,10 +74,11 @@ export interface ServiceRoot {
   readonly cursors: CursorCodec;
   readonly access: AccessService;
   /**
-   * What `checkCredits` keeps between requests (SPEC §16 "Speed"). It serves nothing until the app has its
-   * change listener connected (`online`), so command-line tools and jobs without one always read.
+   * The change counter that keeps exact what the process keeps between requests (the check cache of SPEC §16
+   * "Speed", the first page of history). Nothing kept is served until the app has its change listener
+   * connected (`online`), so command-line tools and jobs without one always read.
    */
-  readonly checkCache: CheckCache;
+  readonly changes: ChangeClock;
   /** Every service on a fresh fork (or on `em`), reading time from `clock` (the process clock by default). */
   open(opts?: { em?: EntityManager; clock?: Clock }): Services;
 }
@@ -99,15 +100,13 @@ function topUpReads(s: Pick<Services, 'ledger' | 'catalog' | 'subscriptions'>) {
 export function createServices(deps: ServiceDeps): ServiceRoot {
   const cursors = new CursorCodec(deps.secret);
   const access = new AccessService(deps.adminKeys ?? [], deps.secret, deps.clock);
-  const checkCache = new CheckCache();
-  // the first page of each customer's history, exact by the check cache's change counter (so it too serves
-  // nothing until the app is online)
-  const kept: Kept = { checks: checkCache, history: new KeptHistory(checkCache.clock) };
+  const changes = new ChangeClock();
+  const kept: Kept = { checks: new CheckCache({}, changes), history: new KeptHistory(changes) };
   return {
     clock: deps.clock,
     cursors,
     access,
-    checkCache,
+    changes,
     open,
   };
   function open(opts: { em?: EntityManager; clock?: Clock } = {}): Services {

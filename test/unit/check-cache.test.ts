@@ -24,7 +24,7 @@ const now = () => new Date();
 describe('CheckCache: the safety-net age', () => {
   it('serves a kept read until its refresh instant, then serves it while one background read replaces it', async () => {
     const cache = new CheckCache({ maxAgeMs: 2000 });
-    cache.online();
+    cache.clock.online();
     const l = loader(20);
     const first = await cache.customer('c1', now(), l.load);
     expect(l.reads).toHaveLength(1);
@@ -46,7 +46,7 @@ describe('CheckCache: the safety-net age', () => {
 
   it('reads kept at once are read again at instants spread between half and 9/10 of their age', async () => {
     const cache = new CheckCache({ maxAgeMs: 2000 });
-    cache.online();
+    cache.clock.online();
     const l = loader();
     const ids = Array.from({ length: 50 }, (_, i) => `c${i}`);
     await Promise.all(ids.map((id) => cache.customer(id, now(), l.load)));
@@ -65,7 +65,7 @@ describe('CheckCache: the safety-net age', () => {
 
   it('a read past its whole age is never served: the check waits for a new one', async () => {
     const cache = new CheckCache({ maxAgeMs: 50 });
-    cache.online();
+    cache.clock.online();
     const l = loader();
     const first = await cache.customer('c1', now(), l.load);
     await sleep(70);
@@ -77,13 +77,13 @@ describe('CheckCache: the safety-net age', () => {
 
   it('a background read that a change overtook is not kept', async () => {
     const cache = new CheckCache({ maxAgeMs: 2000 });
-    cache.online();
+    cache.clock.online();
     const l = loader(30);
     await cache.customer('c1', now(), l.load);
     await sleep(1850);
     const kept = await cache.customer('c1', now(), l.load); // starts the background read
     expect(kept).toBe(l.reads[0]);
-    cache.changed(['c1'], 'terms'); // committed while the background read runs: it may predate the change
+    cache.clock.changed(['c1'], 'terms'); // committed while the background read runs: it may predate the change
     await sleep(100);
     expect(l.reads).toHaveLength(2);
     const after = await cache.customer('c1', now(), l.load);
@@ -93,7 +93,7 @@ describe('CheckCache: the safety-net age', () => {
 
   it('a failed background read leaves the kept read to serve until its age runs out', async () => {
     const cache = new CheckCache({ maxAgeMs: 2000 });
-    cache.online();
+    cache.clock.online();
     const good = await cache.customer('c1', now(), async () => ({ subscriptions: [], cards: [] }));
     await sleep(1850);
     let failed = 0;
@@ -128,16 +128,16 @@ describe('CheckCache: what a change voids', () => {
     { what: 'terms' as const, terms: 2, ledgers: 1 },
   ])('a change of $what re-reads only what depends on it', async ({ what, terms, ledgers }) => {
     const cache = new CheckCache();
-    cache.online();
+    cache.clock.online();
     const c = loader();
     const l = ledgerLoader();
     const usd = ledgerLoader();
     await cache.customer('c1', now(), c.load);
     await cache.ledger('c1', 'eur', now(), l.load);
     await cache.ledger('c1', 'usd', now(), usd.load);
-    cache.changed(['c2'], 'terms'); // another customer's change voids nothing of c1
-    cache.changed(['c2'], 'ledgers');
-    cache.changed(['c1'], what);
+    cache.clock.changed(['c2'], 'terms'); // another customer's change voids nothing of c1
+    cache.clock.changed(['c2'], 'ledgers');
+    cache.clock.changed(['c1'], what);
     expect(await cache.customer('c1', now(), c.load)).toBe(c.reads.at(-1));
     await cache.ledger('c1', 'eur', now(), l.load);
     await cache.ledger('c1', 'usd', now(), usd.load);
@@ -150,10 +150,10 @@ describe('CheckCache: what a change voids', () => {
 
   it('a read of one kind overtaken by a change of the other kind is kept', async () => {
     const cache = new CheckCache();
-    cache.online();
+    cache.clock.online();
     const c = loader(30);
     const reading = cache.customer('c1', now(), c.load);
-    cache.changed(['c1'], 'ledgers'); // lands while the terms are read: they do not depend on it
+    cache.clock.changed(['c1'], 'ledgers'); // lands while the terms are read: they do not depend on it
     const first = await reading;
     expect(await cache.customer('c1', now(), c.load)).toBe(first);
     expect(c.reads).toHaveLength(1);
@@ -209,7 +209,7 @@ describe('CheckCache: kept answers', () => {
 
   it('answers inside its span with the same reads, feature and key; not before or at its end', async () => {
     const cache = new CheckCache();
-    cache.online();
+    cache.clock.online();
     const t0 = Date.now();
     const { facts } = await kept(cache, t0);
     expect(await ask(cache, facts, t0)).toBe(view);
@@ -223,10 +223,10 @@ describe('CheckCache: kept answers', () => {
 
   it('a change of the ledger makes a new read: the answer kept with the old one is not served', async () => {
     const cache = new CheckCache();
-    cache.online();
+    cache.clock.online();
     const t0 = Date.now();
     const { facts } = await kept(cache, t0);
-    cache.changed(['c1'], 'ledgers');
+    cache.clock.changed(['c1'], 'ledgers');
     let reads = 0;
     expect(await ask(cache, facts, t0, feature, () => (reads++, ledgerFacts()))).toBeNull();
     expect(reads).toBe(1);
@@ -234,10 +234,10 @@ describe('CheckCache: kept answers', () => {
 
   it('a change of terms makes new customer facts, which carry no answer', async () => {
     const cache = new CheckCache();
-    cache.online();
+    cache.clock.online();
     const t0 = Date.now();
     await kept(cache, t0);
-    cache.changed(['c1'], 'terms');
+    cache.clock.changed(['c1'], 'terms');
     const facts = await cache.customer('c1', new Date(t0), async () => ({ subscriptions: [], cards: [] }));
     expect(await ask(cache, facts, t0)).toBeNull();
   });
@@ -248,7 +248,7 @@ describe('CheckCache: kept answers', () => {
     const facts: CustomerFacts = { subscriptions: [], cards: [] };
     const ledger = ledgerFacts();
     cache.keepAnswer(facts, 'k', { from: t0, until: t0 + 1000, feature, currencyId: 'cur', ledger, view });
-    cache.online();
+    cache.clock.online();
     expect(await cache.answer(facts, 'k', new Date(t0), feature, async () => ledger)).toBeNull();
     cache.keepAnswer(facts, 'k', { from: t0, until: t0, feature, currencyId: 'cur', ledger, view });
     expect(await cache.answer(facts, 'k', new Date(t0), feature, async () => ledger)).toBeNull();

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CurrencyEntity, FeatureEntity, RatingCard } from '../catalog';
 import type { ActiveHold, LockedLedger } from '../ledger';
-import { ChangeClock, type ChangeKind, type CommittedChanges } from '../shared';
+import { ChangeClock, type ChangeKind } from '../shared';
 import type { RatingSubscription } from '../subscriptions';
 import type { OpenChargeView } from '../usage';
 import type { CreditCheckView } from './checks';
@@ -121,40 +121,6 @@ export class CheckCache {
       },
       reset: () => this.entries.clear(),
     });
-  }
-
-  /** Hears this process's commits (synchronously, before the committing request answers). */
-  start(): void {
-    this.clock.start();
-  }
-
-  /** Stops serving and forgets everything. */
-  stop(): void {
-    this.clock.stop();
-  }
-
-  /** The change listener is connected: kept reads may be served from now on. */
-  online(): void {
-    this.clock.online();
-  }
-
-  /** The change listener is down: another process's change could go unheard, so serve and keep nothing. */
-  offline(): void {
-    this.clock.offline();
-  }
-
-  get serving(): boolean {
-    return this.clock.serving;
-  }
-
-  /** Customers committed a change of `kind` (this process's commit, or another's notification). */
-  heard(kind: keyof CommittedChanges, customerIds: Iterable<string>): void {
-    this.clock.heard(kind, customerIds);
-  }
-
-  /** These customers' ledgers or terms changed: their kept reads of what changed are void. */
-  changed(customerIds: Iterable<string>, what: CheckChange): void {
-    this.clock.changed(customerIds, what);
   }
 
   private fresh(

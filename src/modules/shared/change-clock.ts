@@ -41,8 +41,6 @@ export class ChangeClock {
   private bumpFloor = 0;
   private readonly observers = new Set<ChangeObserver>();
   private offCommits: (() => void) | null = null;
-  /** Change signals received (local commits and notifications). */
-  changes = 0;
 
   /** `maxKeys`: customers × kinds whose last change is remembered one by one (older ones share a floor). */
   constructor(private readonly maxKeys = 40_000) {}
@@ -87,7 +85,6 @@ export class ChangeClock {
   /** These customers' ledgers or terms changed: reads of what changed that began before now are void. */
   changed(customerIds: Iterable<string>, what: ChangeKind): void {
     for (const id of customerIds) {
-      this.changes++;
       const at = ++this.epoch;
       const key = changeKey(what, id);
       this.lastChange.delete(key);
